@@ -1,0 +1,582 @@
+#!/usr/bin/env bash
+# testenv.sh — set up (or, with --check, only verify) the machine that
+# userdocker's tests and demo run on: Debian 12, as root, no systemd.
+#
+#   scripts/testenv.sh            install and start what is missing
+#   scripts/testenv.sh --check    change nothing; list what is missing, exit 1 if any
+#
+# What it sets up (DESIGN.md §5, §8):
+#   - Debian packages: docker.io, slurm-wlm, munge, sudo, busybox-static, gcc …
+#   - a stand-in nvidia-container-runtime-hook (test/hook/) on dockerd's PATH,
+#     so dockerd registers its "nvidia" device driver and the hook records
+#     which GPUs each container was given in /var/lib/userdocker-test/
+#   - dockerd, started in the background with that PATH
+#   - test images built FROM scratch around busybox-static:
+#     ud-test/busybox, ud-test/cuda (ENV NVIDIA_VISIBLE_DEVICES=all), ud-test/denied
+#   - users udtest-alice (2001, in udtest-gpu 2100), udtest-bob (2002), uddemo (2010)
+#   - four fake GPUs /dev/nvidia0..3 and a single-node Slurm (munge, slurmctld,
+#     slurmd) with Gres=gpu:4, cgroup confinement and the ud-prolog/ud-epilog hooks
+#   - the sudoers drop-in from contrib/slurm
+#
+# Idempotent: a second run changes nothing and restarts nothing; it only
+# re-checks (a few seconds, most of it three 0.3 s containers and one srun).
+# Every step prints one line.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+HOOK_NAME=nvidia-container-runtime-hook
+HOOK_SRC=$REPO/test/hook/$HOOK_NAME
+HOOK_DIR=/usr/local/lib/userdocker-test/bin
+HOOK_STATE=/var/lib/userdocker-test
+TEST_LOG_DIR=/var/log/userdocker-test
+DOCKERD_LOG=$TEST_LOG_DIR/dockerd.log
+DOCKERD_PATH=$HOOK_DIR:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+SLURM_CONF_DIR=/etc/slurm
+SLURM_LOG_DIR=/var/log/slurm
+SLURM_USER=slurm
+PROLOG=/usr/local/sbin/ud-prolog
+EPILOG=/usr/local/sbin/ud-epilog
+# Written into the placeholders, so that a person can tell them from the
+# real binaries (which `make test` installs over them).
+PLACEHOLDER_MARK='userdocker-test placeholder'
+
+SUDOERS_SRC=$REPO/contrib/slurm/sudoers.userdocker
+SUDOERS_DST=/etc/sudoers.d/userdocker
+
+PACKAGES=(docker.io containerd runc tini iptables cgroupfs-mount apparmor
+	sudo busybox-static munge slurm-wlm slurm-client slurmd slurmctld
+	slurm-wlm-basic-plugins gcc libc6-dev make git procps util-linux)
+
+# name uid gid extra-groups
+USERS=(
+	"udtest-alice 2001 2001 udtest-gpu"
+	"udtest-bob 2002 2002 -"
+	"uddemo 2010 2010 -"
+)
+GPU_GROUP=udtest-gpu
+GPU_GID=2100
+
+IMAGES=(ud-test/busybox:latest ud-test/cuda:latest ud-test/denied:latest)
+
+NODE=$(hostname -s)
+
+CHECK=0
+case "${1:-}" in
+--check) CHECK=1 ;;
+'') ;;
+-h | --help)
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit 0
+	;;
+*)
+	echo "usage: $0 [--check]" >&2
+	exit 2
+	;;
+esac
+
+export DEBIAN_FRONTEND=noninteractive
+export DOCKER_BUILDKIT=0 # the classic builder: no buildx plugin, no registry
+export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+MISSING=()
+
+say() { printf 'testenv: %s\n' "$*"; }
+die() {
+	printf 'testenv: FAILED: %s\n' "$*" >&2
+	exit 1
+}
+
+# step NAME PREDICATE FIX: in check mode record NAME when PREDICATE fails;
+# otherwise run FIX when it fails and require PREDICATE afterwards.
+step() {
+	local name=$1 pred=$2 fix=$3
+	if "$pred"; then
+		say "$name: ok"
+		return 0
+	fi
+	if ((CHECK)); then
+		say "$name: MISSING"
+		MISSING+=("$name")
+		return 0
+	fi
+	"$fix"
+	"$pred" || die "$name: still not right after setting it up"
+	say "$name: set up"
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND every half second.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.5
+	done
+}
+
+# --- packages ---------------------------------------------------------------
+
+missing_packages() {
+	local p
+	for p in "${PACKAGES[@]}"; do
+		[[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || echo "$p"
+	done
+}
+have_packages() { [[ -z $(missing_packages) ]]; }
+install_packages() {
+	local -a want
+	mapfile -t want < <(missing_packages)
+	say "packages: installing ${want[*]}"
+	# Keep the packages' init scripts from starting daemons with the
+	# distribution's configuration: this script starts them itself.
+	local own_policy=0
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		own_policy=1
+	fi
+	local try
+	local try ok=0
+	for try in 1 2 3; do
+		if apt-get update -qq && apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null; then
+			ok=1
+			break
+		fi
+		((try < 3)) && sleep 5
+	done
+	((own_policy)) && rm -f /usr/sbin/policy-rc.d
+	((ok)) || die "packages: apt-get failed three times"
+}
+
+# --- cgroups ----------------------------------------------------------------
+
+# Slurm's cgroup/v1 plugin and dockerd both want the v1 hierarchies mounted.
+have_cgroups() { [[ -e /sys/fs/cgroup/cpuset/cpuset.cpus && -e /sys/fs/cgroup/devices/devices.list ]]; }
+mount_cgroups() { cgroupfs-mount; }
+
+# --- GPU hook ---------------------------------------------------------------
+
+have_hook() {
+	cmp -s "$HOOK_SRC" "$HOOK_DIR/$HOOK_NAME" && [[ -x $HOOK_DIR/$HOOK_NAME && -d $HOOK_STATE/hook ]]
+}
+install_hook() {
+	install -D -m 0755 "$HOOK_SRC" "$HOOK_DIR/$HOOK_NAME"
+	mkdir -p "$HOOK_STATE/hook"
+}
+
+# --- dockerd ----------------------------------------------------------------
+
+dockerd_pid() { pgrep -x dockerd | head -n 1; }
+dockerd_has_hook() {
+	local pid
+	pid=$(dockerd_pid) || return 1
+	[[ -n $pid ]] || return 1
+	tr '\0' '\n' <"/proc/$pid/environ" | grep -q "^PATH=\(.*:\)\?$HOOK_DIR\(:.*\)\?$"
+}
+have_dockerd() { dockerd_has_hook && docker info >/dev/null 2>&1; }
+start_dockerd() {
+	local pid
+	pid=$(dockerd_pid) || true
+	if [[ -n $pid ]]; then
+		if dockerd_has_hook; then
+			say "dockerd: pid $pid has the hook on its PATH, waiting for it to answer"
+		else
+			say "dockerd: pid $pid runs without $HOOK_DIR on its PATH, restarting it"
+			kill -TERM "$pid"
+			wait_for 30 bash -c "! kill -0 $pid" || {
+				say "dockerd: pid $pid did not stop within 30s, killing it"
+				kill -KILL "$pid" 2>/dev/null || true
+				wait_for 10 bash -c "! kill -0 $pid" || die "dockerd: pid $pid does not go away"
+			}
+			pid=
+		fi
+	fi
+	if [[ -z $pid ]]; then
+		mkdir -p "$TEST_LOG_DIR"
+		# dockerd starts its own containerd (Debian's docker.io does when
+		# /run/containerd/containerd.sock is absent); setsid keeps it out of
+		# the caller's session, so make's or CI's end does not take it down.
+		env PATH="$DOCKERD_PATH" setsid -f dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
+	fi
+	if ! wait_for 60 docker info; then
+		tail -n 30 "$DOCKERD_LOG" >&2 || true
+		die "dockerd: docker info does not answer after 60s (log: $DOCKERD_LOG)"
+	fi
+	pgrep -x containerd >/dev/null || die "dockerd: runs, but no containerd process was found"
+}
+
+# --- images -----------------------------------------------------------------
+
+have_images() {
+	local i
+	for i in "${IMAGES[@]}"; do
+		docker image inspect "$i" >/dev/null 2>&1 || return 1
+	done
+}
+build_images() {
+	local ctx
+	ctx=$(mktemp -d)
+	cp /bin/busybox "$ctx/busybox"
+	cat >"$ctx/Dockerfile" <<-'EOF'
+		FROM scratch
+		COPY busybox /bin/busybox
+		RUN ["/bin/busybox", "--install", "-s", "/bin"]
+		ENV PATH=/bin
+		LABEL io.userdocker.test=busybox
+		CMD ["/bin/sh"]
+	EOF
+	docker build -q -t ud-test/busybox:latest "$ctx" >/dev/null
+	# An image that claims every GPU through its environment, as CUDA
+	# images do: userdocker must override it.
+	printf 'FROM ud-test/busybox:latest\nENV NVIDIA_VISIBLE_DEVICES=all\nLABEL io.userdocker.test=cuda\n' |
+		docker build -q -t ud-test/cuda:latest - >/dev/null
+	# Same content under a name the test policy does not allow; its own
+	# label gives it its own ID, so it cannot be reached through another tag.
+	printf 'FROM ud-test/busybox:latest\nLABEL io.userdocker.test=denied\n' |
+		docker build -q -t ud-test/denied:latest - >/dev/null
+	rm -rf "$ctx"
+}
+
+# hook_value CIDFILE: what the hook recorded for that container ("-" if nothing).
+hook_value() {
+	local id
+	id=$(cat "$1")
+	if [[ -e $HOOK_STATE/hook/$id ]]; then cat "$HOOK_STATE/hook/$id"; else echo -; fi
+	rm -f "$HOOK_STATE/hook/$id"
+}
+# The end-to-end check of DESIGN.md §5: the daemon passes --gpus to the hook.
+hook_works() {
+	local d got=
+	d=$(mktemp -d)
+	if docker run --rm --cidfile "$d/a" --gpus '"device=GPU-a,GPU-b"' ud-test/busybox:latest true &&
+		docker run --rm --cidfile "$d/b" --gpus all ud-test/cuda:latest true &&
+		docker run --rm --cidfile "$d/c" ud-test/cuda:latest true; then
+		got="$(hook_value "$d/a")|$(hook_value "$d/b")|$(hook_value "$d/c")"
+	fi
+	rm -rf "$d"
+	[[ $got == 'GPU-a,GPU-b|all|-' ]] || {
+		echo "hook recorded '$got', want 'GPU-a,GPU-b|all|-'" >&2
+		return 1
+	}
+}
+no_fix() { return 1; }
+
+# --- users ------------------------------------------------------------------
+
+have_users() {
+	local name uid gid extra
+	[[ $(getent group "$GPU_GROUP" | cut -d: -f3) == "$GPU_GID" ]] || return 1
+	for u in "${USERS[@]}"; do
+		read -r name uid gid extra <<<"$u"
+		[[ $(id -u "$name" 2>/dev/null) == "$uid" && $(id -g "$name") == "$gid" ]] || return 1
+		[[ -d $(getent passwd "$name" | cut -d: -f6) ]] || return 1
+		if [[ $extra == - ]]; then
+			! id -nG "$name" | tr ' ' '\n' | grep -qx "$GPU_GROUP" || return 1
+		else
+			id -nG "$name" | tr ' ' '\n' | grep -qx "$extra" || return 1
+		fi
+	done
+}
+make_users() {
+	local name uid gid extra
+	getent group "$GPU_GROUP" >/dev/null || groupadd -g "$GPU_GID" "$GPU_GROUP"
+	for u in "${USERS[@]}"; do
+		read -r name uid gid extra <<<"$u"
+		getent group "$name" >/dev/null || groupadd -g "$gid" "$name"
+		if ! id "$name" >/dev/null 2>&1; then
+			useradd -m -u "$uid" -g "$gid" -s /bin/bash "$name"
+		fi
+		if [[ $extra != - ]]; then
+			usermod -a -G "$extra" "$name"
+		elif id -nG "$name" | tr ' ' '\n' | grep -qx "$GPU_GROUP"; then
+			gpasswd -d "$name" "$GPU_GROUP" >/dev/null
+		fi
+	done
+}
+
+# --- sudoers ----------------------------------------------------------------
+
+have_sudoers() { cmp -s "$SUDOERS_SRC" "$SUDOERS_DST"; }
+install_sudoers() {
+	visudo -c -q -f "$SUDOERS_SRC" || die "sudoers: $SUDOERS_SRC does not parse"
+	install -m 0440 -o root -g root "$SUDOERS_SRC" "$SUDOERS_DST"
+}
+
+# --- fake GPUs --------------------------------------------------------------
+
+# /dev/nvidiaN as the NVIDIA driver makes them: character device 195, minor N.
+have_gpus() {
+	local n
+	for n in 0 1 2 3; do
+		[[ -c /dev/nvidia$n && $(stat -c '%t:%T' /dev/nvidia$n) == "c3:$(printf '%x' $n)" ]] || return 1
+	done
+}
+make_gpus() {
+	local n
+	for n in 0 1 2 3; do
+		rm -f /dev/nvidia$n
+		mknod -m 0666 /dev/nvidia$n c 195 $n
+	done
+}
+
+# --- munge ------------------------------------------------------------------
+
+have_munge() {
+	[[ -f /etc/munge/munge.key && $(stat -c '%U:%G %a' /etc/munge/munge.key) == 'munge:munge 400' ]] &&
+		pgrep -x munged >/dev/null && munge -n 2>/dev/null | unmunge >/dev/null 2>&1
+}
+start_munge() {
+	if [[ ! -s /etc/munge/munge.key ]]; then
+		mkdir -p /etc/munge
+		mungekey --create --keyfile=/etc/munge/munge.key 2>/dev/null ||
+			dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
+	fi
+	chown munge:munge /etc/munge /etc/munge/munge.key
+	chmod 0700 /etc/munge
+	chmod 0400 /etc/munge/munge.key
+	install -d -o munge -g munge -m 0755 /run/munge
+	install -d -o munge -g munge -m 0700 /var/log/munge /var/lib/munge
+	pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged </dev/null >/dev/null 2>&1
+	wait_for 10 bash -c 'munge -n | unmunge' || die "munge: munged does not answer"
+}
+
+# --- slurm ------------------------------------------------------------------
+
+# The node's size as slurmd sees it. RealMemory must not exceed what slurmd
+# detects, or the node registers as invalid and drains; leave 10% for the
+# system and round down to a GiB so small readings' jitter changes nothing.
+node_line() {
+	local c mem
+	c=$(slurmd -C | head -n 1)
+	mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$c")
+	mem=$((mem * 9 / 10 / 1024 * 1024))
+	local topo
+	topo=$(grep -o '\(CPUs\|Boards\|SocketsPerBoard\|CoresPerSocket\|ThreadsPerCore\)=[0-9]*' <<<"$c" | tr '\n' ' ')
+	echo "NodeName=$NODE NodeAddr=127.0.0.1 ${topo}RealMemory=$mem Gres=gpu:4 State=UNKNOWN"
+}
+
+cgroup_plugin() {
+	if have_cgroups; then echo cgroup/v1; else echo cgroup/v2; fi
+}
+
+slurm_conf() {
+	cat <<-EOF
+		# Written by userdocker's scripts/testenv.sh: a single-node test cluster.
+		ClusterName=userdocker-test
+		SlurmctldHost=$NODE(127.0.0.1)
+		SlurmUser=$SLURM_USER
+		AuthType=auth/munge
+		CryptoType=crypto/munge
+		MpiDefault=none
+		ProctrackType=proctrack/cgroup
+		TaskPlugin=task/cgroup,task/affinity
+		SelectType=select/cons_tres
+		SelectTypeParameters=CR_Core_Memory
+		# Without a default every job would take the whole node's memory.
+		DefMemPerCPU=1024
+		GresTypes=gpu
+		# userdocker's hooks (contrib/slurm/slurm.conf.fragment).
+		PrologFlags=Alloc,Contain
+		Prolog=$PROLOG
+		Epilog=$EPILOG
+		PrologEpilogTimeout=120
+		ReturnToService=2
+		SlurmctldTimeout=30
+		SlurmdTimeout=30
+		MessageTimeout=10
+		KillWait=5
+		InactiveLimit=0
+		MinJobAge=60
+		UnkillableStepTimeout=60
+		Waittime=0
+		SchedulerType=sched/backfill
+		AccountingStorageType=accounting_storage/none
+		JobAcctGatherType=jobacct_gather/none
+		JobCompType=jobcomp/none
+		StateSaveLocation=/var/spool/slurmctld
+		SlurmdSpoolDir=/var/spool/slurmd
+		SlurmctldPidFile=/run/slurmctld.pid
+		SlurmdPidFile=/run/slurmd.pid
+		SlurmctldLogFile=$SLURM_LOG_DIR/slurmctld.log
+		SlurmdLogFile=$SLURM_LOG_DIR/slurmd.log
+		SlurmctldDebug=info
+		SlurmdDebug=info
+		$(node_line)
+		PartitionName=debug Default=YES Nodes=ALL MaxTime=INFINITE State=UP
+	EOF
+}
+gres_conf() {
+	cat <<-EOF
+		# Written by userdocker's scripts/testenv.sh: four fake GPUs (mknod c 195 N).
+		Name=gpu File=/dev/nvidia[0-3]
+	EOF
+}
+cgroup_conf() {
+	cat <<-EOF
+		# Written by userdocker's scripts/testenv.sh.
+		CgroupPlugin=$(cgroup_plugin)
+		ConstrainCores=yes
+		ConstrainRAMSpace=yes
+		ConstrainDevices=yes
+	EOF
+}
+
+# conf_differs NAME: whether /etc/slurm/NAME differs from what we would write.
+conf_differs() {
+	! cmp -s <("${1%.conf}_conf") "$SLURM_CONF_DIR/$1"
+}
+# slurm_stale: whether a configuration file is newer than a running daemon.
+slurm_stale() {
+	local f p
+	for p in /run/slurmctld.pid /run/slurmd.pid; do
+		[[ -e $p ]] || return 0
+		for f in slurm.conf gres.conf cgroup.conf; do
+			[[ $SLURM_CONF_DIR/$f -nt $p ]] && return 0
+		done
+	done
+	return 1
+}
+
+have_slurm_conf() {
+	local f
+	for f in slurm.conf gres.conf cgroup.conf; do
+		conf_differs "$f" && return 1
+	done
+	[[ -x $PROLOG && -x $EPILOG && -d /var/spool/slurmctld && -d /var/spool/slurmd ]]
+}
+write_slurm_conf() {
+	local f
+	mkdir -p "$SLURM_CONF_DIR" "$SLURM_LOG_DIR"
+	for f in slurm.conf gres.conf cgroup.conf; do
+		if conf_differs "$f"; then
+			"${f%.conf}_conf" >"$SLURM_CONF_DIR/$f.new"
+			chmod 0644 "$SLURM_CONF_DIR/$f.new"
+			mv "$SLURM_CONF_DIR/$f.new" "$SLURM_CONF_DIR/$f"
+		fi
+	done
+	install -d -o "$SLURM_USER" -g "$SLURM_USER" -m 0755 /var/spool/slurmctld
+	install -d -m 0755 /var/spool/slurmd
+	chown "$SLURM_USER:$SLURM_USER" "$SLURM_LOG_DIR"
+	local hook
+	for hook in "$PROLOG" "$EPILOG"; do
+		# Only where the real binary is missing: `make test` installs it.
+		[[ -e $hook ]] && continue
+		printf '#!/bin/sh\n# %s: the real %s is installed by `make install`/`make test`.\nexit 0\n' \
+			"$PLACEHOLDER_MARK" "$(basename "$hook")" >"$hook"
+		chmod 0755 "$hook"
+	done
+}
+
+slurm_daemons_up() { pgrep -x slurmctld >/dev/null && pgrep -x slurmd >/dev/null && ! slurm_stale; }
+# stop_daemon NAME: TERM each process of exactly that name, by pid, and wait.
+stop_daemon() {
+	local pid
+	for pid in $(pgrep -x "$1"); do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait_for 30 bash -c "! kill -0 $pid" || die "$1: pid $pid does not stop"
+	done
+}
+start_slurm() {
+	if slurm_stale && pgrep -x 'slurmctld|slurmd' >/dev/null; then
+		say "slurm: configuration newer than the daemons, restarting slurmctld and slurmd"
+		stop_daemon slurmd
+		stop_daemon slurmctld
+	fi
+	# Both daemonize themselves.
+	pgrep -x slurmctld >/dev/null || slurmctld </dev/null >/dev/null 2>&1 ||
+		{ slurm_logs; die "slurm: slurmctld does not start"; }
+	wait_for 30 scontrol ping || { slurm_logs; die "slurm: slurmctld does not answer"; }
+	pgrep -x slurmd >/dev/null || slurmd </dev/null >/dev/null 2>&1 ||
+		{ slurm_logs; die "slurm: slurmd does not start"; }
+}
+
+slurm_logs() {
+	local f
+	for f in "$SLURM_LOG_DIR/slurmctld.log" "$SLURM_LOG_DIR/slurmd.log"; do
+		[[ -e $f ]] || continue
+		echo "---- last lines of $f" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+node_state() { sinfo -h -N -n "$NODE" -o '%t' 2>/dev/null | head -n 1; }
+node_ready() { [[ $(node_state) =~ ^(idle|mix|alloc|comp)$ ]]; }
+wait_node() {
+	local deadline=$((SECONDS + 60)) st resumed=0
+	while ! node_ready; do
+		st=$(node_state)
+		# down/drain without "*" means slurmd answers but the node was set
+		# aside (a failed prolog or epilog, an earlier bad registration).
+		if [[ $st =~ ^(down|drain|drng|fail)$ ]] && ((resumed < 3)); then
+			say "slurm: node $NODE is $st ($(sinfo -h -N -n "$NODE" -o '%E')), resuming it"
+			scontrol update nodename="$NODE" state=resume || true
+			resumed=$((resumed + 1))
+		fi
+		if ((SECONDS >= deadline)); then
+			sinfo -N -l >&2 || true
+			slurm_logs
+			die "slurm: node $NODE is '$st', not idle, after 60s"
+		fi
+		sleep 1
+	done
+}
+have_slurm() { slurm_daemons_up && node_ready; }
+start_slurm_and_wait() {
+	start_slurm
+	wait_node
+}
+
+# A real job as a real user, asking for GPUs: exercises munge, the
+# scheduler, GRES, the cgroup plugins and the prolog/epilog in one go.
+# Inside a step Slurm 22.05 sets SLURM_STEP_GPUS and CUDA_VISIBLE_DEVICES;
+# SLURM_JOB_GPUS only reaches the prolog, the epilog and batch scripts.
+srun_works() {
+	local out
+	out=$(cd / && timeout 60 runuser -u udtest-alice -- srun --quiet -N1 -t 1 --gres=gpu:1 \
+		sh -c 'echo "gpus=$SLURM_STEP_GPUS"') || return 1
+	[[ $out == gpus=[0-3] ]] || {
+		echo "srun printed '$out', want gpus=<index>" >&2
+		return 1
+	}
+}
+srun_fix() {
+	slurm_logs
+	return 1
+}
+
+# --- main -------------------------------------------------------------------
+
+[[ $(id -u) == 0 ]] || die "must run as root (it installs packages and starts daemons)"
+[[ -r $HOOK_SRC ]] || die "$HOOK_SRC not found: run from a userdocker checkout"
+
+step packages have_packages install_packages
+step cgroups have_cgroups mount_cgroups
+step gpu-hook have_hook install_hook
+# dockerd first among the daemons: others may be using it, so restart it
+# early and only when the hook is missing from its PATH.
+step dockerd have_dockerd start_dockerd
+if have_dockerd; then
+	step images have_images build_images
+	step hook-records-gpus hook_works no_fix
+else
+	MISSING+=(images hook-records-gpus)
+fi
+step users have_users make_users
+step sudoers have_sudoers install_sudoers
+step fake-gpus have_gpus make_gpus
+step munge have_munge start_munge
+step slurm-config have_slurm_conf write_slurm_conf
+step slurm have_slurm start_slurm_and_wait
+if have_slurm && have_users; then
+	step srun-gres srun_works srun_fix
+else
+	MISSING+=(srun-gres)
+fi
+
+if ((CHECK)) && ((${#MISSING[@]})); then
+	echo "testenv: missing: ${MISSING[*]}" >&2
+	exit 1
+fi
+say "ready"
