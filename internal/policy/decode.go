@@ -1,0 +1,403 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// decodeCtx is what decoders and checks need besides the value.
+type decodeCtx struct {
+	checkFlag FlagChecker // nil: flag names are checked for syntax only
+	// expand is set while decoding a leaf whose strings expand
+	// placeholders: unknown placeholders are then errors.
+	expand bool
+	// vars stand in for the caller when a check needs a string's final
+	// shape (a mount's host path); nil when the string is already expanded.
+	vars map[string]string
+}
+
+// problem is one thing wrong with a leaf's value. sub locates it below the
+// leaf's key ("[2]" for an array element, ".HOME" for a map entry) so that
+// the error points at the right line of a multi-line value.
+type problem struct {
+	sub string
+	err error
+}
+
+// decoder converts a value decoded by go-toml (string, int64, bool,
+// []any, map[string]any, …) into the Go type of its Policy field,
+// checking it on the way.
+type decoder func(d *decodeCtx, v any) (any, []problem)
+
+// check judges one string. Its error says what is wrong with the value,
+// quoting it.
+type check func(d *decodeCtx, s string) error
+
+// causeError carries a cause without repeating all of its text.
+type causeError struct {
+	msg   string
+	cause error
+}
+
+func (e *causeError) Error() string { return e.msg }
+func (e *causeError) Unwrap() error { return e.cause }
+
+func one(sub string, err error) []problem { return []problem{{sub: sub, err: err}} }
+
+// typeName names the TOML type of a decoded value for messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	case toml.LocalDate, toml.LocalTime, toml.LocalDateTime, time.Time:
+		return "a date or time"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+func wrongType(want string, v any) error {
+	return fmt.Errorf("expected %s, found %s", want, typeName(v))
+}
+
+// checkString runs c on s after checking its placeholders.
+func (d *decodeCtx) checkString(s string, c check) error {
+	if d.expand && d.vars != nil {
+		if _, err := expand(s, d.vars); err != nil {
+			return fmt.Errorf("%q: %w", s, err)
+		}
+	}
+	return c(d, s)
+}
+
+// sample returns s as it will look once expanded for some caller.
+func (d *decodeCtx) sample(s string) string {
+	if !d.expand || d.vars == nil {
+		return s
+	}
+	if x, err := expand(s, d.vars); err == nil {
+		return x
+	}
+	return s
+}
+
+func str(c check) decoder {
+	return func(d *decodeCtx, v any) (any, []problem) {
+		s, ok := v.(string)
+		if !ok {
+			return nil, one("", wrongType("a string", v))
+		}
+		if err := d.checkString(s, c); err != nil {
+			return nil, one("", err)
+		}
+		return s, nil
+	}
+}
+
+func boolean(_ *decodeCtx, v any) (any, []problem) {
+	b, ok := v.(bool)
+	if !ok {
+		return nil, one("", wrongType("a boolean", v))
+	}
+	return b, nil
+}
+
+func count(_ *decodeCtx, v any) (any, []problem) {
+	n, ok := v.(int64)
+	switch {
+	case !ok:
+		return nil, one("", wrongType("an integer", v))
+	case n < 0:
+		return nil, one("", fmt.Errorf("%d is negative", n))
+	case n > 1<<31-1:
+		return nil, one("", fmt.Errorf("%d is too large", n))
+	}
+	return int(n), nil
+}
+
+func duration(_ *decodeCtx, v any) (any, []problem) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, one("", wrongType(`a duration string such as "10s"`, v))
+	}
+	dur, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return nil, one("", &causeError{fmt.Sprintf(`%q is not a duration such as "10s" or "1m30s"`, s), err})
+	case dur < 0:
+		return nil, one("", fmt.Errorf("%q is negative", s))
+	}
+	return dur, nil
+}
+
+func list(c check) decoder {
+	return func(d *decodeCtx, v any) (any, []problem) {
+		arr, ok := v.([]any)
+		if !ok {
+			return nil, one("", wrongType("an array of strings", v))
+		}
+		out := make([]string, 0, len(arr))
+		var probs []problem
+		for i, el := range arr {
+			sub := indexPath("", i)
+			s, ok := el.(string)
+			if !ok {
+				probs = append(probs, problem{sub, wrongType("a string", el)})
+				continue
+			}
+			if err := d.checkString(s, c); err != nil {
+				probs = append(probs, problem{sub, err})
+				continue
+			}
+			out = append(out, s)
+		}
+		if probs != nil {
+			return nil, probs
+		}
+		return out, nil
+	}
+}
+
+// sortedKeys returns m's keys in order, so that problems come out the same
+// way every time.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func stringMap(keyCheck, valueCheck check) decoder {
+	return func(d *decodeCtx, v any) (any, []problem) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, one("", wrongType("a table of strings", v))
+		}
+		out := make(map[string]string, len(m))
+		var probs []problem
+		for _, k := range sortedKeys(m) {
+			sub := "." + joinPath("", k)
+			if err := keyCheck(d, k); err != nil {
+				probs = append(probs, problem{sub, err})
+				continue
+			}
+			s, ok := m[k].(string)
+			if !ok {
+				probs = append(probs, problem{sub, wrongType("a string", m[k])})
+				continue
+			}
+			if err := d.checkString(s, valueCheck); err != nil {
+				probs = append(probs, problem{sub, err})
+				continue
+			}
+			out[k] = s
+		}
+		if probs != nil {
+			return nil, probs
+		}
+		return out, nil
+	}
+}
+
+// flagValues decodes run.args.values: flag spelling → regexes. Two
+// spellings of one flag ("-e" and "--env") would make the rule depend on
+// which one Go's map iteration meets first, so they are an error.
+func flagValues(d *decodeCtx, v any) (any, []problem) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, one("", wrongType("a table of arrays of regular expressions", v))
+	}
+	out := make(map[string][]string, len(m))
+	canonical := map[string]string{}
+	var probs []problem
+	for _, k := range sortedKeys(m) {
+		sub := "." + joinPath("", k)
+		if err := flagName(d, k); err != nil {
+			probs = append(probs, problem{sub, err})
+			continue
+		}
+		if d.checkFlag != nil {
+			c, _ := d.checkFlag(k)
+			if prev, dup := canonical[c]; dup {
+				probs = append(probs, problem{sub, fmt.Errorf("%q and %q are the same flag", prev, k)})
+				continue
+			}
+			canonical[c] = k
+		}
+		res, elemProbs := list(regex)(d, m[k])
+		for _, p := range elemProbs {
+			probs = append(probs, problem{sub + p.sub, p.err})
+		}
+		if elemProbs == nil {
+			out[k] = res.([]string)
+		}
+	}
+	if probs != nil {
+		return nil, probs
+	}
+	return out, nil
+}
+
+func anyString(*decodeCtx, string) error { return nil }
+
+func oneOf(values ...string) check {
+	return func(_ *decodeCtx, s string) error {
+		if slices.Contains(values, s) {
+			return nil
+		}
+		return fmt.Errorf("%q is not one of %s", s, strings.Join(values, ", "))
+	}
+}
+
+func regex(_ *decodeCtx, s string) error {
+	_, err := regexp.Compile(s)
+	if err == nil {
+		return nil
+	}
+	reason := err.Error()
+	if se, ok := err.(*syntax.Error); ok {
+		reason = string(se.Code)
+	}
+	return &causeError{fmt.Sprintf("%q is not a valid regular expression: %s", s, reason), err}
+}
+
+func capability(_ *decodeCtx, s string) error {
+	name := strings.TrimPrefix(strings.ToUpper(s), "CAP_")
+	if name == "ALL" || slices.Contains(capabilities, name) {
+		return nil
+	}
+	return fmt.Errorf("%q is not a Linux capability", s)
+}
+
+func envName(_ *decodeCtx, s string) error {
+	if s == "" || strings.ContainsAny(s, "=\x00") {
+		return fmt.Errorf("%q is not an environment variable name", s)
+	}
+	return nil
+}
+
+// flagName checks a docker run flag spelling: "-x" or "--name", and, with
+// a FlagChecker, that docker run has it.
+func flagName(d *decodeCtx, s string) error {
+	if !flagSpelling(s) {
+		return fmt.Errorf("%q is not a flag spelling such as -x or --name", s)
+	}
+	if d.checkFlag != nil {
+		if _, ok := d.checkFlag(s); !ok {
+			return fmt.Errorf("%q is not a docker run flag", s)
+		}
+	}
+	return nil
+}
+
+func flagSpelling(s string) bool {
+	switch {
+	case len(s) == 2 && s[0] == '-':
+		return isFlagByte(s[1])
+	case len(s) > 3 && strings.HasPrefix(s, "--") && s[2] != '-':
+		for i := 2; i < len(s); i++ {
+			if !isFlagByte(s[i]) && s[i] != '-' {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func isFlagByte(c byte) bool {
+	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+}
+
+// flagArg checks a run.args.always/default entry: "--flag=value",
+// "-x=value", or a flag alone (a boolean).
+func flagArg(d *decodeCtx, s string) error {
+	name, _, _ := strings.Cut(s, "=")
+	if err := flagName(d, name); err != nil {
+		return fmt.Errorf("%q: %w", s, err)
+	}
+	return nil
+}
+
+func mount(d *decodeCtx, s string) error {
+	_, err := ParseMount(d.sample(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a mount: %w", s, err)
+	}
+	return nil
+}
+
+// mountWithTarget is mount for always and default mounts: only
+// available mounts may leave the container path to the user.
+func mountWithTarget(d *decodeCtx, s string) error {
+	if err := mount(d, s); err != nil {
+		return err
+	}
+	if m, _ := ParseMount(d.sample(s)); m.Container == "" {
+		return fmt.Errorf("%q is not a mount: the container path is missing (only run.mounts.available may leave it to the user)", s)
+	}
+	return nil
+}
+
+func noPlaceholder(s string) error {
+	if p := usesPlaceholder(s); p != "" {
+		return fmt.Errorf("%q: %s does not expand here", s, p)
+	}
+	return nil
+}
+
+func dockerHost(_ *decodeCtx, s string) error {
+	if err := noPlaceholder(s); err != nil {
+		return err
+	}
+	scheme, rest, _ := strings.Cut(s, "://")
+	ok := false
+	switch scheme {
+	case "unix":
+		ok = checkPath(rest) == nil
+	case "tcp", "ssh":
+		ok = rest != "" && !strings.ContainsAny(rest, "/?#")
+	}
+	if !ok {
+		return fmt.Errorf("%q is not a Docker daemon address such as unix:///var/run/docker.sock, tcp://host:port or ssh://user@host", s)
+	}
+	return nil
+}
+
+func stateDir(_ *decodeCtx, s string) error {
+	if err := noPlaceholder(s); err != nil {
+		return err
+	}
+	if err := checkPath(s); err != nil {
+		return fmt.Errorf("%q %w", s, err)
+	}
+	return nil
+}
+
+func auditLog(d *decodeCtx, s string) error {
+	if s == "syslog" {
+		return nil
+	}
+	if checkPath(d.sample(s)) != nil {
+		return fmt.Errorf("%q is neither \"syslog\" nor an absolute path", s)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package policy
+
+import "time"
+
+// DefaultPath is the main configuration file. Drop-ins are read from
+// conf.d/*.toml beside it.
+//
+// It is a variable only so that packagers can move it at link time:
+//
+//	go build -ldflags "-X github.com/userdocker/userdocker/internal/policy.DefaultPath=/opt/userdocker/config.toml"
+//
+// Nothing reads it from the environment or the command line of an
+// unprivileged caller, and nothing in the program assigns it: under sudo,
+// a config path that the caller could choose would be a way to choose the
+// policy (DESIGN.md §3.2).
+var DefaultPath = "/etc/userdocker/config.toml"
+
+// Default returns the built-in policy: what applies to every key that no
+// configuration file sets. Every built-in value is here and nowhere else.
+// Slices and maps are never nil, so that an empty value from a file and an
+// empty default look the same.
+func Default() *Policy {
+	return &Policy{
+		DockerHost:  "unix:///var/run/docker.sock",
+		Subcommands: []string{"run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version"},
+		Run: Run{
+			Images:          []string{},
+			Pull:            "missing",
+			EnforceUser:     true,
+			CapDrop:         []string{"ALL"},
+			CapAdd:          []string{},
+			NoNewPrivileges: true,
+			Env:             map[string]string{},
+			Publish:         []string{},
+			Args: Args{
+				Allowed: []string{},
+				Always:  []string{},
+				Default: []string{},
+				Values:  map[string][]string{},
+			},
+			Mounts: Mounts{
+				Always:    []string{},
+				Default:   []string{},
+				Available: []string{},
+				Probe:     true,
+			},
+		},
+		GPU: GPU{
+			Source:       "slurm",
+			DefaultCount: 1,
+			MaxCount:     1,
+			Exclusive:    true,
+			Delivery:     "device-requests",
+		},
+		Slurm: Slurm{
+			StateDir:      "/run/userdocker",
+			OutsideJob:    "deny",
+			ConfineCPUs:   true,
+			ConfineMemory: true,
+			StopTimeout:   10 * time.Second,
+		},
+		Audit: Audit{
+			Log: "syslog",
+		},
+	}
+}
+
+// knownSubcommands are the subcommands userdocker implements; the
+// subcommands key may only name these.
+var knownSubcommands = []string{
+	"run", "attach", "stop", "ps", "images", "pull", "load", "logs",
+	"version", "rm", "kill", "wait", "exec", "tag",
+}
+
+// capabilities are the Linux capability names cap_add and cap_drop accept
+// (without the CAP_ prefix, which may be written), besides "ALL".
+var capabilities = []string{
+	"AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF",
+	"CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH",
+	"FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+	"LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
+	"NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP",
+	"SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT",
+	"SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO",
+	"SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+}

@@ -1,0 +1,111 @@
+package policy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Explain writes p as TOML, every key in schema order, each followed by a
+// comment saying where its value came from ("# from FILE:LINE" or
+// "# built-in default"). It is what `userdocker config explain` prints.
+// The output is valid TOML; for the policy from System it is a
+// configuration that sets exactly the same values.
+func Explain(w io.Writer, p *Policy, prov Provenance) error {
+	bw := bufio.NewWriter(w)
+	table := ""
+	for i := range leaves {
+		l := &leaves[i]
+		if t := parentPath(l.key); t != table {
+			table = t
+			fmt.Fprintf(bw, "\n[%s]\n", table)
+		}
+		name := l.key[strings.LastIndexByte(l.key, '.')+1:]
+		fmt.Fprintf(bw, "%s = %s  # %s\n", name, formatValue(l.field(p)), prov[l.key].from())
+	}
+	return bw.Flush()
+}
+
+// formatValue writes the field ptr points to as a TOML value.
+func formatValue(ptr any) string {
+	switch v := ptr.(type) {
+	case *string:
+		return tomlString(*v)
+	case *bool:
+		return strconv.FormatBool(*v)
+	case *int:
+		return strconv.Itoa(*v)
+	case *time.Duration:
+		return tomlString(v.String())
+	case *[]string:
+		return tomlArray(*v)
+	case *map[string]string:
+		return inlineTable(*v, tomlString)
+	case *map[string][]string:
+		return inlineTable(*v, tomlArray)
+	}
+	panic(fmt.Sprintf("policy: cannot format %T", ptr))
+}
+
+func tomlArray(ss []string) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = tomlString(s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func inlineTable[V any](m map[string]V, format func(V) string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, tomlKey(k)+" = "+format(m[k]))
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
+}
+
+func tomlKey(k string) string {
+	for i := 0; i < len(k); i++ {
+		if !isFlagByte(k[i]) && k[i] != '-' && k[i] != '_' {
+			return tomlString(k)
+		}
+	}
+	if k == "" {
+		return `""`
+	}
+	return k
+}
+
+// tomlString quotes s as a literal string when it can ('...', which keeps
+// regular expressions readable), else as a basic string with escapes.
+func tomlString(s string) string {
+	literal := !strings.ContainsRune(s, '\'')
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			literal = false
+		}
+	}
+	if literal {
+		return "'" + s + "'"
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

@@ -1,0 +1,90 @@
+package policy
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"reflect"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := "testdata/" + name
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	c := mustParse(t, readExample(t), File{Name: "/etc/userdocker/conf.d/50-site.toml", Data: []byte(`
+[run]
+pull = "never"
+env = { HOME = "{home}", USER = "{user}", "ODD KEY" = "it's" }
+`)})
+	tests := []struct {
+		name string
+		who  Who
+		file string
+	}{
+		{"power user", alice, "explain-alice.golden"},
+		{"plain user", bob, "explain-bob.golden"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, prov, err := c.For(tc.who, "42")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := Explain(&out, p, prov); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, out.Bytes())
+		})
+	}
+}
+
+// TestExplainRoundTrip checks that Explain writes a configuration that
+// sets what it explains.
+func TestExplainRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		file File
+	}{
+		{"example", readExample(t)},
+		{"placeholders", File{Name: cfgPath, Data: []byte(placeholderConfig)}},
+		{"odd strings", File{Name: cfgPath, Data: []byte(`
+[run]
+images = ["it's", "tab\there", 'back\slash', "quote\"", "\u007f"]
+env = { "a b" = "", "é" = "ü" }
+[slurm]
+stop_timeout = "1h2m3.5s"
+`)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, prov := mustParse(t, tc.file).System()
+			var out bytes.Buffer
+			if err := Explain(&out, p, prov); err != nil {
+				t.Fatal(err)
+			}
+			again, _ := mustParse(t, File{Name: "explained.toml", Data: out.Bytes()}).System()
+			if !reflect.DeepEqual(again, p) {
+				t.Errorf("parsing Explain's output gives\n%#v\nwant\n%#v\noutput:\n%s", again, p, out.Bytes())
+			}
+		})
+	}
+}

@@ -1,0 +1,405 @@
+package policy
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp/syntax"
+	"testing"
+	"time"
+)
+
+func readExample(t *testing.T) File {
+	t.Helper()
+	data, err := os.ReadFile("testdata/example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return File{Name: cfgPath, Data: data}
+}
+
+// examplePolicy is testdata/example.toml (DESIGN.md §6) without overrides
+// and before placeholders expand.
+func examplePolicy() *Policy {
+	return &Policy{
+		DockerHost:  "unix:///var/run/docker.sock",
+		Subcommands: []string{"run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version"},
+		Run: Run{
+			Images:          []string{`^docker\.io/library/(debian|ubuntu):`, `^ud-test/`},
+			Pull:            "missing",
+			EnforceUser:     true,
+			CapDrop:         []string{"ALL"},
+			CapAdd:          []string{},
+			NoNewPrivileges: true,
+			Env:             map[string]string{"HOME": "{home}", "USER": "{user}"},
+			Publish:         []string{`^127\.0\.0\.1::[0-9]+$`},
+			Args: Args{
+				Allowed: []string{"-i", "-t", "-d", "--rm", "--read-only", "-w", "--entrypoint", "-e", "--name", "--shm-size"},
+				Always:  []string{"--pids-limit=4096"},
+				Default: []string{"--shm-size=1g"},
+				Values:  map[string][]string{"--shm-size": {`^[0-9]+[kmg]?$`}},
+			},
+			Mounts: Mounts{
+				Always:    []string{"/etc/passwd:/etc/passwd:ro", "/etc/group:/etc/group:ro"},
+				Default:   []string{"{home}:{home}"},
+				Available: []string{"/scratch/{user}:/scratch", "/data:/data:ro", "/projects:"},
+				Probe:     true,
+			},
+		},
+		GPU: GPU{Source: "slurm", DefaultCount: 1, MaxCount: 2, Exclusive: true, Delivery: "device-requests"},
+		Slurm: Slurm{
+			StateDir:      "/run/userdocker",
+			OutsideJob:    "deny",
+			ConfineCPUs:   true,
+			ConfineMemory: true,
+			StopTimeout:   10 * time.Second,
+		},
+		Audit: Audit{Log: "syslog"},
+	}
+}
+
+func TestParseExample(t *testing.T) {
+	c := mustParse(t, readExample(t))
+	got, prov := c.System()
+	if want := examplePolicy(); !reflect.DeepEqual(got, want) {
+		t.Errorf("System():\ngot  %#v\nwant %#v", got, want)
+	}
+	wantOrigins := map[string]string{
+		"docker_host":             cfgPath + ":1",
+		"run.args.values":         cfgPath + ":18",
+		"run.mounts.probe":        cfgPath + ":25",
+		"gpu.max_count":           cfgPath + ":31",
+		"gpu.delivery":            "built-in default",
+		"slurm.stop_timeout":      cfgPath + ":39",
+		"audit.log":               cfgPath + ":42",
+		"run.env":                 cfgPath + ":11",
+		"run.images":              cfgPath + ":5",
+		"gpu.max_memory_used_mib": "built-in default",
+	}
+	for key, want := range wantOrigins {
+		if got := prov[key].String(); got != want {
+			t.Errorf("provenance of %s = %q, want %q", key, got, want)
+		}
+	}
+	if len(prov) != len(leaves) {
+		t.Errorf("provenance has %d keys, want one per leaf (%d)", len(prov), len(leaves))
+	}
+}
+
+func TestDefaultIsFreshEachCall(t *testing.T) {
+	a := Default()
+	a.Run.CapDrop[0] = "NONE"
+	a.Run.Env["X"] = "y"
+	if b := Default(); b.Run.CapDrop[0] != "ALL" || len(b.Run.Env) != 0 {
+		t.Errorf("Default() shares state between calls: %#v", b.Run)
+	}
+}
+
+func TestParseDropIns(t *testing.T) {
+	const dropIn = "/etc/userdocker/conf.d/50-site.toml"
+	c := mustParse(t, readExample(t), File{Name: dropIn, Data: []byte(`
+[run]
+pull = "never"
+env = { LANG = "C.UTF-8" }
+
+[gpu]
+default_count = 2
+`)})
+	got, prov := c.System()
+	want := examplePolicy()
+	want.Run.Pull = "never"
+	want.Run.Env = map[string]string{"LANG": "C.UTF-8"} // a table is one value: replaced whole
+	want.GPU.DefaultCount = 2
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("System():\ngot  %#v\nwant %#v", got, want)
+	}
+	for key, want := range map[string]string{
+		"run.pull":          dropIn + ":3",
+		"run.env":           dropIn + ":4",
+		"gpu.default_count": dropIn + ":7",
+		"gpu.max_count":     cfgPath + ":31",
+	} {
+		if got := prov[key].String(); got != want {
+			t.Errorf("provenance of %s = %q, want %q", key, got, want)
+		}
+	}
+	if got, want := c.Files(), []string{cfgPath, dropIn}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Files() = %q, want %q", got, want)
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"toml syntax", "[run\n", []string{
+			cfgPath + `:1:5: invalid TOML: expected ']' to close table name`}},
+		{"duplicate key", "[run]\npull = 'never'\npull = 'always'\n", []string{
+			cfgPath + `:3:1: invalid TOML: key pull is already defined`}},
+		{"pull", "[run]\npull = \"sometimes\"\n", []string{
+			cfgPath + `:2:1: run.pull: "sometimes" is not one of never, missing, always`}},
+		{"gpu source", "[gpu]\nsource = 'nvml'\n", []string{
+			cfgPath + `:2:1: gpu.source: "nvml" is not one of slurm, reserve, none`}},
+		{"gpu delivery", "gpu.delivery = 'cdi'\n", []string{
+			cfgPath + `:1:1: gpu.delivery: "cdi" is not one of device-requests, nvidia-runtime`}},
+		{"outside job", "[slurm]\noutside_job = 'gpu'\n", []string{
+			cfgPath + `:2:1: slurm.outside_job: "gpu" is not one of deny, no-gpu, allow`}},
+		{"image regex", "[run]\nimages = [\n  '^ok/',\n  '^(bad',\n]\n", []string{
+			cfgPath + `:4:3: run.images: "^(bad" is not a valid regular expression: missing closing )`}},
+		{"publish regex", "[run]\npublish = ['[0-9']\n", []string{
+			cfgPath + `:2:12: run.publish: "[0-9" is not a valid regular expression: missing closing ]`}},
+		{"args values regex", "[run.args.values]\n'--shm-size' = ['^[0-9]+$', '*']\n", []string{
+			cfgPath + `:2:29: run.args.values: "*" is not a valid regular expression: missing argument to repetition operator`}},
+		{"duration", "[slurm]\nstop_timeout = '10 s'\n", []string{
+			cfgPath + `:2:1: slurm.stop_timeout: "10 s" is not a duration such as "10s" or "1m30s"`}},
+		{"duration negative", "[slurm]\nstop_timeout = '-1s'\n", []string{
+			cfgPath + `:2:1: slurm.stop_timeout: "-1s" is negative`}},
+		{"duration type", "[slurm]\nstop_timeout = 10\n", []string{
+			cfgPath + `:2:1: slurm.stop_timeout: expected a duration string such as "10s", found an integer`}},
+		{"negative count", "[gpu]\nmax_count = -1\n", []string{
+			cfgPath + `:2:1: gpu.max_count: -1 is negative`}},
+		{"count type", "[gpu]\nmax_memory_used_mib = 1.5\n", []string{
+			cfgPath + `:2:1: gpu.max_memory_used_mib: expected an integer, found a float`}},
+		{"default above max", "[gpu]\ndefault_count = 3\nmax_count = 2\n", []string{
+			cfgPath + `:3:1: gpu.max_count: 2 is less than gpu.default_count = 3 (from ` + cfgPath + `:2)`}},
+		{"default above built-in max", "[gpu]\ndefault_count = 3\n", []string{
+			cfgPath + `:2:1: gpu.default_count: 3 is more than gpu.max_count = 1 (built-in default)`}},
+		{"override max below default", "[gpu]\ndefault_count = 2\nmax_count = 4\n[[override]]\nuser = 'bob'\ngpu.max_count = 1\n", []string{
+			cfgPath + `:6:1: override[0].gpu.max_count: 1 is less than gpu.default_count = 2 (from ` + cfgPath + `:2)`}},
+		{"mount host relative", "[run.mounts]\nalways = ['etc/passwd:/etc/passwd']\n", []string{
+			cfgPath + `:2:11: run.mounts.always: "etc/passwd:/etc/passwd" is not a mount: the host path is not absolute`}},
+		{"mount container relative", "[run.mounts]\navailable = ['/data:data']\n", []string{
+			cfgPath + `:2:14: run.mounts.available: "/data:data" is not a mount: the container path is not absolute`}},
+		{"mount placeholder not a path", "[run.mounts]\ndefault = ['{user}:/u']\n", []string{
+			cfgPath + `:2:12: run.mounts.default: "{user}:/u" is not a mount: the host path is not absolute`}},
+		{"mount dotdot", "[run.mounts]\navailable = ['/scratch/{user}/../x:/x']\n", []string{
+			cfgPath + `:2:14: run.mounts.available: "/scratch/{user}/../x:/x" is not a mount: the host path contains ".."`}},
+		{"mount mode", "[run.mounts]\navailable = ['/data:/data:rx']\n", []string{
+			cfgPath + `:2:14: run.mounts.available: "/data:/data:rx" is not a mount: the mode must be "ro" or "rw"`}},
+		{"mount no colon", "[run.mounts]\navailable = ['/data']\n", []string{
+			cfgPath + `:2:14: run.mounts.available: "/data" is not a mount: want HOST:[CONTAINER][:ro|:rw]`}},
+		{"mount too many colons", "[run.mounts]\navailable = ['/a:/b:ro:x']\n", []string{
+			cfgPath + `:2:14: run.mounts.available: "/a:/b:ro:x" is not a mount: want HOST:[CONTAINER][:ro|:rw]`}},
+		{"mount without target", "[run.mounts]\nalways = ['/data:']\n", []string{
+			cfgPath + `:2:11: run.mounts.always: "/data:" is not a mount: the container path is missing (only run.mounts.available may leave it to the user)`}},
+		{"audit log relative", "[audit]\nlog = 'var/log/ud.log'\n", []string{
+			cfgPath + `:2:1: audit.log: "var/log/ud.log" is neither "syslog" nor an absolute path`}},
+		{"unknown placeholder", "[audit]\nlog = '/var/log/{host}.log'\n", []string{
+			cfgPath + `:2:1: audit.log: "/var/log/{host}.log": unknown placeholder {host} (known: {user}, {uid}, {gid}, {home}, {job})`}},
+		{"unknown placeholder in env", "[run]\nenv = { A = '{user}', B = '{User}' }\n", []string{
+			cfgPath + `:2:23: run.env: "{User}": unknown placeholder {User} (known: {user}, {uid}, {gid}, {home}, {job})`}},
+		{"env name", "[run.env]\n'A=B' = 'x'\n", []string{
+			cfgPath + `:2:1: run.env: "A=B" is not an environment variable name`}},
+		{"subcommand", "subcommands = ['run', 'shell']\n", []string{
+			cfgPath + `:1:23: subcommands: "shell" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag`}},
+		{"capability", "[run]\ncap_add = ['SYS_ADMNI']\n", []string{
+			cfgPath + `:2:12: run.cap_add: "SYS_ADMNI" is not a Linux capability`}},
+		{"docker host", "docker_host = 'http://localhost'\n", []string{
+			cfgPath + `:1:1: docker_host: "http://localhost" is not a Docker daemon address such as unix:///var/run/docker.sock, tcp://host:port or ssh://user@host`}},
+		{"docker host placeholder", "docker_host = 'unix:///run/user/{uid}/docker.sock'\n", []string{
+			cfgPath + `:1:1: docker_host: "unix:///run/user/{uid}/docker.sock": {uid} does not expand here`}},
+		{"state dir relative", "[slurm]\nstate_dir = 'run/userdocker'\n", []string{
+			cfgPath + `:2:1: slurm.state_dir: "run/userdocker" is not absolute`}},
+		{"wrong types", "[run]\nenforce_user = 'yes'\ncap_drop = 'ALL'\nenv = ['A=1']\nimages = ['^a', 1]\n", []string{
+			cfgPath + `:2:1: run.enforce_user: expected a boolean, found a string`,
+			cfgPath + `:3:1: run.cap_drop: expected an array of strings, found a string`,
+			cfgPath + `:4:1: run.env: expected a table of strings, found an array`,
+			cfgPath + `:5:17: run.images: expected a string, found an integer`}},
+		{"table expected", "run = 5\n", []string{
+			cfgPath + `:1:1: run: expected a table, found an integer`}},
+		{"allowed flag unknown", "[run.args]\nallowed = ['-i', '--privilege']\n", []string{
+			cfgPath + `:2:18: run.args.allowed: "--privilege" is not a docker run flag`}},
+		{"allowed flag spelling", "[run.args]\nallowed = ['rm', '-it', '---x']\n", []string{
+			cfgPath + `:2:12: run.args.allowed: "rm" is not a flag spelling such as -x or --name`,
+			cfgPath + `:2:18: run.args.allowed: "-it" is not a flag spelling such as -x or --name`,
+			cfgPath + `:2:25: run.args.allowed: "---x" is not a flag spelling such as -x or --name`}},
+		{"always flag unknown", "[run.args]\nalways = ['--pids-limt=10']\n", []string{
+			cfgPath + `:2:11: run.args.always: "--pids-limt=10": "--pids-limt" is not a docker run flag`}},
+		{"default flag placeholder", "[run.args]\ndefault = ['-l=owner={usr}']\n", []string{
+			cfgPath + `:2:12: run.args.default: "-l=owner={usr}": unknown placeholder {usr} (known: {user}, {uid}, {gid}, {home}, {job})`}},
+		{"values flag unknown", "[run.args.values]\n'--shm' = ['.*']\n", []string{
+			cfgPath + `:2:1: run.args.values: "--shm" is not a docker run flag`}},
+		{"values same flag twice", "[run.args.values]\n'-e' = ['^A=']\n'--env' = ['^B=']\n", []string{
+			cfgPath + `:2:1: run.args.values: "--env" and "-e" are the same flag`}},
+		{"override without selector", "[[override]]\npriority = 1\ngpu.max_count = 2\n", []string{
+			cfgPath + `:1:3: override[0]: needs one of group, gid, user, uid`}},
+		{"override with two selectors", "[[override]]\ngroup = 'a'\nuid = 7\n", []string{
+			cfgPath + `:1:3: override[0]: sets group and uid; needs exactly one of group, gid, user, uid`}},
+		{"override empty group", "[[override]]\ngroup = ''\n", []string{
+			cfgPath + `:2:1: override[0].group: must not be empty`}},
+		{"override bad uid", "[[override]]\nuid = -1\n[[override]]\ngid = '100'\n", []string{
+			cfgPath + `:2:1: override[0].uid: -1 is not a valid id`,
+			cfgPath + `:4:1: override[1].gid: expected an integer, found a string`}},
+		{"override user priority", "[[override]]\nuser = 'bob'\npriority = 2\n", []string{
+			cfgPath + `:3:1: override[0].priority: only group and gid overrides have a priority: a caller has one user`}},
+		{"override system-only", "[[override]]\ngid = 100\ndocker_host = 'tcp://other:2376'\n[override.slurm]\nstate_dir = '/tmp/x'\n", []string{
+			cfgPath + `:3:1: override[0].docker_host: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`,
+			cfgPath + `:5:1: override[0].slurm.state_dir: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`}},
+		{"override bad value", "[[override]]\ngroup = 'g'\n[override.run]\npull = 'often'\n", []string{
+			cfgPath + `:4:1: override[0].run.pull: "often" is not one of never, missing, always`}},
+		{"override not a table list", "override = 1\n", []string{
+			cfgPath + `:1:1: override: expected an array of tables ([[override]]), found an integer`}},
+		{"inline override list", "override = [{ user = 'a' }, 'b']\n", []string{
+			cfgPath + `:1:29: override[1]: expected a table, found a string`}},
+		{"all problems at once", "[run]\npull = 'x'\ncap_add = ['NOPE']\n[gpu]\nsource = 'y'\n", []string{
+			cfgPath + `:2:1: run.pull: "x" is not one of never, missing, always`,
+			cfgPath + `:3:12: run.cap_add: "NOPE" is not a Linux capability`,
+			cfgPath + `:5:1: gpu.source: "y" is not one of slurm, reserve, none`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseOne(tc.src)
+			if c != nil {
+				t.Errorf("Parse returned a Config despite errors")
+			}
+			diffLines(t, errorLines(t, err), tc.want)
+		})
+	}
+}
+
+func TestParseUnknownKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want string
+	}{
+		{"top level", "docker_hots = 'unix:///x'\n", "1:1: docker_hots"},
+		{"run", "[run]\nimage = []\n", "2:1: run.image"},
+		{"run dotted", "run.pul = 'never'\n", "1:1: run.pul"},
+		{"run inline", "run = { pull = 'never', pul = 'x' }\n", "1:25: run.pul"},
+		{"run.args", "[run.args]\nallow = []\n", "2:1: run.args.allow"},
+		{"run.mounts", "[run.mounts]\nprobes = true\n", "2:1: run.mounts.probes"},
+		{"gpu", "[gpu]\ncount = 1\n", "2:1: gpu.count"},
+		{"slurm", "[slurm]\nstop_timout = '1s'\n", "2:1: slurm.stop_timout"},
+		{"audit", "[audit]\nfile = '/x'\n", "2:1: audit.file"},
+		{"unknown table", "[network]\nmode = 'none'\n", "1:2: network"},
+		{"nested unknown table", "[run.limits]\ncpus = 2\n", "1:6: run.limits"},
+		{"override level", "[[override]]\ngroup = 'g'\nprio = 1\n", "3:1: override[0].prio"},
+		{"override table", "[[override]]\ngroup = 'g'\n[override.gpus]\nmax_count = 2\n", "3:11: override[0].gpus"},
+		{"override nested", "[[override]]\ngroup = 'g'\n[override.gpu]\nmax = 2\n", "4:1: override[0].gpu.max"},
+		{"override deep", "[[override]]\nuid = 1\n[[override]]\nuid = 2\n[override.run.args]\nallowd = []\n", "6:1: override[1].run.args.allowd"},
+		{"override in override", "[[override]]\nuid = 1\n[[override.override]]\nuid = 2\n", "3:12: override[0].override"},
+		{"override inline", "override = [{ uid = 1, gpu = { max_count = 2, min = 1 } }]\n", "1:47: override[0].gpu.min"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseOne(tc.src)
+			diffLines(t, errorLines(t, err), []string{cfgPath + ":" + tc.want + ": unknown key"})
+		})
+	}
+}
+
+func TestParseErrorsAcrossFiles(t *testing.T) {
+	_, err := Parse([]File{
+		{Name: cfgPath, Data: []byte("[run]\npull = 'x'\n")},
+		{Name: "/etc/userdocker/conf.d/a.toml", Data: []byte("[gpu\n")},
+		{Name: "/etc/userdocker/conf.d/b.toml", Data: []byte("\n\nfoo = 1\n")},
+	}, testOptions)
+	diffLines(t, errorLines(t, err), []string{
+		cfgPath + `:2:1: run.pull: "x" is not one of never, missing, always`,
+		`/etc/userdocker/conf.d/a.toml:1:5: invalid TOML: expected ']' to close table name`,
+		`/etc/userdocker/conf.d/b.toml:3:1: foo: unknown key`,
+	})
+}
+
+func TestParseWithoutFlagChecker(t *testing.T) {
+	src := "[run.args]\nallowed = ['--no-such-flag']\nalways = ['--xy=1', 'y']\n"
+	_, err := Parse([]File{{Name: cfgPath, Data: []byte(src)}}, Options{})
+	diffLines(t, errorLines(t, err), []string{
+		cfgPath + `:3:21: run.args.always: "y": "y" is not a flag spelling such as -x or --name`,
+	})
+}
+
+func TestParseErrorUnwraps(t *testing.T) {
+	_, err := parseOne("[run]\nimages = ['(']\n")
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v is not a *ConfigError", err)
+	}
+	if ce.Key != "run.images" || ce.Line != 2 || ce.Column != 11 {
+		t.Errorf("ConfigError at %s:%d:%d about %q, want %s:2:11 about run.images", ce.File, ce.Line, ce.Column, ce.Key, cfgPath)
+	}
+	var se *syntax.Error
+	if !errors.As(err, &se) || se.Code != syntax.ErrMissingParen {
+		t.Errorf("error %v does not wrap the regexp/syntax error", err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	example, err := os.ReadFile("testdata/example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(t *testing.T, path, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("main and drop-ins in lexical order", func(t *testing.T) {
+		dir := t.TempDir()
+		main := filepath.Join(dir, "config.toml")
+		write(t, main, string(example))
+		write(t, filepath.Join(dir, "conf.d", "20-b.toml"), "[run]\npull = 'always'\n")
+		write(t, filepath.Join(dir, "conf.d", "10-a.toml"), "[run]\npull = 'never'\n")
+		write(t, filepath.Join(dir, "conf.d", ".#20-b.toml"), "not toml")
+		write(t, filepath.Join(dir, "conf.d", "30-c.toml.bak"), "not toml")
+		c, err := Load(main, testOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, prov := c.System()
+		if p.Run.Pull != "always" || prov["run.pull"].File != filepath.Join(dir, "conf.d", "20-b.toml") {
+			t.Errorf("run.pull = %q from %s, want \"always\" from conf.d/20-b.toml", p.Run.Pull, prov["run.pull"])
+		}
+		want := []string{main, filepath.Join(dir, "conf.d", "10-a.toml"), filepath.Join(dir, "conf.d", "20-b.toml")}
+		if got := c.Files(); !reflect.DeepEqual(got, want) {
+			t.Errorf("Files() = %q, want %q", got, want)
+		}
+	})
+	t.Run("no conf.d", func(t *testing.T) {
+		dir := t.TempDir()
+		main := filepath.Join(dir, "config.toml")
+		write(t, main, string(example))
+		if _, err := Load(main, testOptions); err != nil {
+			t.Errorf("Load without conf.d: %v", err)
+		}
+	})
+	t.Run("missing main file", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, filepath.Join(dir, "conf.d", "10-a.toml"), "[run]\npull = 'never'\n")
+		_, err := Load(filepath.Join(dir, "config.toml"), testOptions)
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Load of a missing file: error %v, want fs.ErrNotExist", err)
+		}
+	})
+	t.Run("bad drop-in fails closed", func(t *testing.T) {
+		dir := t.TempDir()
+		main := filepath.Join(dir, "config.toml")
+		write(t, main, string(example))
+		write(t, filepath.Join(dir, "conf.d", "10-a.toml"), "\n[gpu]\nmax_count = 'four'\n")
+		c, err := Load(main, testOptions)
+		if c != nil {
+			t.Error("Load returned a Config despite errors")
+		}
+		diffLines(t, errorLines(t, err), []string{
+			filepath.Join(dir, "conf.d", "10-a.toml") + ":3:1: gpu.max_count: expected an integer, found a string",
+		})
+	})
+}
+
+func TestParseQuotedKeyPositions(t *testing.T) {
+	_, err := parseOne("[run.env]\nA = 'x'\n\"B C\" = 1\n\"\" = 'y'\n[run.\"x.y\"]\n")
+	diffLines(t, errorLines(t, err), []string{
+		cfgPath + `:3:1: run.env: expected a string, found an integer`,
+		cfgPath + `:4:1: run.env: "" is not an environment variable name`,
+		cfgPath + `:5:6: run."x.y": unknown key`,
+	})
+}

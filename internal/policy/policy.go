@@ -1,0 +1,75 @@
+// Package policy loads userdocker's configuration (DESIGN.md §6), merges the
+// overrides that apply to a caller, and judges requests against the result.
+package policy
+
+import "time"
+
+// Policy is the effective configuration for one caller: the system-wide
+// values with every matching override applied and placeholders ({user},
+// {uid}, {gid}, {home}, {job}) expanded where they appear in paths and env.
+type Policy struct {
+	DockerHost  string
+	Subcommands []string
+	Run         Run
+	GPU         GPU
+	Slurm       Slurm
+	Audit       Audit
+}
+
+// Run is the [run] table: what `userdocker run` may do.
+type Run struct {
+	Images          []string // regexes on the normalized reference
+	Pull            string   // "never", "missing" or "always"
+	EnforceUser     bool
+	CapDrop         []string
+	CapAdd          []string
+	NoNewPrivileges bool
+	Env             map[string]string
+	Publish         []string // regexes on the canonical -p spec
+	Args            Args
+	Mounts          Mounts
+}
+
+// Args is [run.args]: which docker run flags a user may pass.
+type Args struct {
+	Allowed []string            // flag spellings as in the config ("-i", "--rm", ...)
+	Always  []string            // "--flag=value" the user cannot change
+	Default []string            // "--flag=value" applied unless the user passes the flag
+	Values  map[string][]string // flag spelling -> regexes its values must match
+}
+
+// Mounts is [run.mounts].
+type Mounts struct {
+	Always    []string // "host:container[:ro]"
+	Default   []string // same, unless --no-default-mounts
+	Available []string // same; "host:" lets the user pick the container path
+	Probe     bool
+}
+
+// GPU is [gpu].
+type GPU struct {
+	Source       string // "slurm", "reserve" or "none"
+	DefaultCount int
+	MaxCount     int
+	Exclusive    bool
+	// Delivery says how granted GPUs reach Docker: "device-requests"
+	// (default) or "nvidia-runtime" (sites on nvidia-docker2).
+	Delivery string
+	// MaxMemoryUsedMiB: in reserve mode, a GPU using more memory than this
+	// counts as busy even without a reservation (0: any use counts).
+	MaxMemoryUsedMiB int
+}
+
+// Slurm is [slurm].
+type Slurm struct {
+	StateDir      string
+	OutsideJob    string // "deny", "no-gpu" or "allow"
+	ConfineCPUs   bool
+	ConfineMemory bool
+	StopTimeout   time.Duration
+}
+
+// Audit is [audit].
+type Audit struct {
+	Log string // "syslog" or an absolute file path
+}

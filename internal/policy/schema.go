@@ -1,0 +1,110 @@
+package policy
+
+// leaf is one configuration key that holds a value: the unit that files
+// and overrides replace, that provenance is recorded for, and that Explain
+// prints. A table such as run.env counts as one leaf and is replaced whole.
+type leaf struct {
+	key    string  // dotted, as in the top-level file: "run.args.allowed"
+	decode decoder // converts and checks the decoded TOML value
+	// expand: {user}, {uid}, {gid}, {home} and {job} expand in the value's
+	// strings (map values, not map keys) when resolved for a caller.
+	expand bool
+	// systemOnly keys cannot be set in an [[override]]: ud-prolog and
+	// ud-epilog have no caller and use the system-wide value, so a
+	// per-user daemon or state directory would escape their cleanup.
+	systemOnly bool
+	// field points into p at the value this leaf sets.
+	field func(p *Policy) any
+}
+
+// leaves lists every key of the schema in the order Explain prints them.
+var leaves = []leaf{
+	{key: "docker_host", decode: str(dockerHost), systemOnly: true,
+		field: func(p *Policy) any { return &p.DockerHost }},
+	{key: "subcommands", decode: list(oneOf(knownSubcommands...)),
+		field: func(p *Policy) any { return &p.Subcommands }},
+
+	{key: "run.images", decode: list(regex),
+		field: func(p *Policy) any { return &p.Run.Images }},
+	{key: "run.pull", decode: str(oneOf("never", "missing", "always")),
+		field: func(p *Policy) any { return &p.Run.Pull }},
+	{key: "run.enforce_user", decode: boolean,
+		field: func(p *Policy) any { return &p.Run.EnforceUser }},
+	{key: "run.cap_drop", decode: list(capability),
+		field: func(p *Policy) any { return &p.Run.CapDrop }},
+	{key: "run.cap_add", decode: list(capability),
+		field: func(p *Policy) any { return &p.Run.CapAdd }},
+	{key: "run.no_new_privileges", decode: boolean,
+		field: func(p *Policy) any { return &p.Run.NoNewPrivileges }},
+	{key: "run.env", decode: stringMap(envName, anyString), expand: true,
+		field: func(p *Policy) any { return &p.Run.Env }},
+	{key: "run.publish", decode: list(regex),
+		field: func(p *Policy) any { return &p.Run.Publish }},
+
+	{key: "run.args.allowed", decode: list(flagName),
+		field: func(p *Policy) any { return &p.Run.Args.Allowed }},
+	{key: "run.args.always", decode: list(flagArg), expand: true,
+		field: func(p *Policy) any { return &p.Run.Args.Always }},
+	{key: "run.args.default", decode: list(flagArg), expand: true,
+		field: func(p *Policy) any { return &p.Run.Args.Default }},
+	{key: "run.args.values", decode: flagValues,
+		field: func(p *Policy) any { return &p.Run.Args.Values }},
+
+	{key: "run.mounts.always", decode: list(mountWithTarget), expand: true,
+		field: func(p *Policy) any { return &p.Run.Mounts.Always }},
+	{key: "run.mounts.default", decode: list(mountWithTarget), expand: true,
+		field: func(p *Policy) any { return &p.Run.Mounts.Default }},
+	{key: "run.mounts.available", decode: list(mount), expand: true,
+		field: func(p *Policy) any { return &p.Run.Mounts.Available }},
+	{key: "run.mounts.probe", decode: boolean,
+		field: func(p *Policy) any { return &p.Run.Mounts.Probe }},
+
+	{key: "gpu.source", decode: str(oneOf("slurm", "reserve", "none")),
+		field: func(p *Policy) any { return &p.GPU.Source }},
+	{key: "gpu.default_count", decode: count,
+		field: func(p *Policy) any { return &p.GPU.DefaultCount }},
+	{key: "gpu.max_count", decode: count,
+		field: func(p *Policy) any { return &p.GPU.MaxCount }},
+	{key: "gpu.exclusive", decode: boolean,
+		field: func(p *Policy) any { return &p.GPU.Exclusive }},
+	{key: "gpu.delivery", decode: str(oneOf("device-requests", "nvidia-runtime")),
+		field: func(p *Policy) any { return &p.GPU.Delivery }},
+	{key: "gpu.max_memory_used_mib", decode: count,
+		field: func(p *Policy) any { return &p.GPU.MaxMemoryUsedMiB }},
+
+	{key: "slurm.state_dir", decode: str(stateDir), systemOnly: true,
+		field: func(p *Policy) any { return &p.Slurm.StateDir }},
+	{key: "slurm.outside_job", decode: str(oneOf("deny", "no-gpu", "allow")),
+		field: func(p *Policy) any { return &p.Slurm.OutsideJob }},
+	{key: "slurm.confine_cpus", decode: boolean,
+		field: func(p *Policy) any { return &p.Slurm.ConfineCPUs }},
+	{key: "slurm.confine_memory", decode: boolean,
+		field: func(p *Policy) any { return &p.Slurm.ConfineMemory }},
+	{key: "slurm.stop_timeout", decode: duration,
+		field: func(p *Policy) any { return &p.Slurm.StopTimeout }},
+
+	{key: "audit.log", decode: str(auditLog), expand: true,
+		field: func(p *Policy) any { return &p.Audit.Log }},
+}
+
+// tables are the keys that hold tables of further keys rather than values.
+var tables = map[string]bool{
+	"run":        true,
+	"run.args":   true,
+	"run.mounts": true,
+	"gpu":        true,
+	"slurm":      true,
+	"audit":      true,
+}
+
+// overrideKey is the array of tables that holds per-group and per-user
+// overrides; it is valid only at the top level of a file.
+const overrideKey = "override"
+
+var leafByKey = func() map[string]*leaf {
+	m := make(map[string]*leaf, len(leaves))
+	for i := range leaves {
+		m[leaves[i].key] = &leaves[i]
+	}
+	return m
+}()

@@ -1,0 +1,98 @@
+// Package request holds the values that flow through userdocker's pure core:
+// what a user asked for (Run), and what will be sent to Docker (Plan).
+// Nothing here does I/O.
+package request
+
+import (
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+)
+
+// Run is a parsed `docker run` command line, before any policy applies.
+// Config, Host and Network are filled exactly as the docker CLI would fill
+// them, except for what needs files (env and label files: see EnvFiles,
+// LabelFiles) and mounts, which are kept as Mounts for the policy to judge.
+type Run struct {
+	// Image is the image argument as typed; Config.Image holds the same.
+	Image   string
+	Name    string
+	Config  container.Config
+	Host    container.HostConfig
+	Network network.NetworkingConfig
+
+	// Set holds the flags the user typed, by canonical long name (without
+	// dashes), with their raw values in command-line order. Boolean flags
+	// have "true"/"false". Flags applied from policy defaults or always-lists
+	// are not in Set: the policy judges the user's flags against args.allowed.
+	Set map[string][]string
+	// Order lists the keys of Set in the order they first appeared.
+	Order []string
+
+	// Mounts are the -v/--volume and --mount requests, parsed but not
+	// resolved; Host.Binds and Host.Mounts stay empty until the plan.
+	Mounts []Mount
+
+	// Files named on the command line. They are read at the edge with the
+	// caller's rights (never root's), never by the parser.
+	EnvFiles   []string
+	LabelFiles []string
+	CIDFile    string
+
+	Detach     bool
+	SigProxy   bool
+	DetachKeys string
+	Pull       string // --pull as typed ("" when not set)
+	Platform   string
+	GPUs       string // --gpus as typed ("" when not set)
+
+	// NoDefaultMounts is userdocker's own --no-default-mounts.
+	NoDefaultMounts bool
+	// NoDefaultArgs is userdocker's own --no-default-args.
+	NoDefaultArgs bool
+	// DryRun is userdocker's own -n/--dry-run.
+	DryRun bool
+}
+
+// MountType says what kind of mount a user asked for.
+type MountType string
+
+// Mount types a user may name; only bind mounts and tmpfs can pass policy.
+const (
+	MountBind   MountType = "bind"
+	MountVolume MountType = "volume"
+	MountTmpfs  MountType = "tmpfs"
+	MountOther  MountType = "other"
+)
+
+// Mount is one -v/--volume or --mount request.
+type Mount struct {
+	Flag     string    // "volume" or "mount": the flag that asked for it
+	Spec     string    // the value as typed, for messages
+	Type     MountType // bind for -v with an absolute host path, volume for a named or anonymous volume
+	Source   string    // host path (bind) or volume name (volume); empty for anonymous volumes
+	Target   string    // path inside the container
+	ReadOnly bool
+	// Options are the mode or key=value options besides ro/rw, as typed
+	// (propagation, volume-driver, volume-opt, bind-propagation, …). The policy
+	// refuses what it does not know.
+	Options []string
+}
+
+// Plan is the final request: exactly what userdocker sends to Docker, and
+// what --dry-run prints.
+type Plan struct {
+	Name    string                    `json:"name"`
+	Image   string                    `json:"image"` // normalized reference
+	Pull    string                    `json:"pull"`  // never, missing or always
+	Config  *container.Config         `json:"config"`
+	Host    *container.HostConfig     `json:"host_config"`
+	Network *network.NetworkingConfig `json:"networking_config"`
+
+	Detach     bool   `json:"detach"`
+	SigProxy   bool   `json:"sig_proxy"`
+	DetachKeys string `json:"detach_keys,omitempty"`
+	CIDFile    string `json:"cidfile,omitempty"`
+	// Notes are one-line remarks for the user about what the policy changed
+	// (e.g. "name set to alice-3f2a"); shown with --debug.
+	Notes []string `json:"notes,omitempty"`
+}
