@@ -1,0 +1,5 @@
+package asuser
+
+import "unsafe"
+
+func unsafePointer(p *uint32) unsafe.Pointer { return unsafe.Pointer(p) }

@@ -1,0 +1,114 @@
+package plan
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/request"
+	"github.com/userdocker/userdocker/internal/runflags"
+)
+
+// governed are flags judged by their own part of the policy rather than by
+// run.args.allowed: mounts by run.mounts, -p by run.publish, --gpus by [gpu],
+// and userdocker's own flags, which never widen what a user gets.
+var governed = map[string]bool{
+	"volume":            true,
+	"mount":             true,
+	"publish":           true,
+	"gpus":              true,
+	"dry-run":           true,
+	"no-default-mounts": true,
+	"no-default-args":   true,
+	"help":              true,
+}
+
+// AllowedFlags returns the canonical names of the docker run flags the
+// policy lets a user pass (for `run -h` and for checkArgs).
+func AllowedFlags(pol *policy.Policy) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range pol.Run.Args.Allowed {
+		if name, _, ok := runflags.Canonical(s); ok {
+			out[name] = true
+		}
+	}
+	for name := range governed {
+		out[name] = true
+	}
+	if len(pol.Run.Publish) == 0 {
+		delete(out, "publish")
+	}
+	if pol.GPU.Source == "none" {
+		delete(out, "gpus")
+	}
+	return out
+}
+
+// FixedFlags returns run.args.always as canonical name -> values.
+func FixedFlags(pol *policy.Policy) map[string][]string {
+	return flagValues(pol.Run.Args.Always)
+}
+
+func flagValues(specs []string) map[string][]string {
+	out := map[string][]string{}
+	for _, spec := range specs {
+		body, val, hasVal := strings.Cut(spec, "=")
+		name, takesValue, ok := runflags.Canonical(body)
+		if !ok {
+			continue // config loading rejects unknown flags
+		}
+		if !hasVal && !takesValue {
+			val = "true"
+		}
+		out[name] = append(out[name], val)
+	}
+	return out
+}
+
+// checkArgs judges the flags the user typed: each must be allowed, match the
+// site's allowed values, and not contradict an enforced one.
+func checkArgs(req *request.Run, pol *policy.Policy) []error {
+	allowed := AllowedFlags(pol)
+	fixed := FixedFlags(pol)
+	values := map[string][]string{}
+	for spelling, res := range pol.Run.Args.Values {
+		if name, _, ok := runflags.Canonical(spelling); ok {
+			values[name] = append(values[name], res...)
+		}
+	}
+	var errs []error
+	for _, name := range req.Order {
+		typed := req.Set[name]
+		if want, ok := fixed[name]; ok {
+			if !slices.Equal(typed, want) {
+				errs = append(errs, refuse("args", "%s is fixed to %q on this system", runflags.Spelling(name), strings.Join(want, ",")))
+			}
+			continue
+		}
+		if !allowed[name] {
+			errs = append(errs, refuse("args", "%s is not allowed on this system", runflags.Spelling(name)))
+			continue
+		}
+		if res, ok := values[name]; ok {
+			for _, v := range typed {
+				if !matchAny(res, v) {
+					errs = append(errs, refuse("args", "%s %q is not allowed on this system (allowed: %s)", runflags.Spelling(name), v, strings.Join(res, " or ")))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// matchAny reports whether s matches one of the regexes; a regex that does
+// not compile matches nothing (config loading has rejected it already).
+func matchAny(res []string, s string) bool {
+	for _, r := range res {
+		re, err := regexp.Compile(r)
+		if err == nil && re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,108 @@
+// Package plan is userdocker's pure core for `run`: it judges a parsed
+// request against the caller's policy and the facts the edge gathered, and
+// returns the final Docker request or every reason it was refused. It does no
+// I/O: no Docker, no filesystem, no clock, no randomness.
+package plan
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/userdocker/userdocker/internal/caller"
+)
+
+// Label keys userdocker sets on every container. Users cannot set any
+// io.userdocker.* label themselves.
+const (
+	LabelPrefix = "io.userdocker."
+	LabelUID    = "io.userdocker.uid"
+	LabelUser   = "io.userdocker.user"
+	LabelJob    = "io.userdocker.job"
+	LabelGPUs   = "io.userdocker.gpus"
+)
+
+// Facts are what the edge found out before planning.
+type Facts struct {
+	Caller caller.Caller
+	// Job is the caller's Slurm job, nil outside a job.
+	Job *Job
+	// GPUs are the GPU IDs this run may use (UUIDs, or indices where NVML is
+	// absent), already decided by the GPU source; nil or empty: none.
+	GPUs []string
+	// Paths describes every host path named by the request and by the
+	// policy's mount entries, keyed by the path as written (placeholders
+	// expanded).
+	Paths map[string]Path
+	// NameSuffix makes automatic names unique (random, from the edge).
+	NameSuffix string
+}
+
+// Job is what userdocker knows of the caller's job.
+type Job struct {
+	ID string
+	// CPUs is the job's cpuset ("0-3,8"), empty when unknown.
+	CPUs string
+	// MemoryBytes is the job's memory limit, 0 when unknown or unlimited.
+	MemoryBytes int64
+}
+
+// Path is what the edge found at a host path.
+type Path struct {
+	// Resolved is the absolute path with every symlink and .. resolved.
+	Resolved string
+	// Err is set when the path could not be resolved (missing, no access).
+	Err error
+	// Replaceable lists the resolved path's entries, from / down to the
+	// path itself, that the caller could rename or replace (write access to
+	// the parent, sticky bit considered). Such an entry could be swapped for
+	// a symlink between the check and the mount.
+	Replaceable []string
+}
+
+// ErrNotExist is the Path.Err of a path that does not exist.
+var ErrNotExist = errors.New("does not exist")
+
+// Refusal is one reason a request was refused. Rule names the check for
+// the audit trail; Msg is the one line the user reads.
+type Refusal struct {
+	Rule string
+	Msg  string
+}
+
+func (r *Refusal) Error() string { return r.Msg }
+
+func refuse(rule, format string, args ...any) *Refusal {
+	return &Refusal{Rule: rule, Msg: sprintf(format, args...)}
+}
+
+// Refusals returns every Refusal inside err (joined or wrapped).
+func Refusals(err error) []*Refusal {
+	var out []*Refusal
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if r, ok := e.(*Refusal); ok {
+			out = append(out, r)
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		walk(errors.Unwrap(e))
+	}
+	walk(err)
+	return out
+}
+
+// within reports whether path p is dir or below it.
+func within(p, dir string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}

@@ -1,0 +1,55 @@
+package plan
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// NormalizeImage parses ref with the distribution reference grammar and
+// returns its normalized form ("busybox" → "docker.io/library/busybox:latest").
+// Anything else, an image ID or a flag included, is refused.
+func NormalizeImage(ref string) (reference.Named, error) {
+	if strings.HasPrefix(ref, "-") {
+		return nil, refuse("image", "image %q is not a valid image reference", ref)
+	}
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, refuse("image", "image %q is not a valid image reference: %v", ref, err)
+	}
+	return reference.TagNameOnly(named), nil
+}
+
+// ImageAllowed reports whether the normalized reference, or its familiar
+// short form, matches one of the site's image regexes. Both spellings name
+// the same image: a familiar name without a registry always means docker.io,
+// so '^ud-test/' and '^docker\.io/ud-test/' allow the same images.
+func ImageAllowed(named reference.Named, patterns []string) bool {
+	full := named.String()
+	short := full // only Docker Hub names have a shorter spelling
+	if reference.Domain(named) == "docker.io" {
+		short = reference.FamiliarString(named)
+	}
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			continue
+		}
+		if re.MatchString(full) || re.MatchString(short) {
+			return true
+		}
+	}
+	return false
+}
+
+func normalizeImage(ref string, patterns []string) (string, error) {
+	named, err := NormalizeImage(ref)
+	if err != nil {
+		return "", err
+	}
+	if !ImageAllowed(named, patterns) {
+		return "", refuse("image", "image %s is not allowed on this system (see run.images)", named.String())
+	}
+	return named.String(), nil
+}

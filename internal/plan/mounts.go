@@ -1,0 +1,194 @@
+package plan
+
+import (
+	"path"
+	"strings"
+
+	"github.com/docker/docker/api/types/mount"
+
+	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/request"
+)
+
+// mountEntry is one run.mounts entry: "host:container[:ro|:rw]", where an
+// empty container path ("host:") lets the user choose it.
+type mountEntry struct {
+	Host      string
+	Container string
+	ReadOnly  bool
+	UserPicks bool
+	Spec      string
+}
+
+func parseEntry(spec string) mountEntry {
+	parts := strings.Split(spec, ":")
+	e := mountEntry{Host: parts[0], Container: parts[0], Spec: spec}
+	if len(parts) > 1 {
+		e.Container = parts[1]
+		if e.Container == "" {
+			e.UserPicks = true
+			e.Container = e.Host
+		}
+	}
+	if len(parts) > 2 {
+		e.ReadOnly = parts[2] == "ro"
+	}
+	return e
+}
+
+// PathsToResolve lists the host paths the edge must look up for Build: the
+// sources of the user's bind mounts and of every policy mount entry.
+func PathsToResolve(req *request.Run, pol *policy.Policy) []string {
+	var out []string
+	for _, group := range [][]string{pol.Run.Mounts.Always, pol.Run.Mounts.Default, pol.Run.Mounts.Available} {
+		for _, spec := range group {
+			out = append(out, parseEntry(spec).Host)
+		}
+	}
+	for _, m := range req.Mounts {
+		if m.Type == request.MountBind {
+			out = append(out, m.Source)
+		}
+	}
+	return out
+}
+
+type mountPlan struct {
+	mounts  []mount.Mount
+	targets map[string]string // container path -> what mounted it, for messages
+	errs    []error
+}
+
+func (mp *mountPlan) add(src, target string, ro bool, by string) {
+	mp.targets[target] = by
+	mp.mounts = append(mp.mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: target, ReadOnly: ro})
+}
+
+// planMounts builds the final bind mounts: the site's always-mounts, the
+// user's requests where an available (or default) entry covers them, then
+// the defaults whose container path the user did not take. Every source is
+// the resolved path, and none may contain an entry the caller could swap for
+// a symlink between this check and the mount.
+func planMounts(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
+	mp := &mountPlan{targets: map[string]string{}}
+	for _, spec := range pol.Run.Mounts.Always {
+		e := parseEntry(spec)
+		src, err := safeSource(e.Host, f, "run.mounts.always entry "+spec)
+		if err != nil {
+			mp.errs = append(mp.errs, err)
+			continue
+		}
+		mp.add(src, path.Clean(e.Container), e.ReadOnly, "the system (run.mounts.always)")
+	}
+	var candidates []mountEntry
+	for _, spec := range append(append([]string(nil), pol.Run.Mounts.Available...), pol.Run.Mounts.Default...) {
+		candidates = append(candidates, parseEntry(spec))
+	}
+	for _, m := range req.Mounts {
+		mp.userMount(m, candidates, pol, f, p)
+	}
+	if !req.NoDefaultMounts {
+		for _, spec := range pol.Run.Mounts.Default {
+			e := parseEntry(spec)
+			target := path.Clean(e.Container)
+			if _, taken := mp.targets[target]; taken {
+				continue
+			}
+			src, err := safeSource(e.Host, f, "default mount "+e.Host)
+			if err != nil {
+				p.Notes = append(p.Notes, "skipped "+err.Error())
+				continue
+			}
+			mp.add(src, target, e.ReadOnly, "a default mount")
+		}
+	}
+	p.Host.Binds = nil
+	p.Host.Mounts = mp.mounts
+	p.Host.Tmpfs = req.Host.Tmpfs
+	return mp.errs
+}
+
+func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *policy.Policy, f Facts, p *request.Plan) {
+	flag := "-v"
+	if m.Flag == "mount" {
+		flag = "--mount"
+	}
+	what := flag + " " + m.Spec
+	switch m.Type {
+	case request.MountBind:
+	case request.MountTmpfs:
+		if !AllowedFlags(pol)["tmpfs"] {
+			mp.errs = append(mp.errs, refuse("mounts", "%s: tmpfs mounts are not allowed on this system", what))
+			return
+		}
+		if p.Host.Tmpfs == nil {
+			p.Host.Tmpfs = map[string]string{}
+		}
+		p.Host.Tmpfs[m.Target] = strings.Join(m.Options, ",")
+		return
+	case request.MountVolume:
+		if m.Source == "" {
+			mp.errs = append(mp.errs, refuse("mounts", "%s: anonymous volumes are not allowed on this system; mount a path the site allows", what))
+		} else {
+			mp.errs = append(mp.errs, refuse("mounts", "%s: named volumes are not allowed on this system; mount a path the site allows", what))
+		}
+		return
+	default:
+		mp.errs = append(mp.errs, refuse("mounts", "%s: this mount type is not allowed on this system", what))
+		return
+	}
+	if len(m.Options) > 0 {
+		mp.errs = append(mp.errs, refuse("mounts", "%s: mount option %q is not allowed on this system (only ro and rw)", what, m.Options[0]))
+		return
+	}
+	src, err := safeSource(m.Source, f, what)
+	if err != nil {
+		mp.errs = append(mp.errs, err)
+		return
+	}
+	target := path.Clean(m.Target)
+	for _, e := range candidates {
+		root, ok := f.Paths[e.Host]
+		if !ok || root.Err != nil || !within(src, root.Resolved) {
+			continue
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(src, root.Resolved), "/")
+		if !e.UserPicks {
+			if want := path.Join(e.Container, rel); target != want {
+				continue
+			}
+		}
+		if target == "/" {
+			mp.errs = append(mp.errs, refuse("mounts", "%s: cannot mount over the container's /", what))
+			return
+		}
+		if by, taken := mp.targets[target]; taken {
+			mp.errs = append(mp.errs, refuse("mounts", "%s: %s is already mounted by %s", what, target, by))
+			return
+		}
+		ro := m.ReadOnly
+		if e.ReadOnly && !ro {
+			ro = true
+			p.Notes = append(p.Notes, what+" mounted read-only (run.mounts entry "+e.Spec+")")
+		}
+		mp.add(src, target, ro, what)
+		return
+	}
+	mp.errs = append(mp.errs, refuse("mounts", "%s: mounting %s at %s is not allowed on this system (see `userdocker run -h` for the available mounts)", what, src, target))
+}
+
+// safeSource returns the resolved host path for p, refusing paths that do
+// not resolve and paths with an entry the caller could replace.
+func safeSource(p string, f Facts, what string) (string, error) {
+	fact, ok := f.Paths[p]
+	if !ok {
+		return "", refuse("mounts", "%s: %s was not looked up", what, p)
+	}
+	if fact.Err != nil {
+		return "", refuse("mounts", "%s: %s: %v", what, p, fact.Err)
+	}
+	if len(fact.Replaceable) > 0 {
+		return "", refuse("mounts", "%s: %s is not allowed: you could replace %s with a symlink before it is mounted; mount a directory the site lists", what, p, fact.Replaceable[0])
+	}
+	return fact.Resolved, nil
+}

@@ -1,0 +1,199 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/request"
+)
+
+var sprintf = fmt.Sprintf
+
+// Build judges req against pol and facts and returns the final request.
+// On refusal the error joins every *Refusal found, so the user learns all
+// that is wrong at once; no partial plan is returned.
+func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error) {
+	var errs []error
+	errs = append(errs, checkArgs(req, pol)...)
+
+	img, err := normalizeImage(req.Image, pol.Run.Images)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	pull, err := pullPolicy(req.Pull, pol.Run.Pull)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if f.GPUs, err = SelectGPUs(f.GPUs, req); err != nil {
+		errs = append(errs, err)
+	}
+
+	cfg := req.Config
+	host := req.Host
+	p := &request.Plan{
+		Image:      img,
+		Pull:       pull,
+		Config:     &cfg,
+		Host:       &host,
+		Network:    copyNetworking(req.Network),
+		Detach:     req.Detach,
+		SigProxy:   req.SigProxy,
+		DetachKeys: req.DetachKeys,
+		CIDFile:    req.CIDFile,
+	}
+	p.Config.Image = img
+	for _, step := range []func(*request.Run, *policy.Policy, Facts, *request.Plan) []error{
+		planUser, planSecurity, planEnv, planLabels, planName, planMounts, planPorts, planGPUs, planJob,
+	} {
+		errs = append(errs, step(req, pol, f, p)...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// The final request must satisfy every invariant, whatever produced it:
+	// the user's flags, the admin's default/always flags, or the steps above.
+	if errs := Check(p, pol, f); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+func copyNetworking(n network.NetworkingConfig) *network.NetworkingConfig {
+	out := &network.NetworkingConfig{}
+	if len(n.EndpointsConfig) > 0 {
+		out.EndpointsConfig = map[string]*network.EndpointSettings{}
+		for k, v := range n.EndpointsConfig {
+			c := *v
+			out.EndpointsConfig[k] = &c
+		}
+	}
+	return out
+}
+
+var pullRank = map[string]int{"never": 0, "missing": 1, "always": 2}
+
+// pullPolicy lets the user's --pull narrow the site's, never widen it.
+func pullPolicy(user, site string) (string, error) {
+	if site == "" {
+		site = "missing"
+	}
+	if user == "" {
+		return site, nil
+	}
+	if pullRank[user] > pullRank[site] {
+		return "", refuse("pull", "--pull=%s is not allowed on this system (run.pull = %q)", user, site)
+	}
+	return user, nil
+}
+
+// planUser enforces the caller's uid:gid and groups.
+func planUser(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
+	if !pol.Run.EnforceUser {
+		return nil
+	}
+	c := f.Caller
+	var errs []error
+	want := strconv.FormatUint(uint64(c.UID), 10) + ":" + strconv.FormatUint(uint64(c.GID), 10)
+	if u := req.Config.User; u != "" && !sameUser(u, c.UID, c.GID, c.Name, c.Groups) {
+		errs = append(errs, refuse("user", "--user %q is not allowed: containers run as you (%s)", u, want))
+	}
+	for _, g := range req.Host.GroupAdd {
+		gid, err := strconv.ParseUint(g, 10, 32)
+		if err != nil || !slices.Contains(c.Groups, uint32(gid)) {
+			errs = append(errs, refuse("group", "--group-add %q is not allowed: only your own groups (by number) can be added", g))
+		}
+	}
+	p.Config.User = want
+	p.Host.GroupAdd = nil
+	for _, g := range c.Groups {
+		if g != c.GID {
+			p.Host.GroupAdd = append(p.Host.GroupAdd, strconv.FormatUint(uint64(g), 10))
+		}
+	}
+	return errs
+}
+
+// sameUser accepts the spellings of the caller's own identity: uid, name,
+// uid:gid or name:gid with one of the caller's groups.
+func sameUser(u string, uid, gid uint32, name string, groups []uint32) bool {
+	who, grp, hasGrp := cut(u, ':')
+	if who != name && who != strconv.FormatUint(uint64(uid), 10) {
+		return false
+	}
+	if !hasGrp {
+		return true
+	}
+	g, err := strconv.ParseUint(grp, 10, 32)
+	return err == nil && (uint32(g) == gid || slices.Contains(groups, uint32(g)))
+}
+
+func cut(s string, sep byte) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// planSecurity applies capabilities and no-new-privileges.
+func planSecurity(req *request.Run, pol *policy.Policy, _ Facts, p *request.Plan) []error {
+	var errs []error
+	for _, c := range req.Host.CapAdd {
+		if !containsCap(pol.Run.CapAdd, c) {
+			errs = append(errs, refuse("capabilities", "--cap-add %s is not allowed on this system", c))
+		}
+	}
+	p.Host.CapAdd = append([]string(nil), pol.Run.CapAdd...)
+	p.Host.CapDrop = append(append([]string(nil), pol.Run.CapDrop...), req.Host.CapDrop...)
+	if pol.Run.NoNewPrivileges {
+		p.Host.SecurityOpt = []string{"no-new-privileges"}
+	} else {
+		p.Host.SecurityOpt = nil
+	}
+	return errs
+}
+
+// planJob confines the container to the job's CPUs and memory; user flags
+// may narrow them, never widen.
+func planJob(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
+	if f.Job == nil {
+		return nil
+	}
+	var errs []error
+	res := &p.Host.Resources
+	if pol.Slurm.ConfineCPUs && f.Job.CPUs != "" {
+		if want := req.Host.CpusetCpus; want != "" {
+			if !cpusetSubset(want, f.Job.CPUs) {
+				errs = append(errs, refuse("job", "--cpuset-cpus %q is outside your job's CPUs %s", want, f.Job.CPUs))
+			}
+		} else {
+			res.CpusetCpus = f.Job.CPUs
+		}
+	}
+	if pol.Slurm.ConfineMemory && f.Job.MemoryBytes > 0 {
+		if req.Host.Memory > f.Job.MemoryBytes {
+			errs = append(errs, refuse("job", "--memory %d is more than your job's %d bytes", req.Host.Memory, f.Job.MemoryBytes))
+		}
+		if res.Memory == 0 || res.Memory > f.Job.MemoryBytes {
+			res.Memory = f.Job.MemoryBytes
+		}
+		// Swap would let the container use more than the job's memory.
+		res.MemorySwap = res.Memory
+	}
+	return errs
+}
+
+// Defaults for fields the final checks compare against.
+var (
+	allowedIPC = map[container.IpcMode]bool{"": true, "private": true, "shareable": true, "none": true}
+	allowedNet = map[container.NetworkMode]bool{"": true, "default": true, "bridge": true, "none": true}
+)
+
+type containerDeviceRequest = container.DeviceRequest

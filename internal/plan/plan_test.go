@@ -1,0 +1,365 @@
+package plan
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/mount"
+
+	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/request"
+	"github.com/userdocker/userdocker/internal/runflags"
+)
+
+// basePolicy is the allowed baseline; each case changes one thing.
+func basePolicy() *policy.Policy {
+	return &policy.Policy{
+		DockerHost:  "unix:///var/run/docker.sock",
+		Subcommands: []string{"run"},
+		Run: policy.Run{
+			Images:          []string{`^docker\.io/library/(debian|ubuntu):`, `^ud-test/`},
+			Pull:            "missing",
+			EnforceUser:     true,
+			CapDrop:         []string{"ALL"},
+			NoNewPrivileges: true,
+			Env:             map[string]string{"HOME": "/home/alice", "USER": "alice"},
+			Publish:         []string{`^127\.0\.0\.1::[0-9]+$`},
+			Args: policy.Args{
+				Allowed: []string{"-i", "-t", "-d", "--rm", "--read-only", "-w", "--entrypoint", "-e", "--name", "--shm-size", "--label", "--cap-drop", "--cap-add", "-u", "--group-add", "--cpuset-cpus", "-m"},
+				Always:  []string{"--pids-limit=4096"},
+				Default: []string{"--shm-size=1g"},
+				Values:  map[string][]string{"--shm-size": {`^[0-9]+[kmg]?$`}},
+			},
+			Mounts: policy.Mounts{
+				Always:    []string{"/etc/passwd:/etc/passwd:ro"},
+				Default:   []string{"/home/alice:/home/alice"},
+				Available: []string{"/scratch/alice:/scratch", "/data:/data:ro", "/projects:"},
+			},
+		},
+		GPU:   policy.GPU{Source: "slurm", Delivery: "device-requests"},
+		Slurm: policy.Slurm{ConfineCPUs: true, ConfineMemory: true},
+		Audit: policy.Audit{Log: "syslog"},
+	}
+}
+
+func baseFacts() Facts {
+	ok := func(p string) Path { return Path{Resolved: p} }
+	return Facts{
+		Caller: caller.Caller{UID: 2001, GID: 2001, Name: "alice", Home: "/home/alice", Groups: []uint32{2001, 2100}},
+		Paths: map[string]Path{
+			"/etc/passwd":       ok("/etc/passwd"),
+			"/home/alice":       ok("/home/alice"),
+			"/scratch/alice":    ok("/scratch/alice"),
+			"/data":             ok("/data"),
+			"/projects":         ok("/projects"),
+			"/projects/p1":      ok("/projects/p1"),
+			"/data/sub":         ok("/data/sub"),
+			"/scratch/link":     ok("/etc"),
+			"/home/alice/proj":  {Resolved: "/home/alice/proj", Replaceable: []string{"/home/alice/proj"}},
+			"/projects/missing": {Err: ErrNotExist},
+			"/etc":              ok("/etc"),
+			"/":                 ok("/"),
+		},
+		NameSuffix: "abcd1234",
+	}
+}
+
+func build(t *testing.T, args []string, pol *policy.Policy, f Facts) (*request.Plan, error) {
+	t.Helper()
+	req, err := runflags.Parse(args, runflags.Layers{Default: pol.Run.Args.Default, Always: pol.Run.Args.Always})
+	if err != nil {
+		return nil, err
+	}
+	return Build(req, pol, f)
+}
+
+func TestBuildBaseline(t *testing.T) {
+	p, err := build(t, []string{"-it", "--rm", "ud-test/busybox", "sh"}, basePolicy(), baseFacts())
+	if err != nil {
+		t.Fatalf("baseline refused: %v", err)
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"image", p.Image, "docker.io/ud-test/busybox:latest"},
+		{"user", p.Config.User, "2001:2001"},
+		{"groups", strings.Join(p.Host.GroupAdd, ","), "2100"},
+		{"cap drop", strings.Join(p.Host.CapDrop, ","), "ALL"},
+		{"security opt", strings.Join(p.Host.SecurityOpt, ","), "no-new-privileges"},
+		{"name", p.Name, "alice-abcd1234"},
+		{"pids", *p.Host.PidsLimit, int64(4096)},
+		{"shm default", p.Host.ShmSize, int64(1 << 30)},
+		{"env", strings.Join(p.Config.Env, " "), "HOME=/home/alice USER=alice NVIDIA_VISIBLE_DEVICES=void"},
+		{"uid label", p.Config.Labels[LabelUID], "2001"},
+		{"user label", p.Config.Labels[LabelUser], "alice"},
+		{"mounts", len(p.Host.Mounts), 2},
+		{"pull", p.Pull, "missing"},
+		{"device requests", len(p.Host.DeviceRequests), 0},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	wantMounts := []mount.Mount{
+		{Type: mount.TypeBind, Source: "/etc/passwd", Target: "/etc/passwd", ReadOnly: true},
+		{Type: mount.TypeBind, Source: "/home/alice", Target: "/home/alice"},
+	}
+	if !slices.EqualFunc(p.Host.Mounts, wantMounts, func(a, b mount.Mount) bool {
+		return a.Type == b.Type && a.Source == b.Source && a.Target == b.Target && a.ReadOnly == b.ReadOnly
+	}) {
+		t.Errorf("mounts = %+v, want %+v", p.Host.Mounts, wantMounts)
+	}
+}
+
+// TestBuildRefusals: each case is the baseline plus one attempt to get more
+// than the policy allows, and names the reason the user reads.
+func TestBuildRefusals(t *testing.T) {
+	img := "ud-test/busybox"
+	cases := []struct {
+		name string
+		args []string
+		pol  func(*policy.Policy)
+		want string
+	}{
+		{name: "privileged", args: []string{"--privileged", img}, want: "--privileged is not allowed on this system"},
+		{name: "privileged spelled =true", args: []string{"--privileged=true", img}, want: "--privileged is not allowed on this system"},
+		{name: "cap-add not in policy", args: []string{"--cap-add", "SYS_ADMIN", img}, want: "--cap-add SYS_ADMIN is not allowed on this system"},
+		{name: "cap-add ALL", args: []string{"--cap-add=ALL", img}, want: "--cap-add ALL is not allowed on this system"},
+		{name: "device", args: []string{"--device", "/dev/sda", img}, want: "--device is not allowed on this system"},
+		{name: "device cgroup rule", args: []string{"--device-cgroup-rule", "a *:* rwm", img}, want: "--device-cgroup-rule is not allowed on this system"},
+		{name: "gpus all outside a job", args: []string{"--gpus", "all", img}, want: "--gpus all: no GPUs are available to you here"},
+		{name: "pid host", args: []string{"--pid=host", img}, want: "--pid is not allowed on this system"},
+		{name: "ipc host", args: []string{"--ipc", "host", img}, want: "--ipc is not allowed on this system"},
+		{name: "net host", args: []string{"--net=host", img}, want: "--network is not allowed on this system"},
+		{name: "network container", args: []string{"--network", "container:bob-1", img}, want: "--network is not allowed on this system"},
+		{name: "uts host", args: []string{"--uts=host", img}, want: "--uts is not allowed on this system"},
+		{name: "userns host", args: []string{"--userns=host", img}, want: "--userns is not allowed on this system"},
+		{name: "cgroupns host", args: []string{"--cgroupns=host", img}, want: "--cgroupns is not allowed on this system"},
+		{name: "volumes-from", args: []string{"--volumes-from", "bob-1", img}, want: "--volumes-from is not allowed on this system"},
+		{name: "mount root", args: []string{"-v", "/:/host", img}, want: "-v /:/host: mounting / at /host is not allowed"},
+		{name: "mount etc", args: []string{"-v", "/etc:/etc2", img}, want: "mounting /etc at /etc2 is not allowed"},
+		{name: "dotdot escape", args: []string{"-v", "/scratch/alice/../../etc:/scratch", img}, want: "was not looked up"},
+		{name: "symlink escape", args: []string{"-v", "/scratch/link:/scratch", img}, want: "mounting /etc at /scratch is not allowed"},
+		{name: "swappable subpath", args: []string{"-v", "/home/alice/proj:/work", img}, want: "you could replace /home/alice/proj with a symlink"},
+		{name: "missing source", args: []string{"-v", "/projects/missing:/p", img}, want: "/projects/missing: does not exist"},
+		{name: "wrong container path", args: []string{"-v", "/scratch/alice:/elsewhere", img}, want: "mounting /scratch/alice at /elsewhere is not allowed"},
+		{name: "over always mount", args: []string{"-v", "/projects/p1:/etc/passwd", img}, want: "/etc/passwd is already mounted by the system"},
+		{name: "named volume", args: []string{"-v", "myvol:/data", img}, want: "named volumes are not allowed"},
+		{name: "anonymous volume", args: []string{"-v", "/data", img}, want: "anonymous volumes are not allowed"},
+		{name: "volume driver option", args: []string{"--mount", "type=volume,source=x,target=/x,volume-driver=local,volume-opt=device=/dev/sda", img}, want: "named volumes are not allowed"},
+		{name: "bind propagation", args: []string{"--mount", "type=bind,source=/projects/p1,target=/p,bind-propagation=rshared", img}, want: `mount option "bind-propagation=rshared" is not allowed`},
+		{name: "selinux relabel", args: []string{"-v", "/projects/p1:/p:Z", img}, want: `mount option "Z" is not allowed`},
+		{name: "volume-driver flag", args: []string{"--volume-driver", "rexray", img}, want: "--volume-driver is not allowed on this system"},
+		{name: "tmpfs via mount", args: []string{"--mount", "type=tmpfs,target=/t", img}, want: "tmpfs mounts are not allowed"},
+		{name: "user root", args: []string{"-u", "0", img}, want: `--user "0" is not allowed: containers run as you (2001:2001)`},
+		{name: "user root by name", args: []string{"-u", "root", img}, want: `--user "root" is not allowed`},
+		{name: "user own uid group 0", args: []string{"-u", "2001:0", img}, want: `--user "2001:0" is not allowed`},
+		{name: "group-add root", args: []string{"--group-add", "0", img}, want: `--group-add "0" is not allowed`},
+		{name: "group-add docker by name", args: []string{"--group-add", "docker", img}, want: `--group-add "docker" is not allowed`},
+		{name: "security-opt unconfined", args: []string{"--security-opt", "seccomp=unconfined", img}, want: "--security-opt is not allowed on this system"},
+		{name: "security-opt apparmor", args: []string{"--security-opt", "apparmor=unconfined", img}, want: "--security-opt is not allowed on this system"},
+		{name: "cgroup parent", args: []string{"--cgroup-parent", "/", img}, want: "--cgroup-parent is not allowed on this system"},
+		{name: "sysctl", args: []string{"--sysctl", "kernel.shmmax=1", img}, want: "--sysctl is not allowed on this system"},
+		{name: "runtime", args: []string{"--runtime", "runc-unsafe", img}, want: "--runtime is not allowed on this system"},
+		{name: "oom kill disable", args: []string{"--oom-kill-disable", img}, want: "--oom-kill-disable is not allowed on this system"},
+		{name: "annotation", args: []string{"--annotation", "cdi.k8s.io/x=nvidia.com/gpu=all", img}, want: "--annotation is not allowed on this system"},
+		{name: "denied image", args: []string{"ud-denied/busybox"}, want: "image docker.io/ud-denied/busybox:latest is not allowed on this system"},
+		{name: "image by other registry", args: []string{"evil.example/ud-test/busybox"}, want: "is not allowed on this system"},
+		{name: "image injection", args: []string{"--", "--privileged"}, want: `image "--privileged" is not a valid image reference`},
+		{name: "image by id", args: []string{"0123456789012345678901234567890123456789012345678901234567890123"}, want: "is not a valid image reference"},
+		{name: "forged NVIDIA_VISIBLE_DEVICES", args: []string{"-e", "NVIDIA_VISIBLE_DEVICES=all", img}, want: "-e NVIDIA_VISIBLE_DEVICES is not allowed: userdocker sets it"},
+		{name: "forged MIG config", args: []string{"-e", "NVIDIA_MIG_CONFIG_DEVICES=all", img}, want: "-e NVIDIA_MIG_CONFIG_DEVICES is not allowed"},
+		{name: "forged HOME", args: []string{"-e", "HOME=/root", img}, want: `-e HOME is not allowed: this system sets it to "/home/alice"`},
+		{name: "label spoof uid", args: []string{"--label", "io.userdocker.uid=2002", img}, want: "--label io.userdocker.uid is not allowed"},
+		{name: "label spoof case", args: []string{"--label", "IO.USERDOCKER.JOB=1", img}, want: "--label IO.USERDOCKER.JOB is not allowed"},
+		{name: "name invalid", args: []string{"--name", "../bob", img}, want: `--name "../bob" is not a valid container name`},
+		{name: "publish all interfaces", args: []string{"-p", "8080:80", img}, want: "-p :8080:80 is not allowed on this system"},
+		{name: "publish fixed port", args: []string{"-p", "127.0.0.1:80:80", img}, want: "-p 127.0.0.1:80:80 is not allowed"},
+		{name: "publish all", args: []string{"-P", img}, want: "-P/--publish-all is not allowed on this system"},
+		{name: "always flag changed", args: []string{"--pids-limit", "-1", img}, want: `--pids-limit is fixed to "4096" on this system`},
+		{name: "value not allowed", args: []string{"--shm-size", "1t", img}, want: `--shm-size "1t" is not allowed on this system`},
+		{name: "link", args: []string{"--link", "bob-1:db", img}, want: "--link is not allowed on this system"},
+		{name: "pull always widening", args: []string{"--pull", "always", img}, pol: func(p *policy.Policy) { p.Run.Pull = "never" }, want: "--pull is not allowed on this system"},
+		{name: "admin default cannot grant privileged", args: []string{img}, pol: func(p *policy.Policy) { p.Run.Args.Default = []string{"--privileged"} }, want: "--privileged is not allowed on this system"},
+		{name: "cpuset outside job", args: []string{"--cpuset-cpus", "0-7", img}, pol: nil, want: ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pol := basePolicy()
+			if c.pol != nil {
+				c.pol(pol)
+			}
+			p, err := build(t, c.args, pol, baseFacts())
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("allowed, want refusal %q; plan: %+v", c.want, p)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q, want it to contain %q", err, c.want)
+			}
+			var u *runflags.UsageError
+			if len(Refusals(err)) == 0 && !errors.As(err, &u) {
+				t.Fatalf("error %q is neither a refusal nor a usage error", err)
+			}
+		})
+	}
+}
+
+func TestBuildAllowedMounts(t *testing.T) {
+	cases := []struct {
+		name   string
+		args   []string
+		target string
+		source string
+		ro     bool
+	}{
+		{"scratch at fixed path", []string{"-v", "/scratch/alice:/scratch"}, "/scratch", "/scratch/alice", false},
+		{"scratch default container path", []string{"-v", "/scratch/alice:/scratch:rw"}, "/scratch", "/scratch/alice", false},
+		{"data forced read-only", []string{"-v", "/data:/data"}, "/data", "/data", true},
+		{"data subdir follows container path", []string{"-v", "/data/sub:/data/sub"}, "/data/sub", "/data/sub", true},
+		{"projects user picks", []string{"-v", "/projects/p1:/work"}, "/work", "/projects/p1", false},
+		{"mount flag bind ro", []string{"--mount", "type=bind,src=/projects/p1,dst=/w,readonly"}, "/w", "/projects/p1", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := build(t, append(c.args, "ud-test/busybox"), basePolicy(), baseFacts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range p.Host.Mounts {
+				if m.Target == c.target {
+					if m.Source != c.source || m.ReadOnly != c.ro {
+						t.Fatalf("mount %+v, want source %s ro=%v", m, c.source, c.ro)
+					}
+					return
+				}
+			}
+			t.Fatalf("no mount at %s in %+v", c.target, p.Host.Mounts)
+		})
+	}
+}
+
+func TestBuildJob(t *testing.T) {
+	f := baseFacts()
+	f.Job = &Job{ID: "42", CPUs: "2-3", MemoryBytes: 1 << 30}
+	f.GPUs = []string{"GPU-a", "GPU-b"}
+	p, err := build(t, []string{"ud-test/busybox"}, basePolicy(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "alice-42-abcd1234" || p.Config.Labels[LabelJob] != "42" {
+		t.Errorf("name %q job label %q", p.Name, p.Config.Labels[LabelJob])
+	}
+	if p.Host.CpusetCpus != "2-3" || p.Host.Memory != 1<<30 || p.Host.MemorySwap != 1<<30 {
+		t.Errorf("resources cpuset %q memory %d swap %d", p.Host.CpusetCpus, p.Host.Memory, p.Host.MemorySwap)
+	}
+	if len(p.Host.DeviceRequests) != 1 || strings.Join(p.Host.DeviceRequests[0].DeviceIDs, ",") != "GPU-a,GPU-b" {
+		t.Errorf("device requests %+v", p.Host.DeviceRequests)
+	}
+	if !slices.Contains(p.Config.Env, "NVIDIA_VISIBLE_DEVICES=GPU-a,GPU-b") {
+		t.Errorf("env %v", p.Config.Env)
+	}
+
+	narrow := []struct {
+		name, gpus string
+		want       string
+		refusal    string
+	}{
+		{"count", "1", "GPU-a", ""},
+		{"by position", "device=1", "GPU-b", ""},
+		{"by uuid", "device=GPU-b", "GPU-b", ""},
+		{"too many", "3", "", "--gpus 3: only 2 GPU(s) are available to you"},
+		{"foreign uuid", "device=GPU-z", "", "--gpus device=GPU-z: not one of your GPUs"},
+	}
+	for _, c := range narrow {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := build(t, []string{"--gpus", c.gpus, "ud-test/busybox"}, basePolicy(), f)
+			if c.refusal != "" {
+				if err == nil || !strings.Contains(err.Error(), c.refusal) {
+					t.Fatalf("err %v, want %q", err, c.refusal)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(p.Host.DeviceRequests[0].DeviceIDs, ","); got != c.want {
+				t.Fatalf("granted %s, want %s", got, c.want)
+			}
+		})
+	}
+
+	for _, c := range []struct{ name, args, want string }{
+		{"cpuset outside job", "--cpuset-cpus=0-3", `--cpuset-cpus "0-3" is outside your job's CPUs 2-3`},
+		{"memory above job", "-m=2g", "--memory 2147483648 is more than your job's 1073741824 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := build(t, []string{c.args, "ud-test/busybox"}, basePolicy(), f)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestCheckCatchesPlanningBugs: the final checks refuse a bad request even
+// when it did not come from the user's flags.
+func TestCheckCatchesPlanningBugs(t *testing.T) {
+	p, err := build(t, []string{"ud-test/busybox"}, basePolicy(), baseFacts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutations := []struct {
+		name   string
+		mutate func(*request.Plan)
+		want   string
+	}{
+		{"privileged", func(p *request.Plan) { p.Host.Privileged = true }, "--privileged"},
+		{"user root", func(p *request.Plan) { p.Config.User = "0:0" }, "must run as 2001:2001"},
+		{"bind from binds", func(p *request.Plan) { p.Host.Binds = []string{"/:/host"} }, "bind mounts must come from the site's policy"},
+		{"unknown mount source", func(p *request.Plan) {
+			p.Host.Mounts = append(p.Host.Mounts, mount.Mount{Type: mount.TypeBind, Source: "/var/run", Target: "/r"})
+		}, "mount source /var/run"},
+		{"visible devices", func(p *request.Plan) { p.Config.Env = append(p.Config.Env, "NVIDIA_VISIBLE_DEVICES=all") }, "GPU environment"},
+		{"no nnp", func(p *request.Plan) { p.Host.SecurityOpt = nil }, "no-new-privileges must be set"},
+		{"caps kept", func(p *request.Plan) { p.Host.CapDrop = nil }, "capability ALL must be dropped"},
+		{"name", func(p *request.Plan) { p.Name = "bob-x" }, "must start with alice-"},
+		{"label", func(p *request.Plan) { p.Config.Labels[LabelUID] = "0" }, "owner labels"},
+	}
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			q := clonePlan(p)
+			m.mutate(q)
+			errs := Check(q, basePolicy(), baseFacts())
+			if len(errs) == 0 || !strings.Contains(errors.Join(errs...).Error(), m.want) {
+				t.Fatalf("Check = %v, want %q", errs, m.want)
+			}
+		})
+	}
+	if errs := Check(p, basePolicy(), baseFacts()); len(errs) != 0 {
+		t.Fatalf("baseline fails its own checks: %v", errs)
+	}
+}
+
+func clonePlan(p *request.Plan) *request.Plan {
+	q := *p
+	c, h := *p.Config, *p.Host
+	c.Env = slices.Clone(c.Env)
+	c.Labels = map[string]string{}
+	for k, v := range p.Config.Labels {
+		c.Labels[k] = v
+	}
+	h.Mounts = slices.Clone(h.Mounts)
+	q.Config, q.Host = &c, &h
+	return &q
+}

@@ -1,0 +1,182 @@
+package runflags
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/userdocker/userdocker/internal/request"
+)
+
+// ErrHelp is returned when the user asked for run's usage.
+var ErrHelp = errors.New("help requested")
+
+// UsageError is a command line that does not parse. It reads like the
+// docker CLI's messages: "unknown flag: --foo", "flag needs an argument: 'e' in -e".
+type UsageError struct {
+	Msg string
+}
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Layers are admin-supplied flags applied on top of the user's: Default
+// ones only where the user did not set that flag, Always ones in any case.
+// Both are "--flag=value" or "--flag" strings, as in the config file.
+type Layers struct {
+	Default []string
+	Always  []string
+}
+
+type parser struct {
+	fs   *pflag.FlagSet
+	opts *options
+	rec  *record
+}
+
+func newParser() *parser {
+	p := &parser{
+		fs:   pflag.NewFlagSet("run", pflag.ContinueOnError),
+		opts: &options{},
+		rec:  &record{set: map[string][]string{}},
+	}
+	p.fs.SetOutput(io.Discard)
+	p.fs.SetInterspersed(false) // everything after the image is the container's command
+	p.fs.SortFlags = false
+	p.opts.addFlags(p.fs)
+	p.fs.VisitAll(func(f *pflag.Flag) {
+		f.Value = &recorder{inner: f.Value, name: canonical(f.Name), rec: p.rec}
+	})
+	return p
+}
+
+func canonical(name string) string {
+	if c, ok := aliases[name]; ok {
+		return c
+	}
+	return name
+}
+
+// Parse parses args (what follows "run") like `docker run` does, then applies
+// the admin's layers, and returns the request. Set and Order of the result
+// hold only what the user typed.
+func Parse(args []string, layers Layers) (*request.Run, error) {
+	if len(args) == 1 && args[0] == "-h" {
+		return nil, ErrHelp // docker's -h is --hostname, but alone it can only mean help
+	}
+	p := newParser()
+	p.rec.on = true
+	if err := p.fs.Parse(args); err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	p.rec.on = false
+	if p.opts.help {
+		return nil, ErrHelp
+	}
+	rest := p.fs.Args()
+	if len(rest) == 0 {
+		return nil, &UsageError{Msg: `"run" requires at least 1 argument: an image`}
+	}
+	if !p.opts.noDefaultArgs {
+		if err := p.applyLayer(layers.Default); err != nil {
+			return nil, fmt.Errorf("run.args.default: %w", err)
+		}
+	}
+	if err := p.applyLayer(layers.Always); err != nil {
+		return nil, fmt.Errorf("run.args.always: %w", err)
+	}
+	return p.toRun(rest[0], rest[1:])
+}
+
+// applyLayer sets admin flags the user did not set. For "always" flags the
+// policy then refuses a user's value that differs from the admin's.
+func (p *parser) applyLayer(flags []string) error {
+	for _, spec := range flags {
+		name, value, err := splitSpec(p.fs, spec)
+		if err != nil {
+			return err
+		}
+		if _, userSet := p.rec.set[canonical(name)]; userSet {
+			continue
+		}
+		if err := p.fs.Set(name, value); err != nil {
+			return fmt.Errorf("%s: %w", spec, err)
+		}
+	}
+	return nil
+}
+
+// splitSpec turns "--flag=value", "--flag" or "-x=value" into a flag name and value.
+func splitSpec(fs *pflag.FlagSet, spec string) (name, value string, err error) {
+	body, val, hasVal := strings.Cut(spec, "=")
+	var f *pflag.Flag
+	switch {
+	case strings.HasPrefix(body, "--"):
+		f = fs.Lookup(body[2:])
+	case strings.HasPrefix(body, "-") && len(body) == 2:
+		f = fs.ShorthandLookup(body[1:])
+	}
+	if f == nil {
+		return "", "", fmt.Errorf("%q is not a docker run flag", spec)
+	}
+	if !hasVal {
+		if f.NoOptDefVal == "" {
+			return "", "", fmt.Errorf("%q needs a value (--%s=VALUE)", spec, f.Name)
+		}
+		val = f.NoOptDefVal
+	}
+	return f.Name, val, nil
+}
+
+// Canonical returns the canonical long name (without dashes) of a docker run
+// flag spelled as in the config ("-i", "--interactive", "--net"), and whether
+// it takes a value. ok is false for anything that is not a docker run flag.
+func Canonical(spelling string) (name string, takesValue bool, ok bool) {
+	p := newParser()
+	var f *pflag.Flag
+	switch {
+	case strings.HasPrefix(spelling, "--"):
+		f = p.fs.Lookup(spelling[2:])
+	case strings.HasPrefix(spelling, "-") && len(spelling) == 2:
+		f = p.fs.ShorthandLookup(spelling[1:])
+	}
+	if f == nil {
+		return "", false, false
+	}
+	return canonical(f.Name), f.NoOptDefVal == "", true
+}
+
+// Spelling is how a canonical flag name is shown to users: "--name", or
+// "-i/--interactive" when it has a shorthand.
+func Spelling(name string) string {
+	p := newParser()
+	f := p.fs.Lookup(name)
+	if f == nil || f.Shorthand == "" {
+		return "--" + name
+	}
+	return "-" + f.Shorthand + "/--" + name
+}
+
+// Usage writes run's help, listing only the flags keep accepts; mark, when
+// not nil, may add a note to a flag's line (e.g. "fixed: 4096").
+func Usage(w io.Writer, keep func(name string) bool, mark func(name string) string) {
+	p := newParser()
+	out := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	out.SortFlags = false
+	p.fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden || (aliases[f.Name] != "") || !keep(canonical(f.Name)) {
+			return
+		}
+		g := *f
+		if mark != nil {
+			if m := mark(canonical(f.Name)); m != "" {
+				g.Usage += " [" + m + "]"
+			}
+		}
+		out.AddFlag(&g)
+	})
+	fmt.Fprintf(w, "Usage:  userdocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image, within this system's policy.\n\nOptions:\n")
+	fmt.Fprint(w, out.FlagUsages())
+}
