@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/pkg/jsonmessage"
+)
+
+// Pull policies, the values of the config's run.pull and of Plan.Pull.
+const (
+	PullNever   = "never"   // use only images the daemon already has
+	PullMissing = "missing" // pull when the daemon does not have the image
+	PullAlways  = "always"  // pull every time
+)
+
+// EnsureImage makes sure the daemon has the image ref (a normalized
+// reference) according to policy, which is one of the Pull constants ("" is
+// PullMissing, as in docker). Pull progress is shown on out as the docker CLI
+// shows it, with cursor movements only when isTerm says out is a terminal.
+func (e *Engine) EnsureImage(ctx context.Context, ref, policy string, out io.Writer, isTerm bool) error {
+	switch policy {
+	case PullAlways:
+		return e.pull(ctx, ref, out, isTerm)
+	case PullNever, PullMissing, "":
+	default:
+		return fmt.Errorf("unknown pull policy %q (want %q, %q or %q)", policy, PullNever, PullMissing, PullAlways)
+	}
+
+	present, err := e.hasImage(ctx, ref)
+	if err != nil || present {
+		return err
+	}
+	if policy == PullNever {
+		return fmt.Errorf("image %s is not available locally, and this system does not pull images (run.pull = %q)", ref, PullNever)
+	}
+	fmt.Fprintf(out, "Unable to find image '%s' locally\n", ref)
+	return e.pull(ctx, ref, out, isTerm)
+}
+
+func (e *Engine) hasImage(ctx context.Context, ref string) (bool, error) {
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		_, err := e.api.ImageInspect(ctx, ref)
+		return err
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case isNotFound(err):
+		return false, nil
+	default:
+		return false, e.wrap(err, "inspect image %s", ref)
+	}
+}
+
+// pull has no time limit of its own: an image can take long to arrive, and
+// progress shows that the daemon is working. The caller's ctx ends it.
+func (e *Engine) pull(ctx context.Context, ref string, out io.Writer, isTerm bool) error {
+	body, err := e.api.ImagePull(ctx, ref, image.PullOptions{})
+	if err != nil {
+		return e.wrap(err, "pull image %s", ref)
+	}
+	defer body.Close()
+	var fd uintptr
+	if f, ok := out.(interface{ Fd() uintptr }); ok {
+		fd = f.Fd()
+	} else {
+		isTerm = false
+	}
+	if err := jsonmessage.DisplayJSONMessagesStream(body, out, fd, isTerm, nil); err != nil {
+		return fmt.Errorf("pull image %s: %w", ref, err)
+	}
+	return nil
+}
