@@ -1,0 +1,73 @@
+// Command ud-epilog is userdocker's Slurm Epilog. slurmd runs it as root,
+// with the job in its environment, when the job ends on the node; it
+// deletes the job's allocation records and stops and removes every
+// container labelled with the job (internal/jobclean). It exits non-zero
+// only when something of the job is left, so that slurmd drains the node
+// rather than hand a GPU that a container still holds to the next job.
+//
+// slurm.conf's Epilog= passes no arguments, so in production the settings
+// come from the configuration file; the flags exist for tests.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/docker/docker/client"
+
+	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/jobclean"
+	"github.com/userdocker/userdocker/internal/policy"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], alloc.EnvMap(os.Environ()), os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ud-epilog: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, env map[string]string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ud-epilog", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", policy.DefaultPath, "userdocker configuration `file` (docker_host, [slurm] state_dir, stop_timeout)")
+	stateDir := fs.String("state-dir", "", "remove records from `dir` instead of the configured [slurm] state_dir")
+	stopTimeout := fs.Duration("stop-timeout", 0, "give containers this long to stop instead of the configured [slurm] stop_timeout")
+	dockerHost := fs.String("docker-host", "", "talk to this Docker daemon instead of the configured docker_host")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set, cfgErr := alloc.LoadHookSettings(*config)
+	if cfgErr != nil {
+		cfgErr = fmt.Errorf("job %s: configuration does not load, so the cleanup used built-in settings: %w", env["SLURM_JOB_ID"], cfgErr)
+	}
+	if *stateDir != "" {
+		set.StateDir = *stateDir
+	}
+	if *stopTimeout > 0 {
+		set.StopTimeout = *stopTimeout
+	}
+	if *dockerHost != "" {
+		set.DockerHost = *dockerHost
+	}
+	docker, err := client.NewClientWithOpts(client.WithHost(set.DockerHost), client.WithAPIVersionNegotiation())
+	if err != nil {
+		return errors.Join(fmt.Errorf("docker client for %s: %w", set.DockerHost, err), cfgErr)
+	}
+	defer docker.Close()
+	err = jobclean.Epilog(ctx, env, docker, jobclean.EpilogConfig{
+		StateDir: set.StateDir,
+		Options:  jobclean.Options{StopTimeout: set.StopTimeout},
+		Log:      stderr,
+	})
+	return errors.Join(err, cfgErr)
+}

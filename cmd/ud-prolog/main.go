@@ -1,0 +1,52 @@
+// Command ud-prolog is userdocker's Slurm Prolog. slurmd runs it as root,
+// with the job in its environment, when a job's allocation starts on the
+// node; it records the job's owner, GPUs, CPUs and memory for userdocker
+// (internal/alloc). It exits non-zero only when it cannot write the record:
+// slurmd then drains the node and requeues the job held.
+//
+// slurm.conf's Prolog= passes no arguments, so in production the settings
+// come from the configuration file; the flags exist for tests.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/gpu"
+	"github.com/userdocker/userdocker/internal/policy"
+)
+
+func main() {
+	if err := run(os.Args[1:], alloc.EnvMap(os.Environ()), os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "ud-prolog: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, env map[string]string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ud-prolog", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", policy.DefaultPath, "userdocker configuration `file` ([slurm] state_dir)")
+	stateDir := fs.String("state-dir", "", "write records to `dir` instead of the configured [slurm] state_dir")
+	gresConf := fs.String("gres-conf", gpu.GresConfPath, "Slurm's gres.conf `file`")
+	cgroupRoot := fs.String("cgroup-root", alloc.DefaultCgroupRoot, "where the cgroup hierarchies are mounted")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set, err := alloc.LoadHookSettings(*config)
+	if err != nil {
+		fmt.Fprintf(stderr, "ud-prolog: job %s: configuration does not load, using built-in settings: %v\n", env["SLURM_JOB_ID"], err)
+	}
+	if *stateDir != "" {
+		set.StateDir = *stateDir
+	}
+	if gpu.MockNVML {
+		fmt.Fprintln(stderr, "ud-prolog: built with udmocknvml: GPUs are a mock, for tests only")
+	}
+	return alloc.Prolog(env, alloc.PrologConfig{
+		StateDir: set.StateDir, GresConf: *gresConf, CgroupRoot: *cgroupRoot, Log: stderr,
+	})
+}

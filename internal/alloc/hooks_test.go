@@ -1,0 +1,50 @@
+package alloc
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadHookSettings(t *testing.T) {
+	def := HookSettings{StateDir: DefaultStateDir, StopTimeout: 10 * time.Second, DockerHost: "unix:///var/run/docker.sock"}
+	tests := []struct {
+		name    string
+		config  string // "" : no file
+		want    HookSettings
+		wantErr string
+	}{
+		{name: "no configuration file", want: def},
+		{name: "empty configuration", config: "# nothing\n", want: def},
+		{
+			name:   "configured",
+			config: "docker_host = 'unix:///run/other.sock'\n[slurm]\nstate_dir = '/var/lib/userdocker'\nstop_timeout = '3s'\n",
+			want:   HookSettings{StateDir: "/var/lib/userdocker", StopTimeout: 3 * time.Second, DockerHost: "unix:///run/other.sock"},
+		},
+		{
+			name:    "broken configuration: defaults and the error",
+			config:  "[slurm]\nstate_dir = '/var/lib/userdocker'\nstop_timeot = '3s'\n",
+			want:    def,
+			wantErr: "slurm.stop_timeot",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.toml")
+			if tc.config != "" {
+				if err := os.WriteFile(path, []byte(tc.config), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := LoadHookSettings(path)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("LoadHookSettings() error = %v, want %q", err, tc.wantErr)
+			}
+			if got != tc.want {
+				t.Errorf("LoadHookSettings() = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

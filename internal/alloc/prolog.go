@@ -1,0 +1,299 @@
+package alloc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/userdocker/userdocker/internal/gpu"
+)
+
+// PrologJob is what slurmd tells the prolog about a job, from its
+// environment (DESIGN.md §4). slurmd runs the prolog as root; the
+// environment is slurmd's, not the user's.
+type PrologJob struct {
+	ID    string // SLURM_JOB_ID
+	SLUID string // SLURM_JOB_SLUID (newer Slurm), or ""
+	UID   uint32 // SLURM_JOB_UID
+	GID   uint32 // SLURM_JOB_GID
+	User  string // SLURM_JOB_USER
+	// GPUIndices are SLURM_JOB_GPUS: GRES indices, not minors or NVML
+	// indices.
+	GPUIndices []int
+	Node       string // SLURMD_NODENAME, or ""
+}
+
+// ParsePrologEnv reads the job from the prolog's environment. A missing or
+// malformed job id, uid, gid or user is an error: no record can be written
+// without them. Notes are things worth logging that do not stop the prolog.
+func ParsePrologEnv(env map[string]string) (job PrologJob, notes []string, err error) {
+	job.ID = env["SLURM_JOB_ID"]
+	if !ValidJobID(job.ID) {
+		return PrologJob{}, nil, fmt.Errorf("SLURM_JOB_ID=%q is not a Slurm job id (is ud-prolog run by slurmd as Prolog?)", job.ID)
+	}
+	uid, err := strconv.ParseUint(env["SLURM_JOB_UID"], 10, 32)
+	if err != nil {
+		return PrologJob{}, nil, fmt.Errorf("SLURM_JOB_UID=%q is not a uid", env["SLURM_JOB_UID"])
+	}
+	gid, err := strconv.ParseUint(env["SLURM_JOB_GID"], 10, 32)
+	if err != nil {
+		return PrologJob{}, nil, fmt.Errorf("SLURM_JOB_GID=%q is not a gid", env["SLURM_JOB_GID"])
+	}
+	job.UID, job.GID = uint32(uid), uint32(gid)
+	job.User = env["SLURM_JOB_USER"]
+	if job.User == "" || strings.ContainsAny(job.User, "/\x00\n") {
+		return PrologJob{}, nil, fmt.Errorf("SLURM_JOB_USER=%q is not a user name", job.User)
+	}
+	if job.GPUIndices, err = ParseGPUIndices(env["SLURM_JOB_GPUS"]); err != nil {
+		return PrologJob{}, nil, err
+	}
+	if s := env["SLURM_JOB_SLUID"]; s != "" {
+		if ValidSLUID(s) {
+			job.SLUID = s
+		} else {
+			notes = append(notes, fmt.Sprintf("ignoring SLURM_JOB_SLUID=%q: not a SLUID", s))
+		}
+	}
+	job.Node = env["SLURMD_NODENAME"]
+	return job, notes, nil
+}
+
+// ParseGPUIndices reads SLURM_JOB_GPUS: a comma list of GRES indices,
+// ranges ("0-2") accepted; "" means no GPUs.
+func ParseGPUIndices(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.ParseUint(lo, 10, 16)
+		b, err2 := a, error(nil)
+		if isRange {
+			b, err2 = strconv.ParseUint(hi, 10, 16)
+		}
+		if err1 != nil || err2 != nil || b < a || len(out)+int(b-a) >= 1024 {
+			return nil, fmt.Errorf("SLURM_JOB_GPUS=%q: %q is not a GPU index or range", s, part)
+		}
+		for i := a; i <= b; i++ {
+			if containsInt(out, int(i)) {
+				return nil, fmt.Errorf("SLURM_JOB_GPUS=%q: GPU index %d listed twice", s, i)
+			}
+			out = append(out, int(i))
+		}
+	}
+	return out, nil
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// GPUFacts are what the prolog found out about the node's GPUs, gathered
+// at the edge (GatherGPUFacts) for the pure NewRecord.
+type GPUFacts struct {
+	// NoNVML: the node has no NVIDIA driver (gpu.ErrNoNVML).
+	NoNVML bool
+	// Err is why the facts below are incomplete, if they are.
+	Err error
+	// GresFiles are gres.conf's GPU device files in GRES order.
+	GresFiles []string
+	// FileMinors are the minor numbers of the job's device files.
+	FileMinors map[string]int
+	Devices    []gpu.Device
+}
+
+// NewRecord builds the allocation record of job. It never fails: GPUs that
+// cannot be mapped to UUIDs are recorded with the reason (gpu_error), so
+// that userdocker can refuse to grant them and say why, while the job
+// still runs. The notes say what the prolog should log.
+func NewRecord(job PrologJob, g GPUFacts, lim Limits, node string, now time.Time) (Record, []string) {
+	r := Record{
+		Version:          RecordVersion,
+		JobID:            job.ID,
+		SLUID:            job.SLUID,
+		UID:              job.UID,
+		GID:              job.GID,
+		User:             job.User,
+		Node:             node,
+		GPUIndices:       append([]int{}, job.GPUIndices...),
+		GPUUUIDs:         []string{},
+		CPUs:             lim.CPUs,
+		MemoryLimitBytes: lim.MemoryBytes,
+		Created:          now.UTC(),
+	}
+	if len(job.GPUIndices) == 0 {
+		return r, nil
+	}
+	switch {
+	case g.NoNVML:
+		r.GPUIDsAreIndices = true
+		return r, []string{fmt.Sprintf("%v; recording GRES indices %v, not UUIDs", gpu.ErrNoNVML, job.GPUIndices)}
+	case g.Err != nil:
+		r.GPUError = g.Err.Error()
+	default:
+		uuids, err := gpu.MapSlurmIndices(g.GresFiles, g.FileMinors, g.Devices, job.GPUIndices)
+		if err != nil {
+			r.GPUError = err.Error()
+		} else {
+			r.GPUUUIDs = uuids
+			return r, nil
+		}
+	}
+	return r, []string{fmt.Sprintf("GPUs %v will not be granted to containers: %s", job.GPUIndices, r.GPUError)}
+}
+
+// GPULister is the part of *gpu.Lib the prolog needs.
+type GPULister interface {
+	Devices() ([]gpu.Device, error)
+	Close() error
+}
+
+// PrologConfig is how ud-prolog runs. Zero fields take the defaults of a
+// production node; tests replace the edges.
+type PrologConfig struct {
+	StateDir   string // DefaultStateDir
+	GresConf   string // gpu.GresConfPath
+	CgroupRoot string // DefaultCgroupRoot
+	Log        io.Writer
+
+	OpenGPUs   func() (GPULister, error)                    // gpu.Open
+	StatMinors func(files []string) (map[string]int, error) // gpu.DeviceMinors
+	ReadFile   func(path string) ([]byte, error)            // os.ReadFile
+	Hostname   func() (string, error)                       // os.Hostname
+	Now        func() time.Time                             // time.Now
+}
+
+func (c *PrologConfig) setDefaults() {
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir
+	}
+	if c.GresConf == "" {
+		c.GresConf = gpu.GresConfPath
+	}
+	if c.CgroupRoot == "" {
+		c.CgroupRoot = DefaultCgroupRoot
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	if c.OpenGPUs == nil {
+		c.OpenGPUs = func() (GPULister, error) { return gpu.Open() }
+	}
+	if c.StatMinors == nil {
+		c.StatMinors = gpu.DeviceMinors
+	}
+	if c.ReadFile == nil {
+		c.ReadFile = os.ReadFile
+	}
+	if c.Hostname == nil {
+		c.Hostname = os.Hostname
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Prolog is ud-prolog: it records the job's allocation on this node so that
+// userdocker can later give the job's containers exactly the job's GPUs. It
+// calls no Slurm command and takes milliseconds. It fails only when no
+// record can be written: a failed prolog drains the node and requeues the
+// job, which GPU trouble does not deserve (NewRecord records it instead).
+// Log lines read "ud-prolog: job <id>: …"; the returned error starts with
+// "job <id>: " when the job id is known.
+func Prolog(env map[string]string, cfg PrologConfig) error {
+	cfg.setDefaults()
+	job, notes, err := ParsePrologEnv(env)
+	if err != nil {
+		return err
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(cfg.Log, "ud-prolog: job %s: %s\n", job.ID, fmt.Sprintf(format, args...))
+	}
+	for _, n := range notes {
+		logf("%s", n)
+	}
+	removed, err := RemoveJobRecords(cfg.StateDir, job.ID, job.SLUID)
+	if err != nil {
+		return fmt.Errorf("job %s: remove records of an earlier run: %w", job.ID, err)
+	}
+	if len(removed) > 0 {
+		logf("removed records of an earlier run (requeued?): %s", strings.Join(removed, " "))
+	}
+
+	node := job.Node
+	if node == "" {
+		if node, err = cfg.Hostname(); err != nil || node == "" {
+			node = "unknown"
+		}
+		node, _, _ = strings.Cut(node, ".")
+	}
+	var g GPUFacts
+	if len(job.GPUIndices) > 0 {
+		g = GatherGPUFacts(cfg, node, job.GPUIndices)
+	}
+	rec, notes := NewRecord(job, g, jobLimitsByID(cfg.CgroupRoot, job), node, cfg.Now())
+	for _, n := range notes {
+		logf("%s", n)
+	}
+	if err := WriteRecord(cfg.StateDir, rec); err != nil {
+		return fmt.Errorf("job %s: %w", job.ID, err)
+	}
+	return nil
+}
+
+// GatherGPUFacts asks NVML, gres.conf and the device files what the GPU
+// indices of a job on node refer to. It stops at the first failure and
+// says what it was in GPUFacts.Err.
+func GatherGPUFacts(cfg PrologConfig, node string, indices []int) GPUFacts {
+	var g GPUFacts
+	lib, err := cfg.OpenGPUs()
+	if errors.Is(err, gpu.ErrNoNVML) {
+		return GPUFacts{NoNVML: true}
+	}
+	if err != nil {
+		return GPUFacts{Err: err}
+	}
+	g.Devices, err = lib.Devices()
+	lib.Close()
+	if err != nil {
+		return GPUFacts{Err: fmt.Errorf("list GPUs: %w", err)}
+	}
+	text, err := cfg.ReadFile(cfg.GresConf)
+	if err != nil {
+		return GPUFacts{Err: fmt.Errorf("read gres.conf: %w", err)}
+	}
+	if g.GresFiles, err = gpu.ParseGresConf(string(text), node); err != nil {
+		return GPUFacts{Err: err}
+	}
+	var files []string
+	for _, i := range indices {
+		if i >= 0 && i < len(g.GresFiles) {
+			files = append(files, g.GresFiles[i])
+		}
+	}
+	if g.FileMinors, err = cfg.StatMinors(files); err != nil {
+		return GPUFacts{Err: err}
+	}
+	return g
+}
+
+// EnvMap turns os.Environ() into a map; later entries win, as in getenv.
+func EnvMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

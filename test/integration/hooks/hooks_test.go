@@ -1,0 +1,384 @@
+//go:build integration
+
+// Package hooks runs the built ud-prolog and ud-epilog binaries as slurmd
+// would (as root, the job in the environment) against the real Docker
+// daemon. ud-prolog is built twice: as shipped, and with the udmocknvml tag,
+// whose 8-GPU mock has NVML index i at minor 7-i and fixed UUIDs.
+//
+// It needs root and a running dockerd. Without them it skips with the
+// reason, except under CI=true, where that is a failure.
+package hooks
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"golang.org/x/sys/unix"
+
+	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/plan"
+)
+
+const testImage = "ud-test/busybox:latest"
+
+var (
+	skipReason string
+	docker     *client.Client
+	binDir     string
+	// Built binaries.
+	prolog, mockProlog, epilog string
+	// emptyConfig stands in for /etc/userdocker/config.toml, so that the
+	// machine's own configuration does not decide the test.
+	emptyConfig string
+)
+
+func TestMain(m *testing.M) {
+	skipReason = setup()
+	if skipReason != "" && os.Getenv("CI") == "true" {
+		fmt.Fprintf(os.Stderr, "hooks: CI=true but the test machine is not ready: %s\n", skipReason)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func setup() string {
+	if os.Geteuid() != 0 {
+		return "needs root: slurmd runs the hooks as root, and records must be root-owned"
+	}
+	var err error
+	docker, err = client.NewClientWithOpts(client.WithHost("unix:///var/run/docker.sock"), client.WithAPIVersionNegotiation())
+	if err != nil {
+		return "docker client: " + err.Error()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := docker.Ping(ctx); err != nil {
+		return "dockerd is not running (scripts/testenv.sh starts it): " + err.Error()
+	}
+	if err := ensureImage(ctx); err != nil {
+		return "test image " + testImage + ": " + err.Error()
+	}
+	if binDir, err = os.MkdirTemp("", "ud-hooks-"); err != nil {
+		return err.Error()
+	}
+	prolog, mockProlog, epilog = filepath.Join(binDir, "ud-prolog"), filepath.Join(binDir, "mock", "ud-prolog"), filepath.Join(binDir, "ud-epilog")
+	for _, b := range []struct{ out, tags, pkg string }{
+		{prolog, "", "cmd/ud-prolog"},
+		{mockProlog, "udmocknvml", "cmd/ud-prolog"},
+		{epilog, "", "cmd/ud-epilog"},
+	} {
+		cmd := exec.Command("go", "build", "-tags="+b.tags, "-o", b.out, "github.com/userdocker/userdocker/"+b.pkg)
+		cmd.Env = append(os.Environ(), "CGO_CFLAGS=-Wno-deprecated-declarations")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Sprintf("go build %s: %v\n%s", b.pkg, err, out)
+		}
+	}
+	emptyConfig = filepath.Join(binDir, "config.toml")
+	if err := os.WriteFile(emptyConfig, nil, 0o644); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// ensureImage builds the test image FROM scratch around busybox-static if
+// scripts/testenv.sh has not built it yet.
+func ensureImage(ctx context.Context) error {
+	if _, err := docker.ImageInspect(ctx, testImage); err == nil {
+		return nil
+	}
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		return fmt.Errorf("missing and cannot be built without busybox-static: %w", err)
+	}
+	var ctxTar bytes.Buffer
+	tw := tar.NewWriter(&ctxTar)
+	files := []struct {
+		name string
+		mode int64
+		data []byte
+	}{
+		{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\n")},
+		{"busybox", 0o755, bb},
+	}
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	resp, err := docker.ImageBuild(ctx, &ctxTar, build.ImageBuildOptions{
+		Tags: []string{testImage}, Remove: true, Version: build.BuilderV1,
+	})
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if _, err := docker.ImageInspect(ctx, testImage); err != nil {
+		return fmt.Errorf("build did not produce it: %s", out)
+	}
+	return nil
+}
+
+func requireSetup(t *testing.T) {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+}
+
+// testJobID is a job id no real job on the test machine will have.
+func testJobID(offset int) string {
+	return strconv.Itoa(3_000_000_000 + (os.Getpid()%100_000)*10 + offset)
+}
+
+type result struct {
+	code   int
+	stderr string
+}
+
+// runHook runs a hook binary with exactly env, as slurmd does.
+func runHook(t *testing.T, bin string, env map[string]string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return result{0, stderr.String()}
+	case errors.As(err, &exit):
+		return result{exit.ExitCode(), stderr.String()}
+	default:
+		t.Fatalf("run %s: %v", bin, err)
+		return result{}
+	}
+}
+
+// startContainer creates a container labelled with job and, if start,
+// starts it running `sleep 600` as PID 1, which ignores SIGTERM: stopping
+// it takes the whole stop timeout and then a SIGKILL, like a stubborn job.
+func startContainer(t *testing.T, job string, start bool) string {
+	t.Helper()
+	ctx := context.Background()
+	resp, err := docker.ContainerCreate(ctx,
+		&container.Config{Image: testImage, Cmd: []string{"sleep", "600"}, Labels: map[string]string{plan.LabelJob: job}},
+		&container.HostConfig{}, nil, nil, "")
+	if err != nil {
+		t.Fatalf("create container: %v", err)
+	}
+	t.Cleanup(func() {
+		docker.ContainerRemove(context.Background(), resp.ID, container.RemoveOptions{Force: true})
+	})
+	if start {
+		if err := docker.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+			t.Fatalf("start container: %v", err)
+		}
+	}
+	return resp.ID
+}
+
+func jobContainers(t *testing.T, job string) []string {
+	t.Helper()
+	cs, err := docker.ContainerList(context.Background(), container.ListOptions{
+		All: true, Filters: filters.NewArgs(filters.Arg("label", plan.LabelJob+"="+job)),
+	})
+	if err != nil {
+		t.Fatalf("list containers: %v", err)
+	}
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func TestEpilogRemovesTheJobsContainers(t *testing.T) {
+	requireSetup(t)
+	job, other := testJobID(1), testJobID(2)
+	mine := []string{startContainer(t, job, true), startContainer(t, job, true), startContainer(t, job, false)}
+	theirs := startContainer(t, other, true)
+	stateDir := t.TempDir()
+	if err := os.WriteFile(alloc.RecordPath(stateDir, job), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SLURM_JOB_ID": job}
+	args := []string{"--config", emptyConfig, "--state-dir", stateDir, "--stop-timeout", "1s"}
+
+	start := time.Now()
+	r := runHook(t, epilog, env, args...)
+	took := time.Since(start)
+	if r.code != 0 {
+		t.Fatalf("ud-epilog exited %d:\n%s", r.code, r.stderr)
+	}
+	if left := jobContainers(t, job); len(left) != 0 {
+		t.Errorf("containers of job %s left: %v", job, left)
+	}
+	// The two running containers ignore SIGTERM; stopped one after the
+	// other they would take two stop timeouts.
+	if took > 10*time.Second {
+		t.Errorf("ud-epilog took %v for two 1s stops in parallel", took)
+	}
+	for _, id := range mine {
+		if !strings.Contains(r.stderr, "ud-epilog: job "+job+": removed container "+id[:12]) {
+			t.Errorf("stderr does not report removing %s:\n%s", id[:12], r.stderr)
+		}
+	}
+	if _, err := os.Stat(alloc.RecordPath(stateDir, job)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the job's record is still there: %v", err)
+	}
+	if got := jobContainers(t, other); !slices.Equal(got, []string{theirs}) {
+		t.Errorf("job %s's containers = %v, want its one container untouched", other, got)
+	}
+
+	r = runHook(t, epilog, env, args...)
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("second ud-epilog: exit %d, stderr %q; want 0 and nothing to say", r.code, r.stderr)
+	}
+}
+
+func TestEpilogWithoutDaemonFails(t *testing.T) {
+	requireSetup(t)
+	r := runHook(t, epilog, map[string]string{"SLURM_JOB_ID": testJobID(3)},
+		"--config", emptyConfig, "--state-dir", t.TempDir(), "--docker-host", "unix://"+filepath.Join(t.TempDir(), "none.sock"))
+	if r.code == 0 || !strings.Contains(r.stderr, "ud-epilog: job "+testJobID(3)+": list the job's containers: ") {
+		t.Errorf("ud-epilog against no daemon: exit %d, stderr %q; want a failure that says why", r.code, r.stderr)
+	}
+}
+
+// fakeGPUs makes four NVIDIA-like device files (char 195, minors 0..3) and
+// a gres.conf that lists them, as scripts/testenv.sh does under /dev.
+func fakeGPUs(t *testing.T) (gresConf string) {
+	t.Helper()
+	dir := t.TempDir()
+	for i := range 4 {
+		if err := unix.Mknod(filepath.Join(dir, fmt.Sprintf("nvidia%d", i)), unix.S_IFCHR|0o666, int(unix.Mkdev(195, uint32(i)))); err != nil {
+			t.Fatalf("mknod: %v", err)
+		}
+	}
+	gresConf = filepath.Join(dir, "gres.conf")
+	text := "# test\nName=gpu File=" + dir + "/nvidia[0-3]\n"
+	if err := os.WriteFile(gresConf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return gresConf
+}
+
+func prologEnv(job, gpus string) map[string]string {
+	return map[string]string{
+		"SLURM_JOB_ID": job, "SLURM_JOB_UID": "2001", "SLURM_JOB_GID": "2001",
+		"SLURM_JOB_USER": "udtest-alice", "SLURM_JOB_GPUS": gpus, "SLURMD_NODENAME": "vm",
+	}
+}
+
+func TestPrologMapsGPUsThroughMinors(t *testing.T) {
+	requireSetup(t)
+	gres := fakeGPUs(t)
+	stateDir := filepath.Join(t.TempDir(), "userdocker")
+	job := testJobID(4)
+
+	r := runHook(t, mockProlog, prologEnv(job, "0,2"), "--config", emptyConfig, "--state-dir", stateDir, "--gres-conf", gres)
+	if r.code != 0 {
+		t.Fatalf("ud-prolog (udmocknvml) exited %d:\n%s", r.code, r.stderr)
+	}
+	rec, err := alloc.ReadRecord(stateDir, job, 2001)
+	if err != nil {
+		t.Fatalf("ReadRecord: %v", err)
+	}
+	// GRES 0 → nvidia0 → minor 0 → mock NVML index 7; GRES 2 → minor 2 → index 5.
+	want := []string{"GPU-4d4f434b-0000-4000-8000-000000000007", "GPU-4d4f434b-0000-4000-8000-000000000005"}
+	if !slices.Equal(rec.GPUUUIDs, want) || rec.GPUIDsAreIndices || rec.GPUError != "" {
+		t.Errorf("record GPUs = %v (indices %v, error %q), want %v", rec.GPUUUIDs, rec.GPUIDsAreIndices, rec.GPUError, want)
+	}
+	if r.stderr != "ud-prolog: built with udmocknvml: GPUs are a mock, for tests only\n" {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+
+	// An index gres.conf does not have: the job runs, its GPUs are not granted.
+	r = runHook(t, mockProlog, prologEnv(job, "1,7"), "--config", emptyConfig, "--state-dir", stateDir, "--gres-conf", gres)
+	if r.code != 0 {
+		t.Fatalf("ud-prolog exited %d:\n%s", r.code, r.stderr)
+	}
+	if rec, err = alloc.ReadRecord(stateDir, job, 2001); err != nil || len(rec.GPUUUIDs) != 0 ||
+		rec.GPUError != "GRES index 7 out of range: gres.conf lists 4 GPU device files" {
+		t.Errorf("record = %+v, %v; want no UUIDs and the reason", rec, err)
+	}
+	if !strings.Contains(r.stderr, "ud-prolog: job "+job+": removed records of an earlier run") {
+		t.Errorf("stderr does not report the earlier record:\n%s", r.stderr)
+	}
+
+	// The epilog removes what the prolog wrote.
+	r = runHook(t, epilog, map[string]string{"SLURM_JOB_ID": job}, "--config", emptyConfig, "--state-dir", stateDir)
+	if r.code != 0 {
+		t.Fatalf("ud-epilog exited %d:\n%s", r.code, r.stderr)
+	}
+	if entries, _ := os.ReadDir(stateDir); len(entries) != 0 {
+		t.Errorf("state dir after the epilog: %v", entries)
+	}
+}
+
+func TestPrologAsShipped(t *testing.T) {
+	requireSetup(t)
+	gres := fakeGPUs(t)
+	stateDir := t.TempDir()
+	job := testJobID(5)
+	r := runHook(t, prolog, prologEnv(job, "0,2"), "--config", emptyConfig, "--state-dir", stateDir, "--gres-conf", gres)
+	if r.code != 0 {
+		t.Fatalf("ud-prolog exited %d:\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(alloc.RecordPath(stateDir, job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec alloc.Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/dev/nvidiactl"); err == nil && !rec.GPUIDsAreIndices {
+		t.Skipf("this machine has an NVIDIA driver; record: %s", data)
+	}
+	if !rec.GPUIDsAreIndices || len(rec.GPUUUIDs) != 0 {
+		t.Errorf("without NVML the record must hold indices only: %s", data)
+	}
+	want := "ud-prolog: job " + job + ": NVML not found: no NVIDIA driver on this node; recording GRES indices [0 2], not UUIDs\n"
+	if r.stderr != want {
+		t.Errorf("stderr = %q, want %q", r.stderr, want)
+	}
+
+	// Not run by slurmd: nothing to record, a clear failure.
+	r = runHook(t, prolog, map[string]string{}, "--config", emptyConfig, "--state-dir", stateDir)
+	if r.code == 0 || r.stderr != "ud-prolog: SLURM_JOB_ID=\"\" is not a Slurm job id (is ud-prolog run by slurmd as Prolog?)\n" {
+		t.Errorf("ud-prolog without a job: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
