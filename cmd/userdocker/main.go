@@ -1,0 +1,25 @@
+// Command userdocker lets users run Docker containers within the site's
+// policy. Users call it through sudo; see userdocker(1).
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/cli"
+	"github.com/userdocker/userdocker/internal/policy"
+)
+
+func main() {
+	os.Exit(cli.Main(context.Background(), cli.Env{
+		Args:       os.Args[1:],
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		UID:        os.Getuid(),
+		Lookup:     os.LookupEnv,
+		Users:      caller.System{},
+		ConfigPath: policy.DefaultPath,
+	}))
+}

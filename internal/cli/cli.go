@@ -1,0 +1,265 @@
+// Package cli is userdocker's command line: global flags, the subcommand
+// table, and the one place where errors become exit codes and messages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/userdocker/userdocker/internal/audit"
+	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/runflags"
+)
+
+// Version is userdocker's version, set at link time.
+var Version = "dev"
+
+// Exit codes, as the docker CLI uses them: 125 for userdocker's own errors
+// (usage, policy refusal, daemon unreachable); otherwise the container's.
+const (
+	ExitOK    = 0
+	ExitOwn   = 125
+	ExitUsage = 125
+)
+
+// StatusError carries a container's exit status out of a subcommand.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// Env is everything userdocker takes from the process that started it.
+type Env struct {
+	Args   []string // without the program name
+	Stdin  *os.File
+	Stdout io.Writer
+	Stderr io.Writer
+	// UID is the real uid of the process.
+	UID int
+	// Lookup reads the environment: only sudo's own variables are used.
+	Lookup caller.Env
+	Users  caller.Lookup
+	// ConfigPath is policy.DefaultPath in production; tests pass another.
+	ConfigPath string
+}
+
+// app is what every subcommand works with.
+type app struct {
+	env    Env
+	who    caller.Caller
+	cfg    *policy.Config
+	pol    *policy.Policy
+	debug  bool
+	quiet  bool
+	record *audit.Record
+}
+
+type command struct {
+	name    string
+	summary string
+	admin   bool // root only, not subject to the subcommands list
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+// commands lists every subcommand, in the order help shows them.
+func commands() []command {
+	return []command{
+		{name: "run", summary: "Create and run a new container from an image", run: cmdRun},
+		{name: "version", summary: "Show userdocker's and the Docker daemon's version", run: cmdVersion},
+	}
+}
+
+// Main runs userdocker and returns its exit code.
+func Main(ctx context.Context, env Env) int {
+	start := time.Now()
+	a := &app{env: env, record: &audit.Record{Time: start, Program: "userdocker", Argv: env.Args}}
+	err := a.main(ctx)
+	code := exitCode(err)
+	a.record.ExitCode = code
+	a.record.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if a.record.Decision == "" {
+		a.record.Decision = audit.Allowed
+		if err != nil && !isStatus(err) {
+			a.record.Decision = audit.Failed
+			a.record.Reasons = []string{err.Error()}
+		}
+	}
+	a.writeAudit()
+	if err != nil && !isStatus(err) && !errors.Is(err, errHelpShown) {
+		a.report(err)
+	}
+	return code
+}
+
+var errHelpShown = errors.New("help shown")
+
+func isStatus(err error) bool {
+	var s *StatusError
+	return errors.As(err, &s)
+}
+
+func exitCode(err error) int {
+	var s *StatusError
+	switch {
+	case err == nil, errors.Is(err, errHelpShown):
+		return ExitOK
+	case errors.As(err, &s):
+		return s.Code
+	default:
+		return ExitOwn
+	}
+}
+
+// report prints err as userdocker's one-line message(s): every policy
+// refusal on its own line, usage errors with a pointer to help.
+func (a *app) report(err error) {
+	w := a.env.Stderr
+	if rs := plan.Refusals(err); len(rs) > 0 {
+		for _, r := range rs {
+			fmt.Fprintf(w, "userdocker: %s\n", r.Msg)
+		}
+		return
+	}
+	var u *runflags.UsageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(w, "userdocker: %s\nSee 'userdocker run --help'.\n", u.Msg)
+		return
+	}
+	fmt.Fprintf(w, "userdocker: %s\n", strings.TrimSpace(err.Error()))
+}
+
+func (a *app) main(ctx context.Context) error {
+	global := pflag.NewFlagSet("userdocker", pflag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	global.SetInterspersed(false)
+	version := global.Bool("version", false, "Print version information and quit")
+	help := global.BoolP("help", "h", false, "Print usage")
+	global.BoolVarP(&a.quiet, "quiet", "q", false, "Print only errors")
+	global.BoolVar(&a.debug, "debug", false, "Explain what the policy decided and why")
+	if err := global.Parse(a.env.Args); err != nil {
+		return &runflags.UsageError{Msg: err.Error()}
+	}
+	if *version {
+		fmt.Fprintf(a.env.Stdout, "userdocker version %s\n", Version)
+		return nil
+	}
+	who, err := caller.FromSudo(a.env.UID, a.env.Lookup, a.env.Users)
+	if err != nil {
+		return err
+	}
+	a.who = who
+	uid := who.UID
+	a.record.Caller, a.record.UID = who.Name, &uid
+	if err := a.loadPolicy(""); err != nil {
+		return err
+	}
+	rest := global.Args()
+	if *help || len(rest) == 0 {
+		a.usage(a.env.Stdout)
+		if len(rest) == 0 && !*help {
+			return &runflags.UsageError{Msg: "a subcommand is required"}
+		}
+		return errHelpShown
+	}
+	name := rest[0]
+	a.record.Subcommand = name
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		if !a.mayUse(c) {
+			return a.refuse(fmt.Errorf("%q is not allowed on this system", name))
+		}
+		return c.run(ctx, a, rest[1:])
+	}
+	return &runflags.UsageError{Msg: fmt.Sprintf("unknown subcommand %q (see 'userdocker --help')", name)}
+}
+
+// loadPolicy loads the configuration and resolves it for the caller and job.
+func (a *app) loadPolicy(job string) error {
+	if a.cfg == nil {
+		cfg, err := policy.Load(a.env.ConfigPath, policy.Options{CheckFlag: flagChecker})
+		if err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		a.cfg = cfg
+	}
+	pol, _, err := a.cfg.For(who(a.who), job)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	a.pol = pol
+	return nil
+}
+
+func who(c caller.Caller) policy.Who {
+	return policy.Who{User: c.Name, UID: c.UID, GID: c.GID, Groups: c.Groups, GroupNames: c.GroupNames, Home: c.Home}
+}
+
+func flagChecker(spelling string) (string, bool) {
+	name, _, ok := runflags.Canonical(spelling)
+	return name, ok
+}
+
+func (a *app) mayUse(c command) bool {
+	if c.admin {
+		return a.who.Root
+	}
+	return slices.Contains(a.pol.Subcommands, c.name)
+}
+
+// refuse records err as a policy refusal and returns it.
+func (a *app) refuse(err error) error {
+	a.record.Decision = audit.Refused
+	for _, r := range plan.Refusals(err) {
+		a.record.Reasons = append(a.record.Reasons, r.Msg)
+	}
+	if len(a.record.Reasons) == 0 {
+		a.record.Reasons = []string{err.Error()}
+	}
+	return err
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage:  userdocker [OPTIONS] COMMAND\n\nDocker for the users of this system, within its policy.\n\nCommands:\n")
+	for _, c := range commands() {
+		if a.pol != nil && a.mayUse(c) {
+			fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		}
+	}
+	fmt.Fprintf(w, "\nOptions:\n      --debug     Explain what the policy decided and why\n  -h, --help      Print usage\n  -q, --quiet     Print only errors\n      --version   Print version information and quit\n\nRun 'userdocker COMMAND --help' for more information on a command.\n")
+}
+
+func (a *app) writeAudit() {
+	dest := "syslog"
+	if a.pol != nil {
+		dest = a.pol.Audit.Log
+	}
+	sink, err := audit.Open(dest, audit.FallbackFile)
+	if err != nil {
+		fmt.Fprintf(a.env.Stderr, "userdocker: audit: %v\n", err)
+		return
+	}
+	if err := sink.Write(*a.record); err != nil {
+		fmt.Fprintf(a.env.Stderr, "userdocker: audit: %v\n", err)
+	}
+}
+
+func (a *app) debugf(format string, args ...any) {
+	if a.debug {
+		fmt.Fprintf(a.env.Stderr, "userdocker: debug: "+format+"\n", args...)
+	}
+}
+
+func usageErrorf(format string, args ...any) error {
+	return &runflags.UsageError{Msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/userdocker/userdocker/internal/asuser"
+	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/hostpath"
+	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/request"
+	"github.com/userdocker/userdocker/internal/runflags"
+)
+
+// maxArgFile bounds --env-file and --label-file: they are read into memory.
+const maxArgFile = 1 << 20
+
+func cmdRun(ctx context.Context, a *app, args []string) error {
+	req, err := runflags.Parse(args, runflags.Layers{Default: a.pol.Run.Args.Default, Always: a.pol.Run.Args.Always})
+	if errors.Is(err, runflags.ErrHelp) {
+		a.runUsage(a.env.Stdout)
+		return errHelpShown
+	}
+	if err != nil {
+		return err
+	}
+	facts, err := a.runFacts(req)
+	if err != nil {
+		return err
+	}
+	if err := a.readArgFiles(req); err != nil {
+		return err
+	}
+	p, err := plan.Build(req, a.pol, facts)
+	if err != nil {
+		return a.refuse(err)
+	}
+	for _, n := range p.Notes {
+		a.debugf("%s", n)
+	}
+	if req.DryRun {
+		enc := json.NewEncoder(a.env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	return a.start(ctx, p, req)
+}
+
+// runFacts gathers what the plan needs to know about the world: the job,
+// its GPUs, and the host paths the request and the policy name.
+func (a *app) runFacts(req *request.Run) (plan.Facts, error) {
+	job, gpus, err := a.jobFacts()
+	if err != nil {
+		return plan.Facts{}, err
+	}
+	if job != nil {
+		a.record.Job = job.ID
+		if err := a.loadPolicy(job.ID); err != nil { // {job} placeholders
+			return plan.Facts{}, err
+		}
+	}
+	always := map[string]bool{}
+	for _, spec := range a.pol.Run.Mounts.Always {
+		host, _, _ := strings.Cut(spec, ":")
+		always[host] = true
+	}
+	paths := hostpath.Look(plan.PathsToResolve(req, a.pol), a.hostWho(), a.pol.Run.Mounts.Probe,
+		func(p string) bool { return always[p] })
+	return plan.Facts{Caller: a.who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: randomSuffix()}, nil
+}
+
+func (a *app) hostWho() hostpath.Who {
+	return hostpath.Who{UID: a.who.UID, GID: a.who.GID, Groups: a.who.Groups}
+}
+
+func (a *app) cred() asuser.Cred {
+	return asuser.Cred{UID: a.who.UID, GID: a.who.GID, Groups: a.who.Groups}
+}
+
+// readArgFiles reads --env-file and --label-file with the caller's rights.
+// As with docker, file entries come first and flags override them.
+func (a *app) readArgFiles(req *request.Run) error {
+	var env []string
+	for _, name := range req.EnvFiles {
+		lines, err := a.readArgFile("env-file", name)
+		if err != nil {
+			return err
+		}
+		env = append(env, lines...)
+	}
+	req.Config.Env = append(env, req.Config.Env...)
+	labels := map[string]string{}
+	for _, name := range req.LabelFiles {
+		lines, err := a.readArgFile("label-file", name)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			k, v, _ := strings.Cut(l, "=")
+			labels[k] = v
+		}
+	}
+	if len(labels) > 0 {
+		maps.Copy(labels, req.Config.Labels)
+		req.Config.Labels = labels
+	}
+	return nil
+}
+
+func (a *app) readArgFile(flag, name string) ([]string, error) {
+	data, err := asuser.ReadFile(a.cred(), name, maxArgFile)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
+	}
+	lines, err := runflags.ParseKeyValueFile(flag, data)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %s: %w", flag, name, err)
+	}
+	return lines, nil
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// start makes the image available and runs the container.
+func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run) error {
+	eng, err := engine.New(a.pol.DockerHost)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	streams := engine.StdStreams()
+	if a.env.Stdin != nil {
+		streams.In = a.env.Stdin
+	}
+	streams.Out, streams.Err = a.env.Stdout, a.env.Stderr
+	pullOut := a.env.Stderr
+	if a.quiet || slices.Contains(req.Set["quiet"], "true") {
+		pullOut = io.Discard
+	}
+	if err := eng.EnsureImage(ctx, p.Image, p.Pull, pullOut, streams.OutIsTerm); err != nil {
+		return err
+	}
+	// Like docker, create the --cidfile before the container, so that a
+	// file the caller may not write stops the run before anything exists.
+	var cid *os.File
+	if p.CIDFile != "" {
+		if cid, err = a.createCIDFile(p.CIDFile); err != nil {
+			return err
+		}
+		defer cid.Close()
+	}
+	hooks := engine.Hooks{OnCreated: func(id string) error {
+		a.record.Containers = append(a.record.Containers, id)
+		if cid == nil {
+			return nil
+		}
+		if _, err := cid.WriteString(id); err != nil {
+			return fmt.Errorf("--cidfile %s: %w", p.CIDFile, err)
+		}
+		return nil
+	}}
+	code, err := eng.Run(ctx, *p, streams, hooks)
+	if err != nil {
+		if cid != nil {
+			asuser.Do(a.cred(), func() error { return os.Remove(p.CIDFile) })
+		}
+		return err
+	}
+	if code != 0 {
+		return &StatusError{Code: code}
+	}
+	return nil
+}
+
+// createCIDFile creates the --cidfile with the caller's rights; like
+// docker, it refuses to overwrite an existing file.
+func (a *app) createCIDFile(name string) (*os.File, error) {
+	f, err := asuser.Open(a.cred(), name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("--cidfile: container ID file found, make sure the other container isn't running or delete %s", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--cidfile: %w", err)
+	}
+	return f, nil
+}
+
+// runUsage prints run's help with only the flags this caller may pass,
+// marking those the site fixes or defaults.
+func (a *app) runUsage(w io.Writer) {
+	allowed := plan.AllowedFlags(a.pol)
+	fixed := plan.FixedFlags(a.pol)
+	defaults := map[string][]string{}
+	for _, spec := range a.pol.Run.Args.Default {
+		body, val, _ := strings.Cut(spec, "=")
+		if name, _, ok := runflags.Canonical(body); ok {
+			defaults[name] = append(defaults[name], val)
+		}
+	}
+	runflags.Usage(w, func(name string) bool { return allowed[name] || fixed[name] != nil },
+		func(name string) string {
+			if v, ok := fixed[name]; ok {
+				return "fixed: " + strings.Join(v, ",")
+			}
+			if v, ok := defaults[name]; ok {
+				return "default: " + strings.Join(v, ",")
+			}
+			return ""
+		})
+	if len(a.pol.Run.Mounts.Available) > 0 {
+		fmt.Fprintf(w, "\nMounts you may add with -v HOST[:CONTAINER][:ro]:\n")
+		for _, m := range a.pol.Run.Mounts.Available {
+			fmt.Fprintf(w, "  %s\n", m)
+		}
+	}
+	if len(a.pol.Run.Images) > 0 {
+		fmt.Fprintf(w, "\nImages you may run (regular expressions):\n")
+		for _, m := range a.pol.Run.Images {
+			fmt.Fprintf(w, "  %s\n", m)
+		}
+	}
+}
