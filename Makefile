@@ -14,11 +14,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CMDS    := userdocker ud-prolog ud-epilog
 
-# -X main.version only where cmd/userdocker declares it (-X on a missing
-# variable is silently ignored, which would hide a renamed one).
 VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-HAS_VERSION := $(shell grep -sqE '^[[:space:]]*(var[[:space:]]+)?version([[:space:]]+string)?[[:space:]]*(=|$$)' cmd/userdocker/*.go && echo yes)
-LDFLAGS     := $(if $(HAS_VERSION),-X main.version=$(VERSION))
+LDFLAGS     := -X github.com/userdocker/userdocker/internal/cli.Version=$(VERSION)
 
 .PHONY: all help build test testenv install-test-bins demo bench install fmt vet clean
 
@@ -48,13 +45,10 @@ install-test-bins: build
 test: testenv
 	$(MAKE) --no-print-directory install-test-bins
 	$(GO) vet ./...
-	CI="$${CI:-}" $(GO) test ./...
-	@if [ -d test/integration ]; then \
-		echo "$(GO) test -tags integration -count=1 ./test/integration/..."; \
-		CI="$${CI:-}" $(GO) test -tags integration -count=1 ./test/integration/...; \
-	else \
-		echo 'test/integration does not exist yet: no integration tests'; \
-	fi
+	# Unit and integration tests together: the integration tag adds the
+	# suites that need root, dockerd, sudo and Slurm (test/integration/...,
+	# internal/engine). -p 1: they share one dockerd and one Slurm.
+	CI="$${CI:-}" $(GO) test -tags integration -count=1 -p 1 ./...
 	bash scripts/fuzz.sh
 
 demo: testenv

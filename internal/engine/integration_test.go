@@ -12,6 +12,8 @@ package engine
 // there: no registry is needed.
 
 import (
+	"github.com/userdocker/userdocker/test/testlock"
+
 	"archive/tar"
 	"bytes"
 	"context"
@@ -46,6 +48,12 @@ const (
 var itUnavailable string
 
 func TestMain(m *testing.M) {
+	if os.Getuid() == 0 {
+		if err := testlock.Acquire(); err != nil {
+			fmt.Fprintln(os.Stderr, "engine integration tests:", err)
+			os.Exit(1)
+		}
+	}
 	if reason := setUpDaemon(); reason != "" {
 		if os.Getenv("CI") == "true" {
 			fmt.Fprintln(os.Stderr, "engine integration tests: "+reason)

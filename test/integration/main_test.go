@@ -8,6 +8,8 @@
 package integration
 
 import (
+	"github.com/userdocker/userdocker/test/testlock"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -40,6 +42,12 @@ const (
 var skipReason string
 
 func TestMain(m *testing.M) {
+	if os.Getuid() == 0 {
+		if err := testlock.Acquire(); err != nil {
+			fmt.Fprintf(os.Stderr, "integration: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	skipReason = setup()
 	if skipReason != "" && os.Getenv("CI") == "true" {
 		fmt.Fprintf(os.Stderr, "integration: CI=true but the test machine is not ready: %s\n", skipReason)

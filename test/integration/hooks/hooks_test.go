@@ -10,6 +10,8 @@
 package hooks
 
 import (
+	"github.com/userdocker/userdocker/test/testlock"
+
 	"archive/tar"
 	"bytes"
 	"context"
@@ -50,6 +52,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getuid() == 0 {
+		if err := testlock.Acquire(); err != nil {
+			fmt.Fprintf(os.Stderr, "hooks: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	skipReason = setup()
 	if skipReason != "" && os.Getenv("CI") == "true" {
 		fmt.Fprintf(os.Stderr, "hooks: CI=true but the test machine is not ready: %s\n", skipReason)
