@@ -28,29 +28,36 @@ type Who struct {
 // caller need not be able to reach those. probe stats each path first, so
 // that automounted file systems are there to be resolved.
 func Look(paths []string, who Who, probe bool, trusted func(string) bool) map[string]plan.Path {
-	out := map[string]plan.Path{}
+	type found struct {
+		resolved string
+		err      error
+	}
+	results := make(map[string]found, len(paths))
 	cred := asuser.Cred{UID: who.UID, GID: who.GID, Groups: who.Groups}
-	for _, p := range paths {
-		if _, done := out[p]; done {
-			continue
-		}
-		var resolved string
-		err := asuser.Do(cred, func() error {
+	// One borrowed identity for all lookups: each Do costs an OS thread.
+	asuser.Do(cred, func() error {
+		for _, p := range paths {
+			if _, done := results[p]; done {
+				continue
+			}
 			if probe {
 				os.Stat(p)
 			}
-			var err error
-			resolved, err = resolve(p)
-			return err
-		})
-		if err != nil && trusted != nil && trusted(p) {
-			resolved, err = resolve(p)
+			r, err := resolve(p)
+			results[p] = found{r, err}
 		}
-		if err != nil {
-			out[p] = plan.Path{Err: describe(err)}
+		return nil
+	})
+	out := make(map[string]plan.Path, len(results))
+	for p, f := range results {
+		if f.err != nil && trusted != nil && trusted(p) {
+			f.resolved, f.err = resolve(p)
+		}
+		if f.err != nil {
+			out[p] = plan.Path{Err: describe(f.err)}
 			continue
 		}
-		out[p] = plan.Path{Resolved: resolved, Replaceable: replaceable(resolved, who, lstat)}
+		out[p] = plan.Path{Resolved: f.resolved, Replaceable: replaceable(f.resolved, who, lstat)}
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -130,33 +131,59 @@ func splitSpec(fs *pflag.FlagSet, spec string) (name, value string, err error) {
 	return f.Name, val, nil
 }
 
+// flagInfo is what Canonical and Spelling need to know of one flag.
+type flagInfo struct {
+	name       string // canonical
+	shorthand  string
+	takesValue bool
+}
+
+var (
+	tableOnce sync.Once
+	byLong    map[string]flagInfo // every long name, aliases included
+	byShort   map[string]flagInfo
+)
+
+// table builds the flag lookup once per process: the policy asks about
+// flags many times per run, and a flag set is costly to declare.
+func table() (map[string]flagInfo, map[string]flagInfo) {
+	tableOnce.Do(func() {
+		byLong, byShort = map[string]flagInfo{}, map[string]flagInfo{}
+		p := newParser()
+		p.fs.VisitAll(func(f *pflag.Flag) {
+			info := flagInfo{name: canonical(f.Name), shorthand: f.Shorthand, takesValue: f.NoOptDefVal == ""}
+			byLong[f.Name] = info
+			if f.Shorthand != "" {
+				byShort[f.Shorthand] = info
+			}
+		})
+	})
+	return byLong, byShort
+}
+
 // Canonical returns the canonical long name (without dashes) of a docker run
 // flag spelled as in the config ("-i", "--interactive", "--net"), and whether
 // it takes a value. ok is false for anything that is not a docker run flag.
 func Canonical(spelling string) (name string, takesValue bool, ok bool) {
-	p := newParser()
-	var f *pflag.Flag
+	long, short := table()
+	var info flagInfo
 	switch {
 	case strings.HasPrefix(spelling, "--"):
-		f = p.fs.Lookup(spelling[2:])
+		info, ok = long[spelling[2:]]
 	case strings.HasPrefix(spelling, "-") && len(spelling) == 2:
-		f = p.fs.ShorthandLookup(spelling[1:])
+		info, ok = short[spelling[1:]]
 	}
-	if f == nil {
-		return "", false, false
-	}
-	return canonical(f.Name), f.NoOptDefVal == "", true
+	return info.name, info.takesValue, ok
 }
 
 // Spelling is how a canonical flag name is shown to users: "--name", or
 // "-i/--interactive" when it has a shorthand.
 func Spelling(name string) string {
-	p := newParser()
-	f := p.fs.Lookup(name)
-	if f == nil || f.Shorthand == "" {
-		return "--" + name
+	long, _ := table()
+	if info := long[name]; info.shorthand != "" {
+		return "-" + info.shorthand + "/--" + name
 	}
-	return "-" + f.Shorthand + "/--" + name
+	return "--" + name
 }
 
 // Usage writes run's help, listing only the flags keep accepts; mark, when
