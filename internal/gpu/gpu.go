@@ -105,8 +105,8 @@ func (l *Lib) Devices() ([]Device, error) {
 	return devs, nil
 }
 
-// Processes lists the compute processes on each GPU, keyed by GPU UUID.
-// GPUs that do not support the query map to no processes.
+// Processes lists the compute processes on each GPU and MIG device, keyed
+// by its UUID. Devices that do not support the query map to no processes.
 func (l *Lib) Processes() (map[string][]Process, error) {
 	handles, err := l.handles()
 	if err != nil {
@@ -114,30 +114,47 @@ func (l *Lib) Processes() (map[string][]Process, error) {
 	}
 	procs := make(map[string][]Process, len(handles))
 	for i, h := range handles {
-		uuid, ret := h.GetUUID()
-		if ret != nvml.SUCCESS {
-			return nil, fmt.Errorf("GPU %d: get UUID: %w", i, ret)
+		if err := addProcesses(procs, h); err != nil {
+			return nil, fmt.Errorf("GPU %d: %w", i, err)
 		}
-		infos, ret := h.GetComputeRunningProcesses()
-		switch ret {
-		case nvml.SUCCESS:
-		case nvml.ERROR_NOT_SUPPORTED:
-			procs[uuid] = nil
-			continue
-		default:
-			return nil, fmt.Errorf("GPU %d: list compute processes: %w", i, ret)
+		migs, _, err := migHandles(h)
+		if err != nil {
+			return nil, fmt.Errorf("GPU %d: %w", i, err)
 		}
-		ps := make([]Process, 0, len(infos))
-		for _, p := range infos {
-			used := p.UsedGpuMemory
-			if used == notAvailable {
-				used = 0
+		for j, mh := range migs {
+			if err := addProcesses(procs, mh); err != nil {
+				return nil, fmt.Errorf("GPU %d: MIG device %d: %w", i, j, err)
 			}
-			ps = append(ps, Process{PID: p.Pid, UsedMemoryMiB: used / mib})
 		}
-		procs[uuid] = ps
 	}
 	return procs, nil
+}
+
+// addProcesses adds the compute processes of device h to procs.
+func addProcesses(procs map[string][]Process, h nvml.Device) error {
+	uuid, ret := h.GetUUID()
+	if ret != nvml.SUCCESS {
+		return fmt.Errorf("get UUID: %w", ret)
+	}
+	infos, ret := h.GetComputeRunningProcesses()
+	switch ret {
+	case nvml.SUCCESS:
+	case nvml.ERROR_NOT_SUPPORTED:
+		procs[uuid] = nil
+		return nil
+	default:
+		return fmt.Errorf("list compute processes: %w", ret)
+	}
+	ps := make([]Process, 0, len(infos))
+	for _, p := range infos {
+		used := p.UsedGpuMemory
+		if used == notAvailable {
+			used = 0
+		}
+		ps = append(ps, Process{PID: p.Pid, UsedMemoryMiB: used / mib})
+	}
+	procs[uuid] = ps
+	return nil
 }
 
 func (l *Lib) handles() ([]nvml.Device, error) {
@@ -184,33 +201,48 @@ func minor(h nvml.Device) (int, error) {
 }
 
 // migDevices lists the MIG devices of a GPU whose MIG mode is enabled.
-// GPUs without MIG support report ERROR_NOT_SUPPORTED and have none.
 func migDevices(h nvml.Device) ([]Device, error) {
+	handles, slots, err := migHandles(h)
+	if err != nil {
+		return nil, err
+	}
+	var migs []Device
+	for i, mh := range handles {
+		d, err := describe(mh, slots[i])
+		if err != nil {
+			return nil, fmt.Errorf("MIG device %d: %w", slots[i], err)
+		}
+		migs = append(migs, d)
+	}
+	return migs, nil
+}
+
+// migHandles returns the handles of a GPU's MIG devices and the slot of
+// each. GPUs without MIG support report ERROR_NOT_SUPPORTED and have none.
+func migHandles(h nvml.Device) ([]nvml.Device, []int, error) {
 	current, _, ret := h.GetMigMode()
 	if ret == nvml.ERROR_NOT_SUPPORTED || (ret == nvml.SUCCESS && current != nvml.DEVICE_MIG_ENABLE) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if ret != nvml.SUCCESS {
-		return nil, fmt.Errorf("get MIG mode: %w", ret)
+		return nil, nil, fmt.Errorf("get MIG mode: %w", ret)
 	}
 	n, ret := h.GetMaxMigDeviceCount()
 	if ret != nvml.SUCCESS {
-		return nil, fmt.Errorf("count MIG devices: %w", ret)
+		return nil, nil, fmt.Errorf("count MIG devices: %w", ret)
 	}
-	var migs []Device
+	var handles []nvml.Device
+	var slots []int
 	for i := range n {
 		mh, ret := h.GetMigDeviceHandleByIndex(i)
 		if ret == nvml.ERROR_NOT_FOUND {
 			continue // slot not populated
 		}
 		if ret != nvml.SUCCESS {
-			return nil, fmt.Errorf("MIG device %d: get handle: %w", i, ret)
+			return nil, nil, fmt.Errorf("MIG device %d: get handle: %w", i, ret)
 		}
-		d, err := describe(mh, i)
-		if err != nil {
-			return nil, fmt.Errorf("MIG device %d: %w", i, err)
-		}
-		migs = append(migs, d)
+		handles = append(handles, mh)
+		slots = append(slots, i)
 	}
-	return migs, nil
+	return handles, slots, nil
 }
