@@ -75,6 +75,7 @@ func commands() []command {
 	return []command{
 		{name: "run", summary: "Create and run a new container from an image", run: cmdRun},
 		{name: "version", summary: "Show userdocker's and the Docker daemon's version", run: cmdVersion},
+		{name: "config", summary: "Check and explain the configuration (root only)", admin: true, run: cmdConfig},
 	}
 }
 
@@ -159,10 +160,11 @@ func (a *app) main(ctx context.Context) error {
 	a.who = who
 	uid := who.UID
 	a.record.Caller, a.record.UID = who.Name, &uid
-	if err := a.loadPolicy(""); err != nil {
+	rest := global.Args()
+	// Root may check and explain a configuration that does not load.
+	if err := a.loadPolicy(""); err != nil && !a.adminCall(rest) {
 		return err
 	}
-	rest := global.Args()
 	if *help || len(rest) == 0 {
 		a.usage(a.env.Stdout)
 		if len(rest) == 0 && !*help {
@@ -188,14 +190,17 @@ func (a *app) main(ctx context.Context) error {
 func (a *app) loadPolicy(job string) error {
 	if a.cfg == nil {
 		cfg, err := policy.Load(a.env.ConfigPath, policy.Options{CheckFlag: flagChecker})
+		if err == nil {
+			err = policy.CheckOwnership(cfg.Files(), os.Geteuid())
+		}
 		if err != nil {
-			return fmt.Errorf("configuration: %w", err)
+			return fmt.Errorf("configuration: %w", firstProblem(err))
 		}
 		a.cfg = cfg
 	}
 	pol, _, err := a.cfg.For(who(a.who), job)
 	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+		return fmt.Errorf("configuration: %w", firstProblem(err))
 	}
 	a.pol = pol
 	return nil

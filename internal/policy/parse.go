@@ -3,9 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -62,35 +60,19 @@ func Load(path string, opts Options) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	files := []File{{Name: path, Data: data}}
-	dropIns, err := readDropIns(filepath.Join(filepath.Dir(path), "conf.d"))
+	names, err := FileNames(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(append(files, dropIns...), opts)
-}
-
-func readDropIns(dir string) ([]File, error) {
-	entries, err := os.ReadDir(dir) // sorted by name
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read config drop-ins: %w", err)
-	}
-	var files []File
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".toml") {
-			continue
-		}
-		name := filepath.Join(dir, e.Name())
+	files := []File{{Name: path, Data: data}}
+	for _, name := range names[1:] {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			return nil, fmt.Errorf("read config drop-in: %w", err)
 		}
 		files = append(files, File{Name: name, Data: data})
 	}
-	return files, nil
+	return Parse(files, opts)
 }
 
 // Parse parses files in order: a later file's keys replace an earlier
@@ -204,7 +186,7 @@ func (fp *fileParser) table(path, schema string, m map[string]any, dst layer, ov
 		case s == overrideKey && path == "":
 			fp.overrideList(p, v)
 		default:
-			fp.fail(p, "", errors.New("unknown key"))
+			fp.fail(p, "", ErrUnknownKey)
 		}
 	}
 }

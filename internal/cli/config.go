@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/policy"
+)
+
+// configCommand is one subcommand of `userdocker config`.
+type configCommand struct {
+	name    string
+	usage   string // arguments, for help
+	summary string
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+// configCommands lists the subcommands of `userdocker config`, in the
+// order help shows them.
+func configCommands() []configCommand {
+	return []configCommand{
+		{name: "check", usage: "[FILE]", summary: "Check the configuration and its drop-ins; list every problem", run: cmdConfigCheck},
+		{name: "explain", usage: "--user NAME [--job ID] [FILE]", summary: "Print a user's effective policy, each value with where it was set", run: cmdConfigExplain},
+	}
+}
+
+// cmdConfig is `userdocker config`: admin commands about the
+// configuration. commands() lets only root reach it.
+func cmdConfig(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		a.configUsage(a.env.Stdout)
+		if len(args) == 0 {
+			return usageErrorf("\"config\" needs a subcommand (see 'userdocker config --help')")
+		}
+		return errHelpShown
+	}
+	for _, c := range configCommands() {
+		if c.name == args[0] {
+			a.record.Subcommand = "config " + c.name
+			return c.run(ctx, a, args[1:])
+		}
+	}
+	return usageErrorf("unknown subcommand \"config %s\" (see 'userdocker config --help')", args[0])
+}
+
+func (a *app) configUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage:  userdocker config COMMAND\n\nCheck and explain the configuration (root only).\n\nCommands:\n")
+	for _, c := range configCommands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'userdocker config COMMAND --help' for more information on a command.\n")
+}
+
+// configFlags parses the flags of `config NAME`, printing its help for
+// -h; it returns the one optional FILE argument, or the configured path.
+func (a *app) configFlags(name string, args []string, add func(fs *pflag.FlagSet)) (string, error) {
+	c := configCommandNamed(name)
+	fs := pflag.NewFlagSet("config "+name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var help helpFlag
+	fs.VarPF(&help, "help", "h", "Print usage").NoOptDefVal = "true"
+	if add != nil {
+		add(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", usageErrorf("config %s: %v", name, err)
+	}
+	if help {
+		fmt.Fprintf(a.env.Stdout, "Usage:  userdocker config %s %s\n\n%s.\nFILE defaults to %s.\n\nOptions:\n%s", name, c.usage, c.summary, a.env.ConfigPath, fs.FlagUsages())
+		return "", errHelpShown
+	}
+	switch fs.NArg() {
+	case 0:
+		return a.env.ConfigPath, nil
+	case 1:
+		return fs.Arg(0), nil
+	}
+	return "", usageErrorf("\"config %s\" accepts at most one FILE, got %d arguments", name, fs.NArg())
+}
+
+func configCommandNamed(name string) configCommand {
+	for _, c := range configCommands() {
+		if c.name == name {
+			return c
+		}
+	}
+	panic("cli: no config command " + name)
+}
+
+// errConfigProblems makes `config check` exit 1: the check ran, and the
+// answer is no.
+var errConfigProblems = &StatusError{Code: 1}
+
+// cmdConfigCheck is `config check [FILE]`: every problem of the main file
+// and its drop-ins, each with a hint, on stdout; exit 1 when there is any.
+func cmdConfigCheck(_ context.Context, a *app, args []string) error {
+	path, err := a.configFlags("check", args, nil)
+	if err != nil {
+		return err
+	}
+	names, err := policy.FileNames(path)
+	if err != nil {
+		return err
+	}
+	var problems []error
+	cfg, err := policy.Load(path, policy.Options{CheckFlag: flagChecker})
+	problems = append(problems, splitJoined(err)...)
+	problems = append(problems, splitJoined(policy.CheckOwnership(names, os.Geteuid()))...)
+	for _, p := range problems {
+		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(a.env.Stderr, "userdocker: config check: %s in %s: nothing runs until %s fixed\n",
+			plural(len(problems), "problem"), strings.Join(names, ", "), map[bool]string{true: "it is", false: "they are"}[len(problems) == 1])
+		return errConfigProblems
+	}
+	fmt.Fprintf(a.env.Stdout, "configuration OK: %s (%s)\n", strings.Join(cfg.Files(), ", "), plural(cfg.Overrides(), "override"))
+	return nil
+}
+
+// splitJoined returns the errors errors.Join put together in err.
+func splitJoined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, splitJoined(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// configHint says what to do about one problem `config check` found.
+func configHint(err error) string {
+	var ce *policy.ConfigError
+	if !errors.As(err, &ce) {
+		return "the file must exist and be readable by root"
+	}
+	switch {
+	case errors.Is(err, policy.ErrUnsafeFile):
+		return fmt.Sprintf("chown root:root %s && chmod go-w %s", ce.File, ce.File)
+	case errors.Is(err, policy.ErrUnknownKey):
+		if k := closestKey(policy.SchemaKey(ce.Key)); k != "" {
+			return fmt.Sprintf("did you mean %q? userdocker.toml(5) lists every key", k)
+		}
+		return "userdocker.toml(5) lists every key"
+	case ce.Key == "":
+		return "fix the TOML syntax at this position; strings need quotes, regular expressions are best in '...'"
+	}
+	if def, ok := policy.DefaultValue(ce.Key); ok {
+		return fmt.Sprintf("userdocker.toml(5) describes %s; without this line the built-in default applies: %s", policy.SchemaKey(ce.Key), def)
+	}
+	return "userdocker.toml(5) describes " + ce.Key
+}
+
+// closestKey returns the schema key nearest to key by edit distance, if
+// one is near enough to be a typo of it.
+func closestKey(key string) string {
+	best, bestDist := "", len(key)/2+1
+	for _, k := range policy.Keys() {
+		d := editDistance(key, k)
+		if _, last, _ := strings.Cut(k, "."); last != "" && d > editDistance(key, last) {
+			d = editDistance(key, last) // a key written in the wrong table
+		}
+		if d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// cmdConfigExplain is `config explain --user NAME [--job ID] [FILE]`: the
+// policy NAME gets, every value with the file:line that set it.
+func cmdConfigExplain(_ context.Context, a *app, args []string) error {
+	var name, job string
+	path, err := a.configFlags("explain", args, func(fs *pflag.FlagSet) {
+		fs.StringVar(&name, "user", "", "explain the policy of user `NAME` (required)")
+		fs.StringVar(&job, "job", "{job}", "expand {job} to job `ID`")
+	})
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return usageErrorf("config explain: --user is required")
+	}
+	db, ok := a.env.Users.(interface {
+		caller.Lookup
+		Lookup(string) (*user.User, error)
+	})
+	if !ok {
+		return errors.New("config explain: this user database cannot look users up by name")
+	}
+	u, err := caller.ByName(name, db)
+	if err != nil {
+		return fmt.Errorf("--user %q: %w", name, err)
+	}
+	cfg, err := policy.Load(path, policy.Options{CheckFlag: flagChecker})
+	if err != nil {
+		return fmt.Errorf("configuration: %w (run 'userdocker config check' for every problem)", firstProblem(err))
+	}
+	pol, prov, err := cfg.For(who(u), job)
+	if err != nil {
+		return fmt.Errorf("--user %q: %w", name, firstProblem(err))
+	}
+	fmt.Fprintf(a.env.Stdout, "# Effective policy of %s (uid %d, gid %d, groups %s), job %s\n# from %s\n",
+		u.Name, u.UID, u.GID, groupList(u), job, strings.Join(cfg.Files(), ", "))
+	return policy.Explain(a.env.Stdout, pol, prov)
+}
+
+// firstProblem keeps a configuration error to its first problem, so that
+// the user-facing message stays one line.
+func firstProblem(err error) error {
+	if all := splitJoined(err); len(all) > 1 {
+		return fmt.Errorf("%w (and %d more)", all[0], len(all)-1)
+	}
+	return err
+}
+
+func groupList(c caller.Caller) string {
+	parts := make([]string, len(c.Groups))
+	for i, g := range c.Groups {
+		parts[i] = fmt.Sprint(g)
+		if c.GroupNames[i] != "" {
+			parts[i] = c.GroupNames[i] + "(" + parts[i] + ")"
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// adminCall reports whether args call an admin command as root.
+func (a *app) adminCall(args []string) bool {
+	if !a.who.Root || len(args) == 0 {
+		return false
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.admin
+		}
+	}
+	return false
+}
+
+// helpFlag is a -h/--help that pflag prints as just that: its own bool
+// flags print as --help[=true|false].
+type helpFlag bool
+
+func (h *helpFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	*h = helpFlag(v)
+	return err
+}
+
+func (h *helpFlag) String() string { return strconv.FormatBool(bool(*h)) }
+
+// Type is "bool" so that help shows no value placeholder.
+func (h *helpFlag) Type() string { return "bool" }

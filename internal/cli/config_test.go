@@ -1,0 +1,293 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The -update flag rewrites golden files; another test file of this
+// package may have registered it already.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files in testdata/")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// adminUsers is a user database with root, alice (2001, also in
+// gpu-users 2100) and bob (2002), found by id or by name.
+type adminUsers struct{}
+
+var adminUserTable = []*user.User{
+	{Uid: "0", Gid: "0", Username: "root", HomeDir: "/root"},
+	{Uid: "2001", Gid: "2001", Username: "alice", HomeDir: "/home/alice"},
+	{Uid: "2002", Gid: "2002", Username: "bob", HomeDir: "/home/bob"},
+}
+
+func (adminUsers) LookupId(uid string) (*user.User, error) {
+	for _, u := range adminUserTable {
+		if u.Uid == uid {
+			return u, nil
+		}
+	}
+	return nil, user.UnknownUserIdError(0)
+}
+
+func (adminUsers) Lookup(name string) (*user.User, error) {
+	for _, u := range adminUserTable {
+		if u.Username == name {
+			return u, nil
+		}
+	}
+	return nil, user.UnknownUserError(name)
+}
+
+func (adminUsers) GroupIds(u *user.User) ([]string, error) {
+	if u.Uid == "2001" {
+		return []string{"2001", "2100"}, nil
+	}
+	return []string{u.Gid}, nil
+}
+
+func (adminUsers) LookupGroupId(gid string) (*user.Group, error) {
+	names := map[string]string{"0": "root", "2001": "alice", "2002": "bob", "2100": "gpu-users"}
+	return &user.Group{Gid: gid, Name: names[gid]}, nil
+}
+
+const adminConfig = `
+subcommands = ["run", "version"]
+[run]
+images = ['^ud-test/']
+pull = "never"
+env = { HOME = "{home}", USER = "{user}" }
+[run.args]
+allowed = ["-i", "-t", "--rm", "-e"]
+[run.mounts]
+default = ["{home}:{home}"]
+[gpu]
+max_count = 2
+[slurm]
+outside_job = "no-gpu"
+
+[[override]]
+group = "gpu-users"
+priority = 10
+[override.gpu]
+max_count = 4
+`
+
+// brokenConfig has a problem of each kind, in the main file and a drop-in.
+const brokenConfig = `
+subcommands = ["run", "dance"]
+[run]
+images = ['^ud-test/(']
+pul = "never"
+[gpu]
+max_count = -1
+[[override]]
+user = "bob"
+[override.slurm]
+state_dir = "/tmp/x"
+`
+
+const brokenDropIn = `
+[run
+images = []
+`
+
+// configDir writes config.toml and conf.d drop-ins (name → text) into a
+// fresh directory and returns the main file's path.
+func configDir(t *testing.T, main string, dropIns map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(main+"\n[audit]\nlog = \""+filepath.Join(dir, "audit.log")+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if len(dropIns) > 0 {
+		os.Mkdir(filepath.Join(dir, "conf.d"), 0o755)
+	}
+	for name, text := range dropIns {
+		if err := os.WriteFile(filepath.Join(dir, "conf.d", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// runAs runs userdocker in-process: as root when sudoUID is "", else as
+// that user through sudo.
+func runAs(t *testing.T, path, sudoUID string, args ...string) (int, string, string) {
+	t.Helper()
+	sudo := map[string]string{}
+	if sudoUID != "" {
+		u, _ := adminUsers{}.LookupId(sudoUID)
+		sudo = map[string]string{"SUDO_UID": sudoUID, "SUDO_GID": u.Gid, "SUDO_USER": u.Username}
+	}
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), Env{
+		Args: args, Stdout: &out, Stderr: &errb, UID: 0,
+		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
+		Users:      adminUsers{},
+		ConfigPath: path,
+	})
+	dir := filepath.Dir(path)
+	return code, strings.ReplaceAll(out.String(), dir, "$DIR"), strings.ReplaceAll(errb.String(), dir, "$DIR")
+}
+
+// configGolden compares got with testdata/name, or rewrites it with -update.
+func configGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updating() {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestConfigGolden(t *testing.T) {
+	good := func(t *testing.T) string {
+		return configDir(t, adminConfig, map[string]string{"50-site.toml": "[run]\npull = \"missing\"\n"})
+	}
+	broken := func(t *testing.T) string {
+		return configDir(t, brokenConfig, map[string]string{"10-broken.toml": brokenDropIn, ".10-broken.toml.swp": "junk"})
+	}
+	tests := []struct {
+		name   string
+		config func(t *testing.T) string
+		args   []string
+		code   int
+		golden string
+		stderr string
+	}{
+		{"help", good, []string{"config", "--help"}, 0, "config-help.golden", ""},
+		{"check help", good, []string{"config", "check", "-h"}, 0, "config-check-help.golden", ""},
+		{"explain help", good, []string{"config", "explain", "--help"}, 0, "config-explain-help.golden", ""},
+		{"check good", good, []string{"config", "check"}, 0, "config-check-good.golden", ""},
+		{"check broken", broken, []string{"config", "check"}, 1, "config-check-broken.golden",
+			"userdocker: config check: 6 problems in $DIR/config.toml, $DIR/conf.d/10-broken.toml: nothing runs until they are fixed\n"},
+		{"explain power user", good, []string{"config", "explain", "--user", "alice", "--job", "42"}, 0, "config-explain-alice.golden", ""},
+		{"explain plain user", good, []string{"config", "explain", "--user=bob"}, 0, "config-explain-bob.golden", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runAs(t, tc.config(t), "", tc.args...)
+			if code != tc.code || errOut != tc.stderr {
+				t.Errorf("exit %d, stderr %q; want exit %d, stderr %q", code, errOut, tc.code, tc.stderr)
+			}
+			configGolden(t, tc.golden, out)
+		})
+	}
+}
+
+// TestConfigCheckNamedFile checks the FILE argument: its own drop-ins, not
+// those of the configured file.
+func TestConfigCheckNamedFile(t *testing.T) {
+	configured := configDir(t, brokenConfig, nil)
+	other := configDir(t, adminConfig, nil)
+	code, out, errOut := runAs(t, configured, "", "config", "check", other)
+	if code != 0 || !strings.HasPrefix(out, "configuration OK: "+other+" (1 override)") || errOut != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and OK for %s", code, out, errOut, other)
+	}
+}
+
+func TestConfigCheckOwnership(t *testing.T) {
+	path := configDir(t, adminConfig, nil)
+	if err := os.Chmod(path, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runAs(t, path, "", "config", "check")
+	want := "$DIR/config.toml: mode 0664 is writable by group or others: only root may set the policy\n" +
+		"    hint: chown root:root $DIR/config.toml && chmod go-w $DIR/config.toml\n"
+	if code != 1 || out != want {
+		t.Errorf("exit %d, stdout %q; want 1 and %q", code, out, want)
+	}
+	// Every other command fails closed, on one line.
+	code, _, errOut := runAs(t, path, "2001", "run", "--dry-run", "ud-test/x")
+	if want := "userdocker: configuration: $DIR/config.toml: mode 0664 is writable by group or others: only root may set the policy\n"; code != ExitOwn || errOut != want {
+		t.Errorf("run: exit %d, stderr %q; want %d, %q", code, errOut, ExitOwn, want)
+	}
+}
+
+func TestConfigRefusals(t *testing.T) {
+	good := configDir(t, adminConfig, nil)
+	broken := configDir(t, brokenConfig, nil)
+	tests := []struct {
+		name   string
+		config string
+		uid    string
+		args   []string
+		stderr string
+	}{
+		{"not root", good, "2001", []string{"config", "check"},
+			"userdocker: \"config\" is not allowed on this system\n"},
+		{"not root, broken config", broken, "2001", []string{"config", "check"},
+			"userdocker: configuration: $DIR/config.toml:2:23: subcommands: \"dance\" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag (and 4 more)\n"},
+		{"no subcommand", good, "", []string{"config"},
+			"userdocker: \"config\" needs a subcommand (see 'userdocker config --help')\n"},
+		{"unknown subcommand", good, "", []string{"config", "import"},
+			"userdocker: unknown subcommand \"config import\" (see 'userdocker config --help')\n"},
+		{"explain without user", good, "", []string{"config", "explain"},
+			"userdocker: config explain: --user is required\n"},
+		{"explain unknown user", good, "", []string{"config", "explain", "--user", "mallory"},
+			"userdocker: --user \"mallory\": look up user mallory: user: unknown user mallory\n"},
+		{"explain broken config", broken, "", []string{"config", "explain", "--user", "bob"},
+			"userdocker: configuration: $DIR/config.toml:2:23: subcommands: \"dance\" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag (and 4 more) (run 'userdocker config check' for every problem)\n"},
+		{"two files", good, "", []string{"config", "check", "a", "b"},
+			"userdocker: \"config check\" accepts at most one FILE, got 2 arguments\n"},
+		{"unknown flag", good, "", []string{"config", "check", "--fix"},
+			"userdocker: config check: unknown flag: --fix\n"},
+		{"missing file", good, "", []string{"config", "check", "/nonexistent/config.toml"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runAs(t, tc.config, tc.uid, tc.args...)
+			// Usage errors add a line pointing to help: not ours to test.
+			errOut, _, _ = strings.Cut(errOut, "\n")
+			errOut += "\n"
+			if tc.name == "missing file" {
+				if code != 1 || errOut != "userdocker: config check: 1 problem in /nonexistent/config.toml: nothing runs until it is fixed\n" {
+					t.Errorf("exit %d, stderr %q", code, errOut)
+				}
+				return
+			}
+			if code != ExitOwn || errOut != tc.stderr {
+				t.Errorf("exit %d, stderr %q; want %d, %q", code, errOut, ExitOwn, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestClosestKey(t *testing.T) {
+	tests := map[string]string{
+		"run.pul":         "run.pull",
+		"pul":             "run.pull",
+		"gpu.max_cuont":   "gpu.max_count",
+		"slurm.statedir":  "slurm.state_dir",
+		"completely.else": "",
+	}
+	for in, want := range tests {
+		if got := closestKey(in); got != want {
+			t.Errorf("closestKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
