@@ -50,6 +50,8 @@ type Env struct {
 	Users  caller.Lookup
 	// ConfigPath is policy.DefaultPath in production; tests pass another.
 	ConfigPath string
+	// Rand makes automatic names unique; nil means crypto/rand.
+	Rand io.Reader
 }
 
 // app is what every subcommand works with.
@@ -132,7 +134,7 @@ func (a *app) report(err error) {
 	}
 	var u *runflags.UsageError
 	if errors.As(err, &u) {
-		fmt.Fprintf(w, "userdocker: %s\nSee 'userdocker run --help'.\n", u.Msg)
+		fmt.Fprintf(w, "userdocker: %s\nSee 'userdocker %s--help'.\n", u.Msg, helpFor(a.record.Subcommand))
 		return
 	}
 	fmt.Fprintf(w, "userdocker: %s\n", strings.TrimSpace(err.Error()))
@@ -173,17 +175,17 @@ func (a *app) main(ctx context.Context) error {
 		return errHelpShown
 	}
 	name := rest[0]
-	a.record.Subcommand = name
 	for _, c := range commands() {
 		if c.name != name {
 			continue
 		}
+		a.record.Subcommand = name
 		if !a.mayUse(c) {
 			return a.refuse(fmt.Errorf("%q is not allowed on this system", name))
 		}
 		return c.run(ctx, a, rest[1:])
 	}
-	return &runflags.UsageError{Msg: fmt.Sprintf("unknown subcommand %q (see 'userdocker --help')", name)}
+	return &runflags.UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name)}
 }
 
 // loadPolicy loads the configuration and resolves it for the caller and job.
@@ -263,6 +265,15 @@ func (a *app) debugf(format string, args ...any) {
 	if a.debug {
 		fmt.Fprintf(a.env.Stderr, "userdocker: debug: "+format+"\n", args...)
 	}
+}
+
+// helpFor is what goes between "userdocker " and "--help" in a usage
+// error's pointer to help: the subcommand, if one was named.
+func helpFor(sub string) string {
+	if sub == "" {
+		return ""
+	}
+	return sub + " "
 }
 
 func usageErrorf(format string, args ...any) error {

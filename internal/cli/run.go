@@ -77,7 +77,7 @@ func (a *app) runFacts(req *request.Run) (plan.Facts, error) {
 	}
 	paths := hostpath.Look(plan.PathsToResolve(req, a.pol), a.hostWho(), a.pol.Run.Mounts.Probe,
 		func(p string) bool { return always[p] })
-	return plan.Facts{Caller: a.who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: randomSuffix()}, nil
+	return plan.Facts{Caller: a.who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: a.randomSuffix()}, nil
 }
 
 func (a *app) hostWho() hostpath.Who {
@@ -130,9 +130,14 @@ func (a *app) readArgFile(flag, name string) ([]string, error) {
 	return lines, nil
 }
 
-func randomSuffix() string {
+// randomSuffix makes automatic container names unique.
+func (a *app) randomSuffix() string {
+	r := a.env.Rand
+	if r == nil {
+		r = rand.Reader
+	}
 	b := make([]byte, 4)
-	rand.Read(b)
+	io.ReadFull(r, b)
 	return hex.EncodeToString(b)
 }
 
@@ -212,7 +217,7 @@ func (a *app) runUsage(w io.Writer) {
 			defaults[name] = append(defaults[name], val)
 		}
 	}
-	runflags.Usage(w, func(name string) bool { return allowed[name] || fixed[name] != nil },
+	runflags.Usage(w, func(name string) bool { return allowed[name] || fixed[name] != nil || defaults[name] != nil },
 		func(name string) string {
 			if v, ok := fixed[name]; ok {
 				return "fixed: " + strings.Join(v, ",")

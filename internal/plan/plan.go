@@ -99,11 +99,16 @@ func planUser(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []
 	}
 	c := f.Caller
 	var errs []error
+	// A flag the user may not pass at all is refused once, by checkArgs.
+	allowed := AllowedFlags(pol)
 	want := strconv.FormatUint(uint64(c.UID), 10) + ":" + strconv.FormatUint(uint64(c.GID), 10)
-	if u := req.Config.User; u != "" && !sameUser(u, c.UID, c.GID, c.Name, c.Groups) {
+	if u := req.Config.User; u != "" && allowed["user"] && !sameUser(u, c.UID, c.GID, c.Name, c.Groups) {
 		errs = append(errs, refuse("user", "--user %q is not allowed: containers run as you (%s)", u, want))
 	}
 	for _, g := range req.Host.GroupAdd {
+		if !allowed["group-add"] {
+			break
+		}
 		gid, err := strconv.ParseUint(g, 10, 32)
 		if err != nil || !slices.Contains(c.Groups, uint32(gid)) {
 			errs = append(errs, refuse("group", "--group-add %q is not allowed: only your own groups (by number) can be added", g))
@@ -146,7 +151,7 @@ func cut(s string, sep byte) (string, string, bool) {
 func planSecurity(req *request.Run, pol *policy.Policy, _ Facts, p *request.Plan) []error {
 	var errs []error
 	for _, c := range req.Host.CapAdd {
-		if !containsCap(pol.Run.CapAdd, c) {
+		if AllowedFlags(pol)["cap-add"] && !containsCap(pol.Run.CapAdd, c) {
 			errs = append(errs, refuse("capabilities", "--cap-add %s is not allowed on this system", c))
 		}
 	}

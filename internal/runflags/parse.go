@@ -186,6 +186,10 @@ func Spelling(name string) string {
 	return "--" + name
 }
 
+// shown hides IsBoolFlag from pflag's help, which would print boolean
+// flags as "--rm[=true|false]"; docker prints "--rm".
+type shown struct{ pflagValue }
+
 // Usage writes run's help, listing only the flags keep accepts; mark, when
 // not nil, may add a note to a flag's line (e.g. "fixed: 4096").
 func Usage(w io.Writer, keep func(name string) bool, mark func(name string) string) {
@@ -197,6 +201,7 @@ func Usage(w io.Writer, keep func(name string) bool, mark func(name string) stri
 			return
 		}
 		g := *f
+		g.Value = shown{f.Value}
 		if mark != nil {
 			if m := mark(canonical(f.Name)); m != "" {
 				g.Usage += " [" + m + "]"

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fakeUsers is a user database with alice (2001, also in 2100) and root.
+type fakeUsers struct{}
+
+func (fakeUsers) LookupId(uid string) (*user.User, error) {
+	switch uid {
+	case "2001":
+		return &user.User{Uid: "2001", Gid: "2001", Username: "alice", HomeDir: "/nonexistent/alice"}, nil
+	case "0":
+		return &user.User{Uid: "0", Gid: "0", Username: "root", HomeDir: "/root"}, nil
+	}
+	return nil, user.UnknownUserIdError(0)
+}
+
+func (fakeUsers) GroupIds(u *user.User) ([]string, error) {
+	if u.Uid == "2001" {
+		return []string{"2001", "2100"}, nil
+	}
+	return []string{"0"}, nil
+}
+
+func (fakeUsers) LookupGroupId(gid string) (*user.Group, error) {
+	return &user.Group{Gid: gid, Name: "g" + gid}, nil
+}
+
+const testConfig = `
+subcommands = ["run", "version"]
+[run]
+images = ['^ud-test/busybox:']
+pull = "never"
+env = { HOME = "{home}", USER = "{user}" }
+[run.args]
+allowed = ["-i", "-t", "--rm", "-e", "--name"]
+always = ["--pids-limit=4096"]
+default = ["--shm-size=64m"]
+[run.mounts]
+always = ["/etc/passwd:/etc/passwd:ro"]
+default = ["{home}:{home}"]
+[slurm]
+outside_job = "no-gpu"
+`
+
+// cli runs userdocker in-process as alice through "sudo", with the test
+// config, and returns its exit code and output.
+func cli(t *testing.T, config string, uid int, args ...string) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	config += "\n[audit]\nlog = \"" + filepath.Join(dir, "audit.log") + "\"\n"
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	sudo := map[string]string{"SUDO_UID": "2001", "SUDO_GID": "2001", "SUDO_USER": "alice"}
+	code := Main(context.Background(), Env{
+		Args: args, Stdout: &out, Stderr: &errb, UID: uid,
+		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
+		Users:      fakeUsers{},
+		ConfigPath: path,
+		Rand:       bytes.NewReader([]byte{0xde, 0xad, 0xbe, 0xef}),
+	})
+	return code, out.String(), errb.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI runs as root; this test needs it")
+		}
+		t.Skip("needs root: userdocker resolves host paths with the caller's identity")
+	}
+}
+
+func TestHelpListsOnlyAllowedSubcommands(t *testing.T) {
+	code, out, _ := cli(t, testConfig, 0, "-h")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	golden(t, "help", out)
+	if strings.Contains(out, "  ps ") || !strings.Contains(out, "  run ") {
+		t.Errorf("help must list run and not ps:\n%s", out)
+	}
+}
+
+func TestRunHelpListsOnlyAllowedFlags(t *testing.T) {
+	code, out, _ := cli(t, testConfig, 0, "run", "-h")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	golden(t, "run-help", out)
+	for _, want := range []string{"-i, --interactive", "--pids-limit", "[fixed: 4096]", "[default: 64m]", "-v, --volume"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run -h lacks %q", want)
+		}
+	}
+	for _, absent := range []string{"--privileged", "--cap-add", "--network", "--device"} {
+		if strings.Contains(out, absent) {
+			t.Errorf("run -h offers %s, which the policy does not allow", absent)
+		}
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	requireRoot(t)
+	code, out, errOut := cli(t, testConfig, 0, "run", "-n", "--rm", "-e", "A=1", "ud-test/busybox", "true")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "dry-run", out)
+}
+
+func TestExitCodesAndMessages(t *testing.T) {
+	requireRoot(t)
+	cases := []struct {
+		name string
+		uid  int
+		args []string
+		code int
+		want string
+	}{
+		{"without sudo", 2001, []string{"run", "ud-test/busybox"}, 125, "userdocker: userdocker must be run through sudo: sudo userdocker ...\n"},
+		{"unknown subcommand", 0, []string{"frobnicate"}, 125, "userdocker: unknown subcommand \"frobnicate\"\nSee 'userdocker --help'.\n"},
+		{"subcommand not allowed", 0, []string{"ps"}, 125, ""},
+		{"every refusal on its own line", 0, []string{"run", "--privileged", "--cap-add", "ALL", "ud-test/denied"}, 125,
+			"userdocker: --privileged is not allowed on this system\n" +
+				"userdocker: --cap-add is not allowed on this system\n" +
+				"userdocker: image docker.io/ud-test/denied:latest is not allowed on this system (see run.images)\n"},
+		{"usage error", 0, []string{"run", "--bogus", "ud-test/busybox"}, 125, "userdocker: unknown flag: --bogus\nSee 'userdocker run --help'.\n"},
+		{"version flag", 2001, []string{"--version"}, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := cli(t, testConfig, c.uid, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, c.code, errOut)
+			}
+			if c.want != "" && errOut != c.want {
+				t.Fatalf("stderr\n%q\nwant\n%q", errOut, c.want)
+			}
+		})
+	}
+}
+
+func TestBrokenConfigFailsClosed(t *testing.T) {
+	code, _, errOut := cli(t, "[run]\nprivileged = true\n", 0, "run", "ud-test/busybox")
+	if code != 125 || !strings.Contains(errOut, "config.toml:2") || !strings.Contains(errOut, "run.privileged") {
+		t.Fatalf("exit %d stderr %q: want 125 naming file:line and key", code, errOut)
+	}
+}
+
+func TestExitCodeOf(t *testing.T) {
+	if got := exitCode(&StatusError{Code: 7}); got != 7 {
+		t.Errorf("container status 7 → %d", got)
+	}
+	if got := exitCode(errors.New("daemon unreachable")); got != 125 {
+		t.Errorf("own error → %d", got)
+	}
+	if got := exitCode(nil); got != 0 {
+		t.Errorf("nil → %d", got)
+	}
+}
