@@ -1,0 +1,115 @@
+package listing
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	units "github.com/docker/go-units"
+
+	"github.com/userdocker/userdocker/internal/plan"
+)
+
+// ContainerRow is one line of ps: docker's columns plus the owner, job and
+// GPUs userdocker labelled the container with.
+type ContainerRow struct {
+	ID         string
+	Image      string
+	Command    string
+	CreatedAt  string
+	RunningFor string
+	Status     string
+	State      string
+	Ports      string
+	Names      string
+	User       string
+	Job        string
+	GPUs       string
+	Labels     map[string]string
+}
+
+// ContainerHeaders are ps's column titles.
+var ContainerHeaders = map[string]string{
+	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+	"RunningFor": "CREATED", "Status": "STATUS", "State": "STATE", "Ports": "PORTS", "Names": "NAMES",
+	"User": "USER", "Job": "JOB", "GPUs": "GPUS", "Labels": "LABELS",
+}
+
+// ContainerTable is ps's default format.
+const ContainerTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.User}}\t{{.Job}}\t{{.GPUs}}"
+
+// Container makes the ps row of c, as seen at now; truncation as docker's
+// unless noTrunc.
+func Container(c container.Summary, now time.Time, noTrunc bool) ContainerRow {
+	created := time.Unix(c.Created, 0)
+	r := ContainerRow{
+		ID:         c.ID,
+		Image:      c.Image,
+		Command:    c.Command,
+		CreatedAt:  created.UTC().Format("2006-01-02 15:04:05 -0700 MST"),
+		RunningFor: units.HumanDuration(now.Sub(created)) + " ago",
+		Status:     c.Status,
+		State:      string(c.State),
+		Ports:      ports(c.Ports),
+		Names:      names(c.Names),
+		User:       c.Labels[plan.LabelUser],
+		Job:        c.Labels[plan.LabelJob],
+		GPUs:       c.Labels[plan.LabelGPUs],
+		Labels:     c.Labels,
+	}
+	if !noTrunc {
+		r.ID = shortID(r.ID)
+		r.Command = ellipsis(r.Command, 20)
+	}
+	r.Command = strconv.Quote(r.Command)
+	return r
+}
+
+// names are a container's own names, without the leading slash and
+// without the link names ("/other/alias") docker hides too.
+func names(ns []string) string {
+	var out []string
+	for _, n := range ns {
+		n = strings.TrimPrefix(n, "/")
+		if !strings.Contains(n, "/") {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func ports(ps []container.Port) string {
+	var out []string
+	for _, p := range ps {
+		s := fmt.Sprintf("%d/%s", p.PrivatePort, p.Type)
+		if p.PublicPort != 0 {
+			s = fmt.Sprintf("%s:%d->%s", p.IP, p.PublicPort, s)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// ellipsis shortens s to n runes, the last one an ellipsis, as docker's
+// COMMAND column does.
+func ellipsis(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// shortID is docker's 12-character form of an ID, without "sha256:".
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
