@@ -22,13 +22,17 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/jobclean"
 	"github.com/userdocker/userdocker/internal/policy"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], alloc.EnvMap(os.Environ()), os.Stderr)
+	env := alloc.EnvMap(os.Environ())
+	err := audit.Hook("ud-epilog", os.Args[1:], env, os.Stderr, func() (string, error) {
+		return run(ctx, os.Args[1:], env, os.Stderr)
+	})
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ud-epilog: %v\n", err)
@@ -36,7 +40,8 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, env map[string]string, stderr io.Writer) error {
+// run cleans up after the job; it returns where the audit record goes.
+func run(ctx context.Context, args []string, env map[string]string, stderr io.Writer) (auditLog string, err error) {
 	fs := flag.NewFlagSet("ud-epilog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", policy.DefaultPath, "userdocker configuration `file` (docker_host, [slurm] state_dir, stop_timeout)")
@@ -44,7 +49,7 @@ func run(ctx context.Context, args []string, env map[string]string, stderr io.Wr
 	stopTimeout := fs.Duration("stop-timeout", 0, "give containers this long to stop instead of the configured [slurm] stop_timeout")
 	dockerHost := fs.String("docker-host", "", "talk to this Docker daemon instead of the configured docker_host")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return policy.Default().Audit.Log, err
 	}
 	set, cfgErr := alloc.LoadHookSettings(*config)
 	if cfgErr != nil {
@@ -61,7 +66,7 @@ func run(ctx context.Context, args []string, env map[string]string, stderr io.Wr
 	}
 	docker, err := client.NewClientWithOpts(client.WithHost(set.DockerHost), client.WithAPIVersionNegotiation())
 	if err != nil {
-		return errors.Join(fmt.Errorf("docker client for %s: %w", set.DockerHost, err), cfgErr)
+		return set.AuditLog, errors.Join(fmt.Errorf("docker client for %s: %w", set.DockerHost, err), cfgErr)
 	}
 	defer docker.Close()
 	err = jobclean.Epilog(ctx, env, docker, jobclean.EpilogConfig{
@@ -69,5 +74,5 @@ func run(ctx context.Context, args []string, env map[string]string, stderr io.Wr
 		Options:  jobclean.Options{StopTimeout: set.StopTimeout},
 		Log:      stderr,
 	})
-	return errors.Join(err, cfgErr)
+	return set.AuditLog, errors.Join(err, cfgErr)
 }

@@ -15,18 +15,24 @@ import (
 	"os"
 
 	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/gpu"
 	"github.com/userdocker/userdocker/internal/policy"
 )
 
 func main() {
-	if err := run(os.Args[1:], alloc.EnvMap(os.Environ()), os.Stderr); err != nil {
+	env := alloc.EnvMap(os.Environ())
+	err := audit.Hook("ud-prolog", os.Args[1:], env, os.Stderr, func() (string, error) {
+		return run(os.Args[1:], env, os.Stderr)
+	})
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "ud-prolog: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, env map[string]string, stderr io.Writer) error {
+// run writes the job's record; it returns where the audit record goes.
+func run(args []string, env map[string]string, stderr io.Writer) (auditLog string, err error) {
 	fs := flag.NewFlagSet("ud-prolog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", policy.DefaultPath, "userdocker configuration `file` ([slurm] state_dir)")
@@ -34,7 +40,7 @@ func run(args []string, env map[string]string, stderr io.Writer) error {
 	gresConf := fs.String("gres-conf", gpu.GresConfPath, "Slurm's gres.conf `file`")
 	cgroupRoot := fs.String("cgroup-root", alloc.DefaultCgroupRoot, "where the cgroup hierarchies are mounted")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return policy.Default().Audit.Log, err
 	}
 	set, err := alloc.LoadHookSettings(*config)
 	if err != nil {
@@ -46,7 +52,7 @@ func run(args []string, env map[string]string, stderr io.Writer) error {
 	if gpu.MockNVML {
 		fmt.Fprintln(stderr, "ud-prolog: built with udmocknvml: GPUs are a mock, for tests only")
 	}
-	return alloc.Prolog(env, alloc.PrologConfig{
+	return set.AuditLog, alloc.Prolog(env, alloc.PrologConfig{
 		StateDir: set.StateDir, GresConf: *gresConf, CgroupRoot: *cgroupRoot, Log: stderr,
 	})
 }

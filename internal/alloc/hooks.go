@@ -14,6 +14,7 @@ type HookSettings struct {
 	StateDir    string        // [slurm] state_dir
 	StopTimeout time.Duration // [slurm] stop_timeout
 	DockerHost  string        // docker_host
+	AuditLog    string        // [audit] log: where the hooks' own records go
 }
 
 // LoadHookSettings reads the hooks' settings from the configuration at path
@@ -38,5 +39,5 @@ func LoadHookSettings(path string) (HookSettings, error) {
 }
 
 func settingsOf(p *policy.Policy) HookSettings {
-	return HookSettings{StateDir: p.Slurm.StateDir, StopTimeout: p.Slurm.StopTimeout, DockerHost: p.DockerHost}
+	return HookSettings{StateDir: p.Slurm.StateDir, StopTimeout: p.Slurm.StopTimeout, DockerHost: p.DockerHost, AuditLog: p.Audit.Log}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/syslog"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -87,3 +88,55 @@ type Discard struct{}
 
 // Write implements Sink.
 func (Discard) Write(Record) error { return nil }
+
+// hookRecord starts the record of one ud-prolog or ud-epilog run from
+// slurmd's environment: the job, its owner and the node.
+func hookRecord(program string, args []string, env map[string]string, start time.Time) Record {
+	r := Record{
+		Time:    start,
+		Program: program,
+		Caller:  env["SLURM_JOB_USER"],
+		Job:     env["SLURM_JOB_ID"],
+		Node:    env["SLURMD_NODENAME"],
+		Argv:    args,
+	}
+	if uid, err := strconv.ParseUint(env["SLURM_JOB_UID"], 10, 32); err == nil {
+		u := uint32(uid)
+		r.UID = &u
+	}
+	return r
+}
+
+// finish records the outcome of a hook run: allowed with exit code 0, or
+// the error as the reason with exit code 1.
+func (r *Record) finish(err error, end time.Time) {
+	r.DurationMS = float64(end.Sub(r.Time).Microseconds()) / 1000
+	r.Decision, r.ExitCode = Allowed, 0
+	if err != nil {
+		r.Decision, r.ExitCode = Failed, 1
+		r.Reasons = []string{err.Error()}
+	}
+}
+
+// Log writes r to dest as Open understands it.
+func Log(dest string, r Record) error {
+	sink, err := Open(dest, FallbackFile)
+	if err != nil {
+		return err
+	}
+	return sink.Write(r)
+}
+
+// Hook runs one ud-prolog or ud-epilog invocation and writes its record:
+// run returns where the record goes ([audit] log) and the hook's error,
+// which Hook returns. A record that cannot be written is reported on
+// stderr, and does not fail the hook: a failed hook drains the node.
+func Hook(program string, args []string, env map[string]string, stderr io.Writer, run func() (dest string, err error)) error {
+	rec := hookRecord(program, args, env, time.Now())
+	dest, err := run()
+	rec.finish(err, time.Now())
+	if aerr := Log(dest, rec); aerr != nil {
+		fmt.Fprintf(stderr, "%s: job %s: audit: %v\n", program, rec.Job, aerr)
+	}
+	return err
+}

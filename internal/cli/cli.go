@@ -84,7 +84,8 @@ func commands() []command {
 // Main runs userdocker and returns its exit code.
 func Main(ctx context.Context, env Env) int {
 	start := time.Now()
-	a := &app{env: env, record: &audit.Record{Time: start, Program: "userdocker", Argv: env.Args}}
+	node, _ := os.Hostname()
+	a := &app{env: env, record: &audit.Record{Time: start, Program: "userdocker", Node: node, Argv: auditArgv(env.Args)}}
 	err := a.main(ctx)
 	code := exitCode(err)
 	a.record.ExitCode = code
