@@ -112,10 +112,18 @@ func (e *Engine) runAttached(ctx context.Context, id string, cfg *container.Conf
 // context, so a daemon that accepts the request and never answers is cut off
 // here, by not waiting for the call any longer.
 func (e *Engine) attach(ctx context.Context, id string, opts container.AttachOptions) (types.HijackedResponse, error) {
+	return e.hijack(ctx, func(ctx context.Context) (types.HijackedResponse, error) {
+		return e.api.ContainerAttach(ctx, id, opts)
+	}, "attach to container "+shortID(id))
+}
+
+// hijack makes a call that hijacks a connection (attach, exec start), as
+// attach describes; what names the call in errors.
+func (e *Engine) hijack(ctx context.Context, call func(context.Context) (types.HijackedResponse, error), what string) (types.HijackedResponse, error) {
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan attachResult, 1)
 	go func() {
-		resp, err := e.api.ContainerAttach(actx, id, opts)
+		resp, err := call(actx)
 		done <- attachResult{resp, err}
 	}()
 	timer := time.NewTimer(e.timeout)
@@ -126,7 +134,7 @@ func (e *Engine) attach(ctx context.Context, id string, opts container.AttachOpt
 		// connection to it is its business. It ends with ctx.
 		context.AfterFunc(ctx, cancel)
 		if r.err != nil {
-			return types.HijackedResponse{}, e.wrap(r.err, "attach to container %s", shortID(id))
+			return types.HijackedResponse{}, e.wrap(r.err, "%s", what)
 		}
 		return r.resp, nil
 	case <-timer.C:

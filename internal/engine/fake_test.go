@@ -36,6 +36,8 @@ type fakeAPI struct {
 	containerKillFunc    func(ctx context.Context, id, signal string) error
 	containerInspectFunc func(ctx context.Context, id string) (container.InspectResponse, error)
 	containerRemoveFunc  func(ctx context.Context, id string, opts container.RemoveOptions) error
+
+	more fakeMore // the methods of fake_more_test.go
 }
 
 var _ API = (*fakeAPI)(nil)

@@ -63,13 +63,7 @@ func (e *Engine) pull(ctx context.Context, ref string, out io.Writer, isTerm boo
 		return e.wrap(err, "pull image %s", ref)
 	}
 	defer body.Close()
-	var fd uintptr
-	if f, ok := out.(interface{ Fd() uintptr }); ok {
-		fd = f.Fd()
-	} else {
-		isTerm = false
-	}
-	if err := jsonmessage.DisplayJSONMessagesStream(body, out, fd, isTerm, nil); err != nil {
+	if err := jsonmessage.DisplayJSONMessagesStream(body, out, fdOf(out, &isTerm), isTerm, nil); err != nil {
 		return fmt.Errorf("pull image %s: %w", ref, err)
 	}
 	return nil

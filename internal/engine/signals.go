@@ -55,6 +55,16 @@ func (e *Engine) proxySignals(ctx context.Context, id string) (stop func()) {
 // size is read from the output terminal, or from the input one when only
 // stdin is a terminal; with neither, the daemon's default size stays.
 func (e *Engine) followSize(ctx context.Context, id string, s Streams) (stop func()) {
+	return e.followSizeWith(ctx, s, func(ctx context.Context, o container.ResizeOptions) error {
+		return e.api.ContainerResize(ctx, id, o)
+	})
+}
+
+// resizeFunc sets the size of a container's or an exec's TTY.
+type resizeFunc func(ctx context.Context, o container.ResizeOptions) error
+
+// followSizeWith is followSize for any TTY that set resizes.
+func (e *Engine) followSizeWith(ctx context.Context, s Streams, set resizeFunc) (stop func()) {
 	fd, ok := s.OutFd, s.OutIsTerm
 	if !ok {
 		fd, ok = s.InFd, s.InIsTerm
@@ -68,7 +78,7 @@ func (e *Engine) followSize(ctx context.Context, id string, s Streams) (stop fun
 			return nil
 		}
 		return e.bounded(ctx, e.timeout, func(ctx context.Context) error {
-			return e.api.ContainerResize(ctx, id, container.ResizeOptions{Height: height, Width: width})
+			return set(ctx, container.ResizeOptions{Height: height, Width: width})
 		})
 	}
 

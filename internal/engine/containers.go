@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// Containers lists containers as the daemon's list call does; the caller
+// puts the ownership label into opts.Filters.
+func (e *Engine) Containers(ctx context.Context, opts container.ListOptions) ([]container.Summary, error) {
+	var list []container.Summary
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		var err error
+		list, err = e.api.ContainerList(ctx, opts)
+		return err
+	})
+	return list, e.wrap(err, "list containers")
+}
+
+// Inspect returns what the daemon knows about the container id.
+func (e *Engine) Inspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	var resp container.InspectResponse
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		var err error
+		resp, err = e.api.ContainerInspect(ctx, id)
+		return err
+	})
+	return resp, e.wrap(err, "inspect container %s", shortID(id))
+}
+
+// Stop stops the container id as docker stop does: signal (the image's
+// stop signal when ""), then SIGKILL after timeout seconds (nil: the
+// container's own default). The call is bounded by the grace period plus
+// the engine's usual timeout.
+func (e *Engine) Stop(ctx context.Context, id, signal string, timeout *int) error {
+	limit := e.timeout + 10*time.Second
+	if timeout != nil && *timeout > 0 {
+		limit = e.timeout + time.Duration(*timeout)*time.Second
+	}
+	err := e.bounded(ctx, limit, func(ctx context.Context) error {
+		return e.api.ContainerStop(ctx, id, container.StopOptions{Signal: signal, Timeout: timeout})
+	})
+	return e.wrap(err, "stop container %s", shortID(id))
+}
+
+// Kill sends signal ("" is SIGKILL) to the container id.
+func (e *Engine) Kill(ctx context.Context, id, signal string) error {
+	if signal == "" {
+		signal = "KILL"
+	}
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		return e.api.ContainerKill(ctx, id, signal)
+	})
+	return e.wrap(err, "kill container %s", shortID(id))
+}
+
+// Remove removes the container id; force stops a running one first.
+func (e *Engine) Remove(ctx context.Context, id string, force, volumes bool) error {
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		return e.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: force, RemoveVolumes: volumes})
+	})
+	return e.wrap(err, "remove container %s", shortID(id))
+}
+
+// Wait blocks until the container id is not running, and returns its exit
+// status. Only registering the wait is bounded; the wait itself ends with
+// the container or with ctx.
+func (e *Engine) Wait(ctx context.Context, id string) (int, error) {
+	exitC, err := e.waitExit(ctx, id, container.WaitConditionNotRunning)
+	if err != nil {
+		return 0, err
+	}
+	select {
+	case r := <-exitC:
+		return r.code, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// Logs copies the container's log to out and errOut, as docker logs shows
+// it: one raw stream for a container with a TTY, stdout and stderr taken
+// apart otherwise. With opts.Follow it runs until the container stops or
+// ctx ends.
+func (e *Engine) Logs(ctx context.Context, id string, tty bool, opts container.LogsOptions, out, errOut io.Writer) error {
+	// Only the request is bounded: the body lives under ctx, as long as
+	// the log (with -f, as long as the container) lasts.
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := time.AfterFunc(e.timeout, cancel)
+	body, err := e.api.ContainerLogs(lctx, id, opts)
+	if !timer.Stop() && ctx.Err() == nil {
+		return e.noAnswer(err)
+	}
+	if err != nil {
+		return e.wrap(err, "read the log of container %s", shortID(id))
+	}
+	defer body.Close()
+	if tty {
+		_, err = io.Copy(out, body)
+	} else {
+		_, err = stdcopy.StdCopy(out, errOut, body)
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("read the log of container %s: %w", shortID(id), err)
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
+)
+
+// Images lists the daemon's images as docker images does.
+func (e *Engine) Images(ctx context.Context, opts image.ListOptions) ([]image.Summary, error) {
+	var list []image.Summary
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		var err error
+		list, err = e.api.ImageList(ctx, opts)
+		return err
+	})
+	return list, e.wrap(err, "list images")
+}
+
+// ImageExists reports whether the daemon has an image by the reference
+// ref (a tag or an ID).
+func (e *Engine) ImageExists(ctx context.Context, ref string) (bool, error) {
+	return e.hasImage(ctx, ref)
+}
+
+// Pull fetches the image ref (a normalized reference, already judged by
+// the caller), showing progress on out as the docker CLI does.
+func (e *Engine) Pull(ctx context.Context, ref string, out io.Writer, isTerm bool) error {
+	return e.pull(ctx, ref, out, isTerm)
+}
+
+// Load sends an image tarball to the daemon, which the caller has
+// inspected already, and shows the daemon's messages on out as docker load
+// does. Loading has no time limit of its own; ctx ends it.
+func (e *Engine) Load(ctx context.Context, tarball io.Reader, quiet bool, out io.Writer, isTerm bool) error {
+	resp, err := e.api.ImageLoad(ctx, tarball, client.ImageLoadWithQuiet(quiet))
+	if err != nil {
+		return e.wrap(err, "load images")
+	}
+	defer resp.Body.Close()
+	if !resp.JSON {
+		_, err = io.Copy(out, resp.Body)
+		return err
+	}
+	if err := jsonmessage.DisplayJSONMessagesStream(resp.Body, out, fdOf(out, &isTerm), isTerm, nil); err != nil {
+		return fmt.Errorf("load images: %w", err)
+	}
+	return nil
+}
+
+// fdOf returns out's descriptor, and clears isTerm when out has none.
+func fdOf(out io.Writer, isTerm *bool) uintptr {
+	if f, ok := out.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	*isTerm = false
+	return 0
+}
