@@ -1,0 +1,2 @@
+ALLOWED_PORT_MAPPINGS = [r'^.*$']
+CAPS_ADD = ['SYS_PTRACE']
