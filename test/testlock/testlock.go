@@ -13,6 +13,11 @@ import (
 // Path is the lock file every integration TestMain takes.
 const Path = "/run/userdocker-integration.lock"
 
+// held keeps the lock file open for the life of the process. A local
+// *os.File would be closed by its finalizer at the next garbage collection,
+// and the lock would go with it while the suite still runs.
+var held *os.File
+
 // Acquire blocks until this process holds the machine-wide test lock. The
 // lock goes with the process, so a crashed suite never leaves it taken.
 func Acquire() error {
@@ -23,5 +28,6 @@ func Acquire() error {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		return fmt.Errorf("lock %s: %w", Path, err)
 	}
-	return nil // f stays open: the lock lasts as long as the process
+	held = f
+	return nil
 }
