@@ -76,6 +76,17 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "run", summary: "Create and run a new container from an image", run: cmdRun},
+		{name: "attach", summary: "Attach to one of your running containers", run: cmdAttach},
+		{name: "exec", summary: "Run a command in one of your running containers", run: cmdExec},
+		{name: "images", summary: "List images (--tree: as parent/child chains)", run: cmdImages},
+		{name: "kill", summary: "Kill one or more of your running containers", run: cmdKill},
+		{name: "load", summary: "Load images from a tar archive, refusing tags that would replace others'", run: cmdLoad},
+		{name: "logs", summary: "Fetch the logs of one of your containers", run: cmdLogs},
+		{name: "ps", summary: "List your containers", run: cmdPs},
+		{name: "pull", summary: "Download an image the policy allows", run: cmdPull},
+		{name: "rm", summary: "Remove one or more of your containers", run: cmdRm},
+		{name: "stop", summary: "Stop one or more of your running containers", run: cmdStop},
+		{name: "wait", summary: "Wait for your containers to stop, then print their exit codes", run: cmdWait},
 		{name: "version", summary: "Show userdocker's and the Docker daemon's version", run: cmdVersion},
 		{name: "config", summary: "Check and explain the configuration (root only)", admin: true, run: cmdConfig},
 	}

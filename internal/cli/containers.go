@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/spf13/pflag"
+
+	"github.com/userdocker/userdocker/internal/audit"
+	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/owned"
+	"github.com/userdocker/userdocker/internal/plan"
+)
+
+// ExitFailed is the docker CLI's status when a subcommand on existing
+// containers failed for one of them (not found, not yours, the daemon
+// said no); usage errors and refusals of the subcommand stay ExitOwn.
+const ExitFailed = 1
+
+// subFlags returns a flag set for a subcommand, whose -h/--help prints
+// usage and whose errors name the subcommand.
+func subFlags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	fs.BoolP("help", "h", false, "Print usage")
+	return fs
+}
+
+// parseSub parses args into fs; when -h was given it prints usage (the
+// synopsis and the flags) and returns errHelpShown.
+func (a *app) parseSub(fs *pflag.FlagSet, synopsis string, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("%v", err)
+	}
+	if h, _ := fs.GetBool("help"); h {
+		fmt.Fprintf(a.env.Stdout, "Usage:  userdocker %s\n\nOptions:\n%s", synopsis, fs.FlagUsages())
+		return errHelpShown
+	}
+	return nil
+}
+
+func (a *app) engine() (*engine.Engine, error) {
+	return engine.New(a.pol.DockerHost)
+}
+
+func (a *app) owner() owned.Caller {
+	return owned.Caller{Name: a.who.Name, UID: a.who.UID}
+}
+
+// ownFilter is the daemon-side filter for the caller's containers.
+func (a *app) ownFilter() filters.Args {
+	return filters.NewArgs(filters.Arg("label", plan.LabelUID+"="+strconv.FormatUint(uint64(a.who.UID), 10)))
+}
+
+// mine lists the caller's containers, running or not: filtered on the
+// ownership label by the daemon, and checked again here row by row.
+func (a *app) mine(ctx context.Context, eng *engine.Engine) ([]owned.Container, error) {
+	list, err := eng.Containers(ctx, container.ListOptions{All: true, Filters: a.ownFilter()})
+	if err != nil {
+		return nil, err
+	}
+	var out []owned.Container
+	for _, c := range list {
+		out = append(out, owned.Container{ID: c.ID, Names: c.Names, UID: c.Labels[plan.LabelUID]})
+	}
+	return owned.Mine(a.owner(), out), nil
+}
+
+// withOwn resolves arg to one of the caller's containers and calls act
+// with its ID, as forEach does for one argument; a container's or a
+// command's own exit status comes back as is.
+func (a *app) withOwn(ctx context.Context, arg string, act func(eng *engine.Engine, id string) error) error {
+	return a.forEach(ctx, []string{arg}, func(eng *engine.Engine, id, _ string) error {
+		return act(eng, id)
+	})
+}
+
+// exitWith turns a container's or command's exit status into the result
+// of a subcommand.
+func exitWith(code int, err error) error {
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &StatusError{Code: code}
+	}
+	return nil
+}
+
+// notYours records a failed resolution as a refusal and returns it.
+func (a *app) notYours(err error) error {
+	a.record.Decision = audit.Refused
+	a.record.Reasons = append(a.record.Reasons, err.Error())
+	return err
+}
+
+// forEach resolves every argument and calls act on each of the caller's
+// containers it names, going on past failures like docker: each is
+// reported on its own line, and the status is ExitFailed if any failed.
+// An unreachable daemon ends it at once.
+func (a *app) forEach(ctx context.Context, args []string, act func(eng *engine.Engine, id, arg string) error) error {
+	eng, err := a.engine()
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	list, err := a.mine(ctx, eng)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, arg := range args {
+		id, err := owned.Resolve(arg, a.owner(), list)
+		if err != nil {
+			err = a.notYours(err)
+		} else {
+			a.record.Containers = append(a.record.Containers, id)
+			var unreachable *engine.UnreachableError
+			if err = act(eng, id, arg); errors.As(err, &unreachable) || isStatus(err) {
+				return err
+			}
+			if err != nil {
+				a.record.Reasons = append(a.record.Reasons, err.Error())
+			}
+		}
+		if err != nil {
+			failed = true
+			fmt.Fprintf(a.env.Stderr, "userdocker: %s\n", err)
+		}
+	}
+	if failed {
+		return &StatusError{Code: ExitFailed}
+	}
+	return nil
+}
+
+// streams returns the user's standard streams for an attach or exec.
+func (a *app) streams() engine.Streams {
+	s := engine.StdStreams()
+	if a.env.Stdin != nil {
+		s.In = a.env.Stdin
+	}
+	s.Out, s.Err = a.env.Stdout, a.env.Stderr
+	return s
+}

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/distribution/reference"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+)
+
+// fakeDaemon answers the Engine API calls of the subcommands on existing
+// containers and images on a unix socket, from a fixed list, and records
+// every call that changes something ("POST /containers/ID/stop").
+type fakeDaemon struct {
+	containers []container.Summary
+	images     []image.Summary
+	// ignoreFilters makes the list answer every container, as a daemon
+	// that dropped the label filter would.
+	ignoreFilters bool
+
+	mu      sync.Mutex
+	actions []string
+	filters []filters.Args
+}
+
+var apiPath = regexp.MustCompile(`^/v[0-9.]+(/.*)$`)
+
+func (d *fakeDaemon) start(t *testing.T) (host string) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(d.serve)}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return "unix://" + sock
+}
+
+func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Api-Version", "1.41")
+	path := r.URL.Path
+	if m := apiPath.FindStringSubmatch(path); m != nil {
+		path = m[1]
+	}
+	switch {
+	case path == "/_ping":
+		io.WriteString(w, "OK")
+	case r.Method == http.MethodGet && path == "/containers/json":
+		f, _ := filters.FromJSON(r.URL.Query().Get("filters"))
+		d.mu.Lock()
+		d.filters = append(d.filters, f)
+		d.mu.Unlock()
+		var out []container.Summary
+		for _, c := range d.containers {
+			if d.ignoreFilters || f.MatchKVList("label", c.Labels) {
+				out = append(out, c)
+			}
+		}
+		json.NewEncoder(w).Encode(out)
+	case r.Method == http.MethodGet && path == "/images/json":
+		json.NewEncoder(w).Encode(d.images)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json"):
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/json")
+		for _, im := range d.images {
+			for _, tag := range im.RepoTags {
+				if sameRef(tag, name) {
+					json.NewEncoder(w).Encode(image.InspectResponse{ID: im.ID, RepoTags: im.RepoTags})
+					return
+				}
+			}
+		}
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message":"No such image: `+name+`"}`)
+	default:
+		d.mu.Lock()
+		d.actions = append(d.actions, r.Method+" "+path)
+		d.mu.Unlock()
+		switch {
+		case strings.HasSuffix(path, "/wait"):
+			io.WriteString(w, `{"StatusCode":3}`)
+		case strings.HasPrefix(path, "/images/load"):
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"stream":"Loaded image: alice/new:1\n"}`)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+}
+
+// sameRef reports whether two spellings name the same image, as the
+// daemon's lookup does ("alice/app:1" is "docker.io/alice/app:1").
+func sameRef(a, b string) bool {
+	na, errA := reference.ParseNormalizedNamed(a)
+	nb, errB := reference.ParseNormalizedNamed(b)
+	return errA == nil && errB == nil && na.String() == nb.String()
+}
+
+func (d *fakeDaemon) Actions() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.actions...)
+}
+
+// twoUsers are alice's (uid 2001) and bob's (2002) containers.
+func twoUsers() []container.Summary {
+	mk := func(id, name, uid, user string) container.Summary {
+		return container.Summary{ID: id, Names: []string{"/" + name}, Image: "ud-test/busybox", Command: "sleep 100",
+			State: "running", Status: "Up 1 minute",
+			Labels: map[string]string{"io.userdocker.uid": uid, "io.userdocker.user": user, "io.userdocker.job": "7"}}
+	}
+	return []container.Summary{
+		mk("a1a1a1a1a1a1a1a1", "alice-web", "2001", "alice"),
+		mk("a2a2a2a2a2a2a2a2", "alice-db", "2001", "alice"),
+		mk("b1b1b1b1b1b1b1b1", "bob-web", "2002", "bob"),
+	}
+}
+
+// ownConfig allows every own-container subcommand, on the fake daemon.
+func ownConfig(host string) string {
+	return `docker_host = "` + host + `"
+subcommands = ["run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version", "rm", "kill", "wait", "exec"]
+[run]
+images = ['^ud-test/(busybox|cuda):']
+pull = "missing"
+[run.args]
+allowed = ["-e"]
+[slurm]
+outside_job = "no-gpu"
+`
+}

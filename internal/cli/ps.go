@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/spf13/pflag"
+
+	"github.com/userdocker/userdocker/internal/listing"
+	"github.com/userdocker/userdocker/internal/owned"
+	"github.com/userdocker/userdocker/internal/plan"
+)
+
+// psOptions are ps's flags.
+type psOptions struct {
+	all, quiet, noTrunc, allUsers bool
+	filters                       []string
+	format                        string
+}
+
+// psFlags declares ps's flags, all in this one place, so that more
+// (the GPU views) can be added here.
+func psFlags(fs *pflag.FlagSet, o *psOptions) {
+	fs.BoolVarP(&o.all, "all", "a", false, "Show all your containers (default shows just running)")
+	fs.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided")
+	fs.StringVar(&o.format, "format", "", "Format output using a custom template ('table', 'table TEMPLATE' or a Go template over .ID .Image .Command .CreatedAt .RunningFor .Status .State .Ports .Names .User .Job .GPUs .Labels)")
+	fs.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "Only display container IDs")
+	fs.BoolVar(&o.allUsers, "all-users", false, "Show every user's containers (root only)")
+}
+
+func cmdPs(ctx context.Context, a *app, args []string) error {
+	fs := subFlags("ps")
+	var o psOptions
+	psFlags(fs, &o)
+	if err := a.parseSub(fs, "ps [OPTIONS]", args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("\"ps\" accepts no arguments")
+	}
+	if o.allUsers && !a.who.Root {
+		return a.refuse(&plan.Refusal{Rule: "ps", Msg: "--all-users is for root only: ps shows your own containers"})
+	}
+	f, err := parseFilters(o.filters)
+	if err != nil {
+		return err
+	}
+	if !o.allUsers {
+		f.Add("label", a.ownFilter().Get("label")[0])
+	}
+	eng, err := a.engine()
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	list, err := eng.Containers(ctx, container.ListOptions{All: o.all, Filters: f})
+	if err != nil {
+		return err
+	}
+	var rows []any
+	now := time.Now()
+	for _, c := range list {
+		if !o.allUsers && !owned.IsMine(a.owner(), c.Labels[plan.LabelUID]) {
+			continue // the daemon's filter is not all we rely on
+		}
+		r := listing.Container(c, now, o.noTrunc)
+		if o.quiet {
+			fmt.Fprintln(a.env.Stdout, r.ID)
+			continue
+		}
+		rows = append(rows, r)
+	}
+	if o.quiet {
+		return nil
+	}
+	return listing.Write(a.env.Stdout, o.format, listing.ContainerTable, listing.ContainerHeaders, rows)
+}
+
+// parseFilters turns --filter NAME=VALUE flags into the daemon's filters,
+// which checks the names and values itself.
+func parseFilters(specs []string) (filters.Args, error) {
+	f := filters.NewArgs()
+	for _, s := range specs {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return f, usageErrorf("--filter %q: bad format of filter (expected name=value)", s)
+		}
+		f.Add(strings.ToLower(strings.TrimSpace(k)), v)
+	}
+	return f, nil
+}
