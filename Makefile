@@ -26,7 +26,8 @@ help:
 	@echo 'make test      (root) set up the test machine, then vet, unit tests, integration tests, fuzzing'
 	@echo 'make demo      (root) set up the test machine and run scripts/demo.sh'
 	@echo 'make bench     run bench/*.sh, if any'
-	@echo 'make install   install binaries and contrib files under $$(DESTDIR)$$(PREFIX)'
+	@echo 'make install   install binaries, man pages, bash completion, the example config,'
+	@echo '               sudoers and Slurm snippets under $$(DESTDIR)$$(PREFIX) (share/userdocker)'
 	@echo 'make fmt | vet | clean'
 
 build:
@@ -67,6 +68,13 @@ install: build
 	install -m 0644 contrib/slurm/README.md contrib/slurm/*.example contrib/slurm/*.fragment \
 		contrib/slurm/sudoers.userdocker $(DESTDIR)$(PREFIX)/share/userdocker/slurm/
 	install -m 0755 contrib/slurm/sbatch-example.sh $(DESTDIR)$(PREFIX)/share/userdocker/slurm/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 contrib/config.toml.example $(DESTDIR)$(PREFIX)/share/userdocker/
+	install -m 0644 man/userdocker.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/userdocker.toml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 man/ud-prolog.8 man/ud-epilog.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 contrib/bash-completion/userdocker $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 
 fmt:
 	$(GO) fmt ./...

@@ -31,5 +31,6 @@ func main() {
 		Lookup:     os.LookupEnv,
 		Users:      caller.System{},
 		ConfigPath: policy.DefaultPath,
+		Program:    os.Args[0],
 	}))
 }

@@ -69,6 +69,7 @@ type command struct {
 	name    string
 	summary string
 	admin   bool // root only, not subject to the subcommands list
+	hidden  bool // not in help, any caller: what completion asks
 	run     func(ctx context.Context, a *app, args []string) error
 }
 
@@ -89,6 +90,7 @@ func commands() []command {
 		{name: "wait", summary: "Wait for your containers to stop, then print their exit codes", run: cmdWait},
 		{name: "version", summary: "Show userdocker's and the Docker daemon's version", run: cmdVersion},
 		{name: "config", summary: "Check and explain the configuration (root only)", admin: true, run: cmdConfig},
+		{name: completeCommand, summary: "What this caller may type, for shell completion", hidden: true, run: cmdComplete},
 	}
 }
 
@@ -230,6 +232,9 @@ func flagChecker(spelling string) (string, bool) {
 }
 
 func (a *app) mayUse(c command) bool {
+	if c.hidden {
+		return true
+	}
 	if c.admin {
 		return a.who.Root
 	}
@@ -251,7 +256,7 @@ func (a *app) refuse(err error) error {
 func (a *app) usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage:  userdocker [OPTIONS] COMMAND\n\nDocker for the users of this system, within its policy.\n\nCommands:\n")
 	for _, c := range commands() {
-		if a.pol != nil && a.mayUse(c) {
+		if a.pol != nil && !c.hidden && a.mayUse(c) {
 			fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 		}
 	}

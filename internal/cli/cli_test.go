@@ -59,6 +59,12 @@ outside_job = "no-gpu"
 // config, and returns its exit code and output.
 func cli(t *testing.T, config string, uid int, args ...string) (int, string, string) {
 	t.Helper()
+	return cliAs(t, "userdocker", config, uid, args...)
+}
+
+// cliAs is cli with argv[0] set to program.
+func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	config += "\n[audit]\nlog = \"" + filepath.Join(dir, "audit.log") + "\"\n"
@@ -73,6 +79,7 @@ func cli(t *testing.T, config string, uid int, args ...string) (int, string, str
 		Users:      fakeUsers{},
 		ConfigPath: path,
 		Rand:       bytes.NewReader([]byte{0xde, 0xad, 0xbe, 0xef}),
+		Program:    program,
 	})
 	return code, out.String(), errb.String()
 }

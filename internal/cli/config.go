@@ -30,6 +30,7 @@ func configCommands() []configCommand {
 	return []configCommand{
 		{name: "check", usage: "[FILE]", summary: "Check the configuration and its drop-ins; list every problem", run: cmdConfigCheck},
 		{name: "explain", usage: "--user NAME [--job ID] [FILE]", summary: "Print a user's effective policy, each value with where it was set", run: cmdConfigExplain},
+		{name: "import", usage: "[-o FILE] [PATH]", summary: "Convert the Python userdocker's config.py and its overrides to TOML", run: cmdConfigImport},
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/userdocker/userdocker/internal/policy"
 )
 
 // The -update flag rewrites golden files; another test file of this
@@ -288,6 +290,46 @@ func TestClosestKey(t *testing.T) {
 	for in, want := range tests {
 		if got := closestKey(in); got != want {
 			t.Errorf("closestKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestExampleConfig checks contrib/config.toml.example, which `make
+// install` ships: config check accepts it, and it sets every key (explain
+// shows no built-in default), so that it documents them all.
+func TestExampleConfig(t *testing.T) {
+	data, err := os.ReadFile("../../contrib/config.toml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runAs(t, path, "", "config", "check"); code != 0 || errOut != "" {
+		t.Fatalf("config check: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runAs(t, path, "", "config", "explain", "--user", "alice")
+	if code != 0 || errOut != "" {
+		t.Fatalf("config explain: exit %d, stderr %q", code, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasSuffix(line, "# built-in default") {
+			t.Errorf("the example does not set (and so does not document) %q", line)
+		}
+	}
+}
+
+// TestManPageKeys checks that userdocker.toml(5), where config check's
+// hints send admins, describes every key.
+func TestManPageKeys(t *testing.T) {
+	data, err := os.ReadFile("../../man/userdocker.toml.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range policy.Keys() {
+		if !strings.Contains(string(data), k) {
+			t.Errorf("man/userdocker.toml.5 does not describe %s", k)
 		}
 	}
 }

@@ -46,6 +46,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return a.refuse(err)
 	}
+	a.debugPlan(p)
 	for _, n := range p.Notes {
 		a.debugf("%s", n)
 	}

@@ -129,7 +129,7 @@ func TestConvertSettings(t *testing.T) {
 		{"wrong type", "USER_IN_CONTAINER = 'yes'", "",
 			[]string{"config.py:1: USER_IN_CONTAINER: expected True or False, found a string: not converted"}},
 		{"dockviz", "ALLOWED_SUBCOMMANDS = ['run', 'dockviz', 'build']", "subcommands = ['run']",
-			[]string{`config.py:1: ALLOWED_SUBCOMMANDS: "dockviz" was removed: it ran a third-party image as root; see userdocker images`,
+			[]string{`config.py:1: ALLOWED_SUBCOMMANDS: "dockviz" was removed: it ran a third-party image as root; userdocker images --tree shows the image tree`,
 				`config.py:1: ALLOWED_SUBCOMMANDS: "build" is not a subcommand of the Python userdocker: left out`}},
 	}
 	for _, tt := range tests {

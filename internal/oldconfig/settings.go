@@ -172,7 +172,7 @@ func subcommands(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 		now, known := oldSubcommands[name]
 		switch {
 		case name == "dockviz":
-			c.note(a.Line, a.Name, `"dockviz" was removed: it ran a third-party image as root; see userdocker images`)
+			c.note(a.Line, a.Name, `"dockviz" was removed: it ran a third-party image as root; userdocker images --tree shows the image tree`)
 		case !known:
 			c.note(a.Line, a.Name, "%q is not a subcommand of the Python userdocker: left out", name)
 		case !slices.Contains(out, now):
