@@ -20,6 +20,7 @@ type psOptions struct {
 	all, quiet, noTrunc, allUsers bool
 	filters                       []string
 	format                        string
+	gpu                           psGPUOptions
 }
 
 // psFlags declares ps's flags, all in this one place, so that more
@@ -31,6 +32,7 @@ func psFlags(fs *pflag.FlagSet, o *psOptions) {
 	fs.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "Only display container IDs")
 	fs.BoolVar(&o.allUsers, "all-users", false, "Show every user's containers (root only)")
+	psGPUFlags(fs, &o.gpu)
 }
 
 func cmdPs(ctx context.Context, a *app, args []string) error {
@@ -42,6 +44,9 @@ func cmdPs(ctx context.Context, a *app, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("\"ps\" accepts no arguments")
+	}
+	if o.gpu != (psGPUOptions{}) {
+		return a.psGPU(ctx, o.gpu)
 	}
 	if o.allUsers && !a.who.Root {
 		return a.refuse(&plan.Refusal{Rule: "ps", Msg: "--all-users is for root only: ps shows your own containers"})

@@ -35,10 +35,11 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	facts, err := a.runFacts(req)
+	facts, claim, err := a.runFacts(ctx, req)
 	if err != nil {
 		return err
 	}
+	defer claim.release(req.Detach)
 	if err := a.readArgFiles(req); err != nil {
 		return err
 	}
@@ -55,20 +56,28 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
 	}
-	return a.start(ctx, p, req)
+	return a.start(ctx, p, req, claim)
 }
 
 // runFacts gathers what the plan needs to know about the world: the job,
-// its GPUs, and the host paths the request and the policy name.
-func (a *app) runFacts(req *request.Run) (plan.Facts, error) {
+// its GPUs (in workstation mode: the GPUs it reserved, with the claim to
+// bind to the container), and the host paths the request and the policy
+// name.
+func (a *app) runFacts(ctx context.Context, req *request.Run) (plan.Facts, *gpuClaim, error) {
 	job, gpus, err := a.jobFacts()
 	if err != nil {
-		return plan.Facts{}, err
+		return plan.Facts{}, nil, err
+	}
+	var claim *gpuClaim
+	if a.pol.GPU.Source == "reserve" {
+		if gpus, claim, err = a.reserveGPUs(ctx, req); err != nil {
+			return plan.Facts{}, nil, err
+		}
 	}
 	if job != nil {
 		a.record.Job = job.ID
 		if err := a.loadPolicy(job.ID); err != nil { // {job} placeholders
-			return plan.Facts{}, err
+			return plan.Facts{}, claim, err
 		}
 	}
 	always := map[string]bool{}
@@ -78,7 +87,7 @@ func (a *app) runFacts(req *request.Run) (plan.Facts, error) {
 	}
 	paths := hostpath.Look(plan.PathsToResolve(req, a.pol), a.hostWho(), a.pol.Run.Mounts.Probe,
 		func(p string) bool { return always[p] })
-	return plan.Facts{Caller: a.who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: a.randomSuffix()}, nil
+	return plan.Facts{Caller: a.who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: a.randomSuffix()}, claim, nil
 }
 
 func (a *app) hostWho() hostpath.Who {
@@ -143,7 +152,7 @@ func (a *app) randomSuffix() string {
 }
 
 // start makes the image available and runs the container.
-func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run) error {
+func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, claim *gpuClaim) error {
 	eng, err := engine.New(a.pol.DockerHost)
 	if err != nil {
 		return err
@@ -172,6 +181,9 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run) erro
 	}
 	hooks := engine.Hooks{OnCreated: func(id string) error {
 		a.record.Containers = append(a.record.Containers, id)
+		if err := claim.bind(ctx, id); err != nil {
+			return err
+		}
 		if cid == nil {
 			return nil
 		}

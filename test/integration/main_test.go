@@ -159,9 +159,16 @@ type result struct {
 // userdocker itself must ignore them).
 func ud(t *testing.T, who string, env []string, args ...string) result {
 	t.Helper()
+	return udBinary(t, testBinary, who, env, args...)
+}
+
+// udBinary is ud for another build of userdocker at bin (with its own
+// sudoers rule), such as the udmocknvml build of the GPU tests.
+func udBinary(t *testing.T, bin, who string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sudo", append([]string{"-n", testBinary}, args...)...)
+	cmd := exec.CommandContext(ctx, "sudo", append([]string{"-n", bin}, args...)...)
 	asUser(t, cmd, who)
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/home/" + who, "LANG=C"}, env...)
 	var out, errb bytes.Buffer

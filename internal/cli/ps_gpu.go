@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/pflag"
+
+	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/gpureserve"
+	"github.com/userdocker/userdocker/internal/gpuuse"
+)
+
+// psGPUOptions are ps's GPU views; at most one may be chosen.
+type psGPUOptions struct {
+	used, free, mine bool
+}
+
+// psGPUFlags declares the GPU views' flags.
+func psGPUFlags(fs *pflag.FlagSet, o *psGPUOptions) {
+	fs.BoolVar(&o.used, "gpu-used", false, "Show which containers, users and jobs use the node's GPUs")
+	fs.BoolVar(&o.free, "gpu-free", false, "Show the GPUs no job, reservation, container or process holds")
+	fs.BoolVar(&o.mine, "gpu-mine", false, "Show the GPUs you use or hold")
+}
+
+// chosen returns the flag of the chosen view ("" for none), or a usage
+// error when more than one was chosen.
+func (o psGPUOptions) chosen() (string, error) {
+	var set []string
+	for _, v := range []struct {
+		on   bool
+		flag string
+	}{{o.used, "--gpu-used"}, {o.free, "--gpu-free"}, {o.mine, "--gpu-mine"}} {
+		if v.on {
+			set = append(set, v.flag)
+		}
+	}
+	if len(set) > 1 {
+		return "", usageErrorf("cannot specify both %s and %s", set[0], set[1])
+	}
+	if len(set) == 0 {
+		return "", nil
+	}
+	return set[0], nil
+}
+
+// psGPU shows a GPU view. It works inside and outside a job: what it
+// shows comes from NVML, the processes' cgroups, the containers' labels
+// and the state directory, never from the caller's environment. Other
+// users' containers appear with their user and job, as nvidia-smi shows
+// every process on a GPU; their names and commands do not.
+func (a *app) psGPU(ctx context.Context, o psGPUOptions) error {
+	view, err := o.chosen()
+	if err != nil || view == "" {
+		return err
+	}
+	lib, err := openGPUs("ps " + view)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	eng, err := engine.New(a.pol.DockerHost)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	snap, err := a.gpuSnapshot(ctx, lib, eng)
+	if err != nil {
+		return err
+	}
+	if a.pol.GPU.Source == "reserve" {
+		st, err := gpureserve.Lock(ctx, a.pol.Slurm.StateDir)
+		if err != nil {
+			return err
+		}
+		keep, err := liveReservations(st, snap, false)
+		st.Unlock()
+		if err != nil {
+			return err
+		}
+		snap.Holds = append(snap.Holds, gpureserve.Holds(keep)...)
+	}
+	switch view {
+	case "--gpu-free":
+		return gpuuse.WriteFree(a.env.Stdout, gpuuse.Free(snap))
+	case "--gpu-mine":
+		return gpuuse.WriteRows(a.env.Stdout, gpuuse.Mine(snap, a.who.UID))
+	default:
+		return gpuuse.WriteRows(a.env.Stdout, gpuuse.Used(snap))
+	}
+}
