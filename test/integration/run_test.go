@@ -3,9 +3,6 @@
 package integration
 
 import (
-	"bytes"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/userdocker/userdocker/internal/tty"
 )
 
 func TestRunAsCaller(t *testing.T) {
@@ -88,37 +83,12 @@ func TestRunStdinAndTTY(t *testing.T) {
 		}
 	})
 	t.Run("-it under a pseudo-terminal", func(t *testing.T) {
-		master, slave, err := tty.OpenPTY()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer master.Close()
-		tty.SetSize(slave.Fd(), 30, 100)
-		cmd := exec.Command("sudo", "-n", testBinary, "run", "--rm", "-it", testImage, "sh")
-		asUser(t, cmd, alice)
-		cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty = true, true
-		cmd.Env = []string{"PATH=/usr/bin:/bin", "TERM=xterm"}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		slave.Close()
-		var screen bytes.Buffer
-		done := make(chan struct{})
-		go func() { io.Copy(&screen, master); close(done) }()
-		time.Sleep(1500 * time.Millisecond)
-		fmt.Fprintf(master, "stty size; tty; exit 3\r")
-		err = cmd.Wait()
-		<-done
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
+		code, screen := underPTY(t, alice, []string{"stty size; tty; exit 3\r"}, "run", "--rm", "-it", testImage, "sh")
 		if code != 3 {
-			t.Fatalf("exit %d, want 3; screen:\n%s", code, screen.String())
+			t.Fatalf("exit %d, want 3; screen:\n%s", code, screen)
 		}
-		if !strings.Contains(screen.String(), "30 100") || !strings.Contains(screen.String(), "/dev/pts/") {
-			t.Fatalf("the container's terminal should be 30x100 and a pty; screen:\n%s", screen.String())
+		if !strings.Contains(screen, "30 100") || !strings.Contains(screen, "/dev/pts/") {
+			t.Fatalf("the container's terminal should be 30x100 and a pty; screen:\n%s", screen)
 		}
 	})
 }
