@@ -64,6 +64,9 @@ bench:
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/userdocker/slurm
 	install -m 0755 bin/userdocker $(DESTDIR)$(PREFIX)/bin/
+	# The name the Python userdocker's README gave its nvidia-docker alias;
+	# sudoers.userdocker lists it too (sudo matches a command by its name).
+	ln -sf userdocker $(DESTDIR)$(PREFIX)/bin/nvidia-userdocker
 	install -m 0755 bin/ud-prolog bin/ud-epilog $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 contrib/slurm/README.md contrib/slurm/*.example contrib/slurm/*.fragment \
 		contrib/slurm/sudoers.userdocker $(DESTDIR)$(PREFIX)/share/userdocker/slurm/

@@ -52,6 +52,8 @@ type Env struct {
 	ConfigPath string
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader
+	// Program is argv[0]; as nvidia-userdocker it only changes a note.
+	Program string
 }
 
 // app is what every subcommand works with.
@@ -161,9 +163,14 @@ func (a *app) main(ctx context.Context) error {
 	version := global.Bool("version", false, "Print version information and quit")
 	help := global.BoolP("help", "h", false, "Print usage")
 	global.BoolVarP(&a.quiet, "quiet", "q", false, "Print only errors")
-	global.BoolVar(&a.debug, "debug", false, "Explain what the policy decided and why")
+	global.BoolVarP(&a.debug, "debug", "D", false, "Explain what the policy decided and why")
+	legacy := addLegacyFlags(global)
 	if err := global.Parse(a.env.Args); err != nil {
 		return &runflags.UsageError{Msg: err.Error()}
+	}
+	rest, err := a.legacyGlobals(legacy, global, global.Args())
+	if err != nil {
+		return err
 	}
 	if *version {
 		fmt.Fprintf(a.env.Stdout, "userdocker version %s\n", Version)
@@ -176,7 +183,6 @@ func (a *app) main(ctx context.Context) error {
 	a.who = who
 	uid := who.UID
 	a.record.Caller, a.record.UID = who.Name, &uid
-	rest := global.Args()
 	// Root may check and explain a configuration that does not load.
 	if err := a.loadPolicy(""); err != nil && !a.adminCall(rest) {
 		return err
@@ -214,11 +220,14 @@ func (a *app) loadPolicy(job string) error {
 		}
 		a.cfg = cfg
 	}
-	pol, _, err := a.cfg.For(who(a.who), job)
+	pol, prov, err := a.cfg.For(who(a.who), job)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", firstProblem(err))
 	}
 	a.pol = pol
+	if job == "" {
+		a.debugPolicy(prov)
+	}
 	return nil
 }
 
@@ -260,7 +269,7 @@ func (a *app) usage(w io.Writer) {
 			fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 		}
 	}
-	fmt.Fprintf(w, "\nOptions:\n      --debug     Explain what the policy decided and why\n  -h, --help      Print usage\n  -q, --quiet     Print only errors\n      --version   Print version information and quit\n\nRun 'userdocker COMMAND --help' for more information on a command.\n")
+	fmt.Fprintf(w, "\nOptions:\n  -D, --debug     Explain what the policy decided and why\n  -h, --help      Print usage\n  -q, --quiet     Print only errors\n      --version   Print version information and quit\n\nRun 'userdocker COMMAND --help' for more information on a command.\n")
 }
 
 func (a *app) writeAudit() {

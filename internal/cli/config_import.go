@@ -57,6 +57,9 @@ func cmdConfigImport(_ context.Context, a *app, args []string) error {
 		dir = "."
 	}
 	files, err := oldconfig.Collect(os.DirFS(dir), base)
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		pe.Path = filepath.Join(dir, pe.Path) // name the file as the admin gave it
+	}
 	if err != nil {
 		return fmt.Errorf("config import: %w", err)
 	}

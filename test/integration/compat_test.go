@@ -4,6 +4,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,10 +80,15 @@ func TestCompatNvidiaUserdocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(rule); os.Remove(link) })
-	r := udBinary(t, link, alice, nil, "run", "--rm", testImage, "true")
+	cmd := exec.Command("sudo", "-n", link, "run", "--rm", testImage, "true")
+	asUser(t, cmd, alice)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C"}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
 	want := "userdocker: note: nvidia-userdocker is plain userdocker now: containers get the GPUs userdocker grants you (your Slurm job's, or ones it reserves); --gpus narrows them\n"
-	if r.code != 0 || r.stderr != want {
-		t.Fatalf("nvidia-userdocker run: exit %d stderr %q; want 0 and %q", r.code, r.stderr, want)
+	if err != nil || stderr.String() != want {
+		t.Fatalf("nvidia-userdocker run: %v, stderr %q; want success and %q", err, stderr.String(), want)
 	}
 }
 
