@@ -110,6 +110,9 @@ type GPUFacts struct {
 	// FileMinors are the minor numbers of the job's device files.
 	FileMinors map[string]int
 	Devices    []gpu.Device
+	// MIGCaps are the driver's MIG capability minors (gpu.ParseMIGMinors),
+	// read only when the job has MIG devices.
+	MIGCaps map[int]gpu.MIGCap
 }
 
 // NewRecord builds the allocation record of job. It never fails: GPUs that
@@ -141,7 +144,7 @@ func NewRecord(job PrologJob, g GPUFacts, lim Limits, node string, now time.Time
 	case g.Err != nil:
 		r.GPUError = g.Err.Error()
 	default:
-		uuids, err := gpu.MapSlurmIndices(g.GresFiles, g.FileMinors, g.Devices, job.GPUIndices)
+		uuids, err := gpu.MapSlurmIndices(g.GresFiles, g.FileMinors, g.MIGCaps, g.Devices, job.GPUIndices)
 		if err != nil {
 			r.GPUError = err.Error()
 		} else {
@@ -276,13 +279,25 @@ func GatherGPUFacts(cfg PrologConfig, node string, indices []int) GPUFacts {
 		return GPUFacts{Err: err}
 	}
 	var files []string
+	mig := false
 	for _, i := range indices {
 		if i >= 0 && i < len(g.GresFiles) {
-			files = append(files, g.GresFiles[i])
+			entry := gpu.GresEntryFiles(g.GresFiles[i])
+			files = append(files, entry...)
+			mig = mig || len(entry) > 1
 		}
 	}
 	if g.FileMinors, err = cfg.StatMinors(files); err != nil {
 		return GPUFacts{Err: err}
+	}
+	if mig {
+		text, err := cfg.ReadFile(gpu.MIGMinorsPath)
+		if err != nil {
+			return GPUFacts{Err: fmt.Errorf("read MIG capability minors: %w", err)}
+		}
+		if g.MIGCaps, err = gpu.ParseMIGMinors(string(text)); err != nil {
+			return GPUFacts{Err: err}
+		}
 	}
 	return g
 }

@@ -11,8 +11,9 @@ import (
 const nvidiaMajor = 195
 
 // DeviceMinors stats each file and returns its minor number. Each must be a
-// character device of the NVIDIA driver (major 195); symlinks are followed,
-// as Slurm does when it opens them.
+// character device of the NVIDIA driver (major 195), or a MIG capability
+// file under /dev/nvidia-caps/; symlinks are followed, as Slurm does when it
+// opens them.
 func DeviceMinors(files []string) (map[string]int, error) {
 	minors := make(map[string]int, len(files))
 	for _, f := range files {
@@ -23,7 +24,10 @@ func DeviceMinors(files []string) (map[string]int, error) {
 		if st.Mode&unix.S_IFMT != unix.S_IFCHR {
 			return nil, fmt.Errorf("GPU device file %s is not a character device", f)
 		}
-		if maj := unix.Major(st.Rdev); maj != nvidiaMajor {
+		// MIG capability files have the nvidia-caps driver's major, which
+		// the kernel assigns at load time; their minors are checked against
+		// MIGMinorsPath instead.
+		if maj := unix.Major(st.Rdev); maj != nvidiaMajor && !isCapFile(f) {
 			return nil, fmt.Errorf("GPU device file %s has major number %d, not NVIDIA's %d", f, maj, nvidiaMajor)
 		}
 		minors[f] = int(unix.Minor(st.Rdev))

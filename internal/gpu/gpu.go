@@ -37,6 +37,10 @@ type Device struct {
 	// MIG lists the MIG devices of a GPU in MIG mode; their Index is the
 	// MIG device's position on its parent.
 	MIG []Device
+	// GPUInstanceID and ComputeInstanceID identify a MIG device within its
+	// parent, as the MIG capability files do (MIGMinorsPath); 0 for GPUs.
+	GPUInstanceID     int
+	ComputeInstanceID int
 }
 
 // Process is one compute process running on a GPU.
@@ -211,6 +215,13 @@ func migDevices(h nvml.Device) ([]Device, error) {
 		d, err := describe(mh, slots[i])
 		if err != nil {
 			return nil, fmt.Errorf("MIG device %d: %w", slots[i], err)
+		}
+		var ret nvml.Return
+		if d.GPUInstanceID, ret = mh.GetGpuInstanceId(); ret != nvml.SUCCESS {
+			return nil, fmt.Errorf("MIG device %d: get GPU instance: %w", slots[i], ret)
+		}
+		if d.ComputeInstanceID, ret = mh.GetComputeInstanceId(); ret != nvml.SUCCESS {
+			return nil, fmt.Errorf("MIG device %d: get compute instance: %w", slots[i], ret)
 		}
 		migs = append(migs, d)
 	}

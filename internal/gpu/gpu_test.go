@@ -81,10 +81,13 @@ func TestDevicesMIG(t *testing.T) {
 	migs := map[int]*mock.Device{}
 	for _, slot := range []int{0, 3} {
 		uuid := "MIG-" + string(rune('a'+slot))
+		gi := slot + 1
 		migs[slot] = &mock.Device{
-			GetUUIDFunc:       func() (string, nvml.Return) { return uuid, nvml.SUCCESS },
-			GetNameFunc:       func() (string, nvml.Return) { return "NVIDIA A100-SXM4-40GB MIG 1g.5gb", nvml.SUCCESS },
-			GetMemoryInfoFunc: func() (nvml.Memory, nvml.Return) { return nvml.Memory{Total: 4864 << 20}, nvml.SUCCESS },
+			GetGpuInstanceIdFunc:     func() (int, nvml.Return) { return gi, nvml.SUCCESS },
+			GetComputeInstanceIdFunc: func() (int, nvml.Return) { return 0, nvml.SUCCESS },
+			GetUUIDFunc:              func() (string, nvml.Return) { return uuid, nvml.SUCCESS },
+			GetNameFunc:              func() (string, nvml.Return) { return "NVIDIA A100-SXM4-40GB MIG 1g.5gb", nvml.SUCCESS },
+			GetMemoryInfoFunc:        func() (nvml.Memory, nvml.Return) { return nvml.Memory{Total: 4864 << 20}, nvml.SUCCESS },
 		}
 	}
 	d.GetMaxMigDeviceCountFunc = func() (int, nvml.Return) { return 7, nvml.SUCCESS }
@@ -101,8 +104,8 @@ func TestDevicesMIG(t *testing.T) {
 		t.Fatalf("Devices: %v", err)
 	}
 	want := []Device{
-		{Index: 0, Minor: -1, UUID: "MIG-a", Name: "NVIDIA A100-SXM4-40GB MIG 1g.5gb", MemoryTotalMiB: 4864},
-		{Index: 3, Minor: -1, UUID: "MIG-d", Name: "NVIDIA A100-SXM4-40GB MIG 1g.5gb", MemoryTotalMiB: 4864},
+		{Index: 0, Minor: -1, UUID: "MIG-a", Name: "NVIDIA A100-SXM4-40GB MIG 1g.5gb", MemoryTotalMiB: 4864, GPUInstanceID: 1},
+		{Index: 3, Minor: -1, UUID: "MIG-d", Name: "NVIDIA A100-SXM4-40GB MIG 1g.5gb", MemoryTotalMiB: 4864, GPUInstanceID: 4},
 	}
 	if !reflect.DeepEqual(devs[0].MIG, want) {
 		t.Errorf("MIG of GPU 0 = %v, want %v", devs[0].MIG, want)

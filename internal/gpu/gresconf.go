@@ -27,9 +27,16 @@ const maxExpansion = 4096
 // ignored. File= takes comma lists and bracket ranges as Slurm does:
 // "/dev/nvidia[0-1,3],/dev/nvidia7".
 //
-// A GPU line without File= is an error: with AutoDetect alone the device
-// order is Slurm's to decide and this parser will not guess it. So is
-// MultipleFiles= (one GRES spanning several files) and a file listed twice.
+// A line with MultipleFiles= is one GRES spanning several files, as Slurm
+// configures MIG devices ("MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/
+// nvidia-cap21,/dev/nvidia-caps/nvidia-cap22"): its entry is the files
+// joined by commas (GresEntryFiles splits it).
+//
+// A GPU line without File= or MultipleFiles= is an error: with AutoDetect
+// alone the device order is Slurm's to decide and this parser will not
+// guess it. So is a file or MultipleFiles= entry listed twice (the files
+// within MIG entries apart: MIG devices of one GPU share its file, compute
+// instances of one GPU instance its capability file).
 func ParseGresConf(text, node string) ([]string, error) {
 	var files []string
 	seen := map[string]int{}
@@ -50,8 +57,13 @@ func ParseGresConf(text, node string) ([]string, error) {
 				continue
 			}
 		}
-		if _, ok := kv["multiplefiles"]; ok {
-			return nil, fmt.Errorf("gres.conf line %d: MultipleFiles= is not supported: one GPU must be one device file", l.no)
+		if spec, ok := kv["multiplefiles"]; ok {
+			entry, err := multipleFiles(spec, kv, seen, l.no)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, entry)
+			continue
 		}
 		spec, ok := kv["file"]
 		if !ok {
@@ -73,6 +85,28 @@ func ParseGresConf(text, node string) ([]string, error) {
 		}
 	}
 	return files, nil
+}
+
+// multipleFiles checks a MultipleFiles= value and returns its GRES entry.
+func multipleFiles(spec string, kv map[string]string, seen map[string]int, no int) (string, error) {
+	if _, ok := kv["file"]; ok {
+		return "", fmt.Errorf("gres.conf line %d: File= and MultipleFiles= on one line", no)
+	}
+	expanded, err := expandHostlist(spec)
+	if err != nil {
+		return "", fmt.Errorf("gres.conf line %d: MultipleFiles=%q: %w", no, spec, err)
+	}
+	for _, f := range expanded {
+		if strings.Contains(f, ",") {
+			return "", fmt.Errorf("gres.conf line %d: MultipleFiles=%q: a file name with a comma", no, spec)
+		}
+	}
+	entry := strings.Join(expanded, ",")
+	if prev, dup := seen[entry]; dup {
+		return "", fmt.Errorf("gres.conf line %d: MultipleFiles=%q is already listed on line %d", no, spec, prev)
+	}
+	seen[entry] = no
+	return strings.Join(expanded, ","), nil
 }
 
 type line struct {

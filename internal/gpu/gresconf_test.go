@@ -79,9 +79,23 @@ func TestParseGresConf(t *testing.T) {
 			wantErr: "gres.conf line 2: Name=gpu without File=: cannot tell which device file is which GRES index",
 		},
 		{
-			name:    "MultipleFiles",
-			text:    "Name=gpu MultipleFiles=/dev/nvidia[0-1]",
-			wantErr: "gres.conf line 1: MultipleFiles= is not supported: one GPU must be one device file",
+			name: "MIG devices: MultipleFiles entries, sharing the GPU's file",
+			text: "Name=gpu File=/dev/nvidia1\n" +
+				"Name=gpu Type=3g.20gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21,/dev/nvidia-caps/nvidia-cap22\n" +
+				"Name=gpu Type=3g.20gb MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap[30-31]\n",
+			want: []string{"/dev/nvidia1",
+				"/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21,/dev/nvidia-caps/nvidia-cap22",
+				"/dev/nvidia0,/dev/nvidia-caps/nvidia-cap30,/dev/nvidia-caps/nvidia-cap31"},
+		},
+		{
+			name:    "MultipleFiles entry listed twice",
+			text:    "Name=gpu MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21\nName=gpu MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21",
+			wantErr: `gres.conf line 2: MultipleFiles="/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21" is already listed on line 1`,
+		},
+		{
+			name:    "File and MultipleFiles on one line",
+			text:    "Name=gpu File=/dev/nvidia1 MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21",
+			wantErr: "gres.conf line 1: File= and MultipleFiles= on one line",
 		},
 		{
 			name:    "file listed twice",

@@ -8,11 +8,16 @@ import "fmt"
 //	GRES index i → gresFiles[i] → its char-device minor (fileMinors) →
 //	the NVML device with that minor → its UUID.
 //
-// gresFiles are the GPU device files in GRES order (ParseGresConf);
-// fileMinors holds the minor number of each, as stat found it (DeviceMinors).
-// Every step must resolve to exactly one answer, or the whole mapping fails:
-// a guessed GPU is another job's GPU.
-func MapSlurmIndices(gresFiles []string, fileMinors map[string]int, devices []Device, indices []int) ([]string, error) {
+// A MIG device (a MultipleFiles= entry: the GPU's file and the capability
+// files of its GPU and compute instance) maps to its MIG UUID: the parent
+// by minor number, then the MIG device by the instance IDs that migCaps
+// (ParseMIGMinors) gives the capability files' minors, never by position.
+//
+// gresFiles are the GRES entries in order (ParseGresConf); fileMinors holds
+// the minor number of each file, as stat found it (DeviceMinors). Every
+// step must resolve to exactly one answer, or the whole mapping fails: a
+// guessed GPU is another job's GPU.
+func MapSlurmIndices(gresFiles []string, fileMinors map[string]int, migCaps map[int]MIGCap, devices []Device, indices []int) ([]string, error) {
 	byMinor := make(map[int]Device, len(devices))
 	for _, d := range devices {
 		if prev, dup := byMinor[d.Minor]; dup {
@@ -31,6 +36,14 @@ func MapSlurmIndices(gresFiles []string, fileMinors map[string]int, devices []De
 		}
 		seen[idx] = true
 		file := gresFiles[idx]
+		if files := GresEntryFiles(file); len(files) > 1 {
+			d, err := migOf(files, fileMinors, migCaps, byMinor)
+			if err != nil {
+				return nil, fmt.Errorf("GRES index %d: %w", idx, err)
+			}
+			uuids = append(uuids, d.UUID)
+			continue
+		}
 		m, ok := fileMinors[file]
 		if !ok {
 			return nil, fmt.Errorf("GRES index %d: no minor number known for %s", idx, file)

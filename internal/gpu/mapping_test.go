@@ -98,7 +98,7 @@ func TestMapSlurmIndices(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := MapSlurmIndices(tc.files, tc.minors, tc.devices, tc.indices)
+			got, err := MapSlurmIndices(tc.files, tc.minors, nil, tc.devices, tc.indices)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("error = %v, want %q (result %v)", err, tc.wantErr, got)

@@ -49,6 +49,8 @@ func node(t *testing.T) (gpuuse.Snapshot, []string) {
 		uuid := migs[n]
 		return &mock.Device{
 			GetUUIDFunc:                    func() (string, nvml.Return) { return uuid, nvml.SUCCESS },
+			GetGpuInstanceIdFunc:           func() (int, nvml.Return) { return 1, nvml.SUCCESS },
+			GetComputeInstanceIdFunc:       func() (int, nvml.Return) { return 0, nvml.SUCCESS },
 			GetNameFunc:                    func() (string, nvml.Return) { return "A100 MIG 3g.20gb", nvml.SUCCESS },
 			GetMemoryInfoFunc:              func() (nvml.Memory, nvml.Return) { return nvml.Memory{Total: 20 << 30}, nvml.SUCCESS },
 			GetComputeRunningProcessesFunc: func() ([]nvml.ProcessInfo, nvml.Return) { return nil, nvml.SUCCESS },

@@ -52,6 +52,8 @@ func mockNode(t *testing.T) (*dgxa100.Server, []string) {
 		}
 		migs[slot] = &mock.Device{
 			GetUUIDFunc:                    func() (string, nvml.Return) { return uuid, nvml.SUCCESS },
+			GetGpuInstanceIdFunc:           func() (int, nvml.Return) { return 1, nvml.SUCCESS },
+			GetComputeInstanceIdFunc:       func() (int, nvml.Return) { return 0, nvml.SUCCESS },
 			GetNameFunc:                    func() (string, nvml.Return) { return "NVIDIA A100-SXM4-40GB MIG 3g.20gb", nvml.SUCCESS },
 			GetMemoryInfoFunc:              func() (nvml.Memory, nvml.Return) { return nvml.Memory{Total: 19968 << 20}, nvml.SUCCESS },
 			GetComputeRunningProcessesFunc: p,
