@@ -54,7 +54,7 @@ func cmdConfig(ctx context.Context, a *app, args []string) error {
 }
 
 func (a *app) configUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage:  userdocker config COMMAND\n\nCheck and explain the configuration (root only).\n\nCommands:\n")
+	fmt.Fprintf(w, "Usage:  userdocker config COMMAND\n\nCheck, explain and convert the configuration (root only).\n\nCommands:\n")
 	for _, c := range configCommands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
