@@ -15,6 +15,7 @@ import (
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/owned"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/runflags"
 )
 
 // ExitFailed is the docker CLI's status when a subcommand on existing
@@ -39,7 +40,7 @@ func (a *app) parseSub(fs *pflag.FlagSet, synopsis string, args []string) error 
 		return usageErrorf("%v", err)
 	}
 	if h, _ := fs.GetBool("help"); h {
-		fmt.Fprintf(a.env.Stdout, "Usage:  userdocker %s\n\nOptions:\n%s", synopsis, fs.FlagUsages())
+		fmt.Fprintf(a.env.Stdout, "Usage:  userdocker %s\n\nOptions:\n%s", synopsis, runflags.FlagUsages(fs))
 		return errHelpShown
 	}
 	return nil

@@ -82,3 +82,35 @@ subcommands = ["run", "ps"]
 		t.Errorf("help must list ps and not stop:\n%s", out)
 	}
 }
+
+func TestSubcommandHelp(t *testing.T) {
+	d := &fakeDaemon{}
+	host := d.start(t)
+	tests := []struct {
+		args   []string
+		want   []string
+		absent []string
+	}{
+		{args: []string{"rm", "-h"}, want: []string{"Usage:  userdocker rm [OPTIONS] CONTAINER [CONTAINER...]\n", "  -f, --force "}, absent: []string{"[=true|false]"}},
+		{args: []string{"exec", "--help"}, want: []string{"  -u, --user string "}, absent: []string{"--privileged"}},
+		{args: []string{"pull", "-h"}, want: []string{"  -q, --quiet "}, absent: []string{"--all-tags"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, _ := cli(t, ownConfig(host), 0, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("help lacks %q:\n%s", w, out)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(out, a) {
+					t.Errorf("help shows %q:\n%s", a, out)
+				}
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ func cmdExec(ctx context.Context, a *app, args []string) error {
 	fs.StringArrayVarP(&req.Env, "env", "e", nil, "Set environment variables")
 	fs.BoolVarP(&req.Stdin, "interactive", "i", false, "Keep STDIN open even if not attached")
 	fs.BoolVar(&req.Privileged, "privileged", false, "Not allowed: refused by name")
+	fs.MarkHidden("privileged")
 	fs.BoolVarP(&req.Tty, "tty", "t", false, "Allocate a pseudo-TTY")
 	fs.StringVarP(&req.User, "user", "u", "", "Username or UID: only yourself")
 	fs.StringVarP(&req.WorkingDir, "workdir", "w", "", "Working directory inside the container")

@@ -13,6 +13,7 @@ func cmdPull(ctx context.Context, a *app, args []string) error {
 	fs := subFlags("pull")
 	quiet := fs.BoolP("quiet", "q", false, "Suppress verbose output")
 	allTags := fs.BoolP("all-tags", "a", false, "Not allowed: refused by name")
+	fs.MarkHidden("all-tags")
 	if err := a.parseSub(fs, "pull [OPTIONS] NAME[:TAG|@DIGEST]", args); err != nil {
 		return err
 	}
@@ -23,7 +24,6 @@ func cmdPull(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return a.refuse(err)
 	}
-	a.record.Reasons = append(a.record.Reasons, "pull "+ref)
 	eng, err := a.engine()
 	if err != nil {
 		return err

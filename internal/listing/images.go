@@ -60,13 +60,14 @@ func Images(list []image.Summary, now time.Time, noTrunc bool) []ImageRow {
 			base.ID = shortID(base.ID)
 		}
 		digests := map[string]string{} // repository → digest
-		for _, d := range im.RepoDigests {
+		for _, d := range named(im.RepoDigests) {
 			if repo, dg, ok := strings.Cut(d, "@"); ok {
 				digests[repo] = dg
 			}
 		}
 		tagged := map[string]bool{}
-		for _, t := range im.RepoTags {
+		tags := named(im.RepoTags)
+		for _, t := range tags {
 			repo, tag := splitTag(t)
 			r := base
 			r.Repository, r.Tag, r.Digest = repo, tag, orNone(digests[repo])
@@ -81,13 +82,25 @@ func Images(list []image.Summary, now time.Time, noTrunc bool) []ImageRow {
 			r.Repository, r.Tag, r.Digest = repo, none, digests[repo]
 			rows = append(rows, r)
 		}
-		if len(im.RepoTags) == 0 && len(digests) == 0 {
+		if len(tags) == 0 && len(digests) == 0 {
 			r := base
 			r.Repository, r.Tag, r.Digest = none, none, none
 			rows = append(rows, r)
 		}
 	}
 	return rows
+}
+
+// named drops the "<none>:<none>" and "<none>@<none>" that older daemons
+// list for an untagged image.
+func named(refs []string) []string {
+	var out []string
+	for _, r := range refs {
+		if !strings.HasPrefix(r, none) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // splitTag splits "repo:tag" at the last colon that is not part of a
@@ -162,8 +175,7 @@ func Tree(w io.Writer, list []image.Summary) {
 			branch, next = "", ""
 		}
 		line := shortID(im.ID) + " " + units.HumanSizeWithPrecision(float64(im.Size), 3)
-		if len(im.RepoTags) > 0 {
-			tags := slices.Clone(im.RepoTags)
+		if tags := named(im.RepoTags); len(tags) > 0 {
 			slices.Sort(tags)
 			line += " Tags: " + strings.Join(tags, ", ")
 		}

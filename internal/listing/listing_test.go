@@ -86,7 +86,7 @@ func TestImages(t *testing.T) {
 	list := []image.Summary{
 		{ID: "sha256:1111111111111111", RepoTags: []string{"ud-test/busybox:latest", "localhost:5000/bb:1"}, RepoDigests: []string{"ud-test/busybox@sha256:dd"}, Size: 1500000, Created: now.Unix(), Containers: -1},
 		{ID: "sha256:2222222222222222", RepoDigests: []string{"ud-test/old@sha256:ee"}, Created: now.Unix()},
-		{ID: "sha256:3333333333333333", Created: now.Unix()},
+		{ID: "sha256:3333333333333333", RepoTags: []string{"<none>:<none>"}, RepoDigests: []string{"<none>@<none>"}, Created: now.Unix()},
 	}
 	var got []string
 	for _, r := range Images(list, now, false) {
@@ -110,7 +110,7 @@ func TestTree(t *testing.T) {
 	list := []image.Summary{
 		{ID: "sha256:cccccccccccccccc", ParentID: "sha256:aaaaaaaaaaaaaaaa", RepoTags: []string{"app:2"}, Created: 3},
 		{ID: "sha256:aaaaaaaaaaaaaaaa", RepoTags: []string{"base:1"}, Created: 1},
-		{ID: "sha256:bbbbbbbbbbbbbbbb", ParentID: "sha256:aaaaaaaaaaaaaaaa", Created: 2},
+		{ID: "sha256:bbbbbbbbbbbbbbbb", ParentID: "sha256:aaaaaaaaaaaaaaaa", RepoTags: []string{"<none>:<none>"}, Created: 2},
 		{ID: "sha256:dddddddddddddddd", ParentID: "sha256:bbbbbbbbbbbbbbbb", RepoTags: []string{"app:1", "app:latest"}, Created: 4},
 		{ID: "sha256:eeeeeeeeeeeeeeee", ParentID: "sha256:gone", Created: 5},
 	}
