@@ -302,18 +302,12 @@ func mounts(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 	l.set(s.key, tomlArray(out), a)
 }
 
+// images converts ALLOWED_IMAGE_REGEXPS as they are: they matched what the
+// user typed with ":latest" added, which is the short form of the
+// normalized reference that run.images patterns are also matched against.
 func images(c *converter, l *layer, s setting, a pyliteral.Assignment) {
-	c.regexes(l, s, a, func(re string) string {
-		if unqualified.MatchString(re) {
-			c.note(a.Line, a.Name, "%q: patterns now match the normalized reference (docker.io/library/debian:latest, not debian:latest): check it", re)
-		}
-		return re
-	})
+	c.regexes(l, s, a, func(re string) string { return re })
 }
-
-// unqualified matches image patterns anchored on a name without its
-// registry, which the normalized reference no longer starts with.
-var unqualified = regexp.MustCompile(`^\^[a-z0-9]`)
 
 // regexes converts a list of regular expressions, each passed through
 // adapt; those Go cannot compile are reported and left out.

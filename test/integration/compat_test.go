@@ -140,7 +140,7 @@ func TestConfigImport(t *testing.T) {
 		t.Fatalf("config import: exit %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{
-		"userdocker: config import: 18 settings not converted or converted with a change",
+		"userdocker: config import: 17 settings not converted or converted with a change",
 		fixture + "/config.py:7: LOGLVL: no equivalent: pass -q or --debug on the command line\n",
 		fixture + "/user/config_udtest-bob.py:3: not read: an indented statement (inside if/for/def): conditional settings cannot be converted\n",
 		"userdocker: config import: the converted configuration passes config check",
