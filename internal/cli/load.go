@@ -12,6 +12,7 @@ import (
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/imagetar"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/tty"
 )
 
 // maxLoadSize bounds an image archive: it is copied to a root-only
@@ -77,8 +78,8 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 // or returns stdin.
 func (a *app) loadSource(name string) (io.ReadCloser, error) {
 	if name == "" {
-		if a.env.Stdin == nil {
-			return nil, usageErrorf("load: no input: pass -i FILE or an archive on stdin")
+		if a.env.Stdin == nil || tty.IsTerminal(a.env.Stdin.Fd()) {
+			return nil, usageErrorf("load: requested load from stdin, but stdin is a terminal: pass -i FILE or pipe an archive in")
 		}
 		return io.NopCloser(a.env.Stdin), nil
 	}

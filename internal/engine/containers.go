@@ -36,15 +36,22 @@ func (e *Engine) Inspect(ctx context.Context, id string) (container.InspectRespo
 // Stop stops the container id as docker stop does: signal (the image's
 // stop signal when ""), then SIGKILL after timeout seconds (nil: the
 // container's own default). The call is bounded by the grace period plus
-// the engine's usual timeout.
+// the engine's usual timeout, except for a negative timeout, which waits
+// for as long as the container takes.
 func (e *Engine) Stop(ctx context.Context, id, signal string, timeout *int) error {
 	limit := e.timeout + 10*time.Second
 	if timeout != nil && *timeout > 0 {
 		limit = e.timeout + time.Duration(*timeout)*time.Second
 	}
-	err := e.bounded(ctx, limit, func(ctx context.Context) error {
+	call := func(ctx context.Context) error {
 		return e.api.ContainerStop(ctx, id, container.StopOptions{Signal: signal, Timeout: timeout})
-	})
+	}
+	var err error
+	if timeout != nil && *timeout < 0 {
+		err = call(ctx) // -t -1: wait as long as the container takes, as docker does
+	} else {
+		err = e.bounded(ctx, limit, call)
+	}
 	return e.wrap(err, "stop container %s", shortID(id))
 }
 
