@@ -167,6 +167,9 @@ func (p *parser) statement() {
 		p.skipLine()
 		return
 	}
+	if p.lexErr != nil {
+		return // the statement may be cut short: keep nothing of it
+	}
 	p.out = append(p.out, Assignment{Name: name, Value: v, Line: line})
 	p.skipLine()
 }
@@ -330,6 +333,9 @@ func (p *parser) dict() (Value, *syntaxError) {
 
 // number converts a Python integer or float literal.
 func number(t token) (Value, *syntaxError) {
+	if !underscoresOK(strings.TrimPrefix(t.text, "-")) {
+		return Value{}, &syntaxError{t.line, fmt.Sprintf("%s is not a number", t.text)}
+	}
 	text := strings.ReplaceAll(t.text, "_", "")
 	if strings.HasSuffix(strings.ToLower(text), "j") {
 		return Value{}, &syntaxError{t.line, fmt.Sprintf("complex number %s is not supported", t.text)}
@@ -356,6 +362,33 @@ func number(t token) (Value, *syntaxError) {
 // followsValue are the operators that may follow a value in the literal
 // subset; any other operator makes the expression a computation.
 var followsValue = map[string]bool{",": true, ")": true, "]": true, "}": true, ":": true, ";": true, "+": true}
+
+// underscoresOK reports whether every '_' in the number literal s stands
+// between two digits (or right after a 0x, 0o or 0b prefix), as Python
+// requires: "1_000" and "0x_1f", not "1_", "1__0", "1_.5" or "1e_3".
+func underscoresOK(s string) bool {
+	base := 10
+	if len(s) > 1 && s[0] == '0' {
+		switch s[1] {
+		case 'x', 'X':
+			base = 16
+		case 'o', 'O':
+			base = 8
+		case 'b', 'B':
+			base = 2
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '_' {
+			continue
+		}
+		afterPrefix := i == 2 && base != 10
+		if i == 0 || i+1 == len(s) || digitValue(s[i+1], base) < 0 || (!afterPrefix && digitValue(s[i-1], base) < 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // keywords are Python's reserved words that cannot start an assignment.
 var keywords = map[string]bool{

@@ -2,6 +2,7 @@ package pyliteral
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,8 @@ func TestParseValues(t *testing.T) {
 		{"int", `X = 1_000`, Value{Kind: Int, Int: 1000, Line: 1}},
 		{"negative int", `X = -1`, Value{Kind: Int, Int: -1, Line: 1}},
 		{"hex", `X = 0x1F`, Value{Kind: Int, Int: 31, Line: 1}},
+		{"underscore after prefix", `X = 0x_1f`, Value{Kind: Int, Int: 31, Line: 1}},
+		{"CRLF continuation in a string", "X = 'a\\\r\nb'", str("ab", 1)},
 		{"zero", `X = 00`, Value{Kind: Int, Int: 0, Line: 1}},
 		{"float", `X = 1.5e3`, Value{Kind: Float, Float: 1500, Line: 1}},
 		{"booleans and None", `X = (True, False, None)`, Value{Kind: Tuple, Line: 1, Items: []Value{
@@ -83,6 +86,10 @@ func TestParseProblems(t *testing.T) {
 		{"leading zero", "X = 017", []Problem{{1, "X", "X: 017: leading zeros are not allowed in Python 3"}}, nil},
 		{"huge int", "X = 99999999999999999999", []Problem{{1, "X", "X: 99999999999999999999 is not a 64-bit integer"}}, nil},
 		{"named escape", `X = '\N{DASH}'`, []Problem{{1, "", `\N{...} escapes are not supported; the rest of the file was not read`}}, nil},
+		{"misplaced underscore", "X = 1_.5", []Problem{{1, "X", "X: 1_.5 is not a number"}}, nil},
+		{"underscore before exponent", "X = 6_E9", []Problem{{1, "X", "X: 6_E9 is not a number"}}, nil},
+		{"underscore in prefix", "X = 0_x6", []Problem{{1, "X", "X: 0_x6 is not a number"}}, nil},
+		{"continuation past the end", "X = 1\\\n", []Problem{{1, "", "a backslash continues the last line past the end of the file; the rest of the file was not read"}}, nil},
 		{"imports are skipped", "from . import uid, gid\nimport os\nX = 1", nil, []string{"X"}},
 		{"semicolons", "A = 1; B = 'x'", nil, []string{"A", "B"}},
 		{"keyword target", "def f():\n  pass", []Problem{{1, "", `not an assignment (keyword "def")`}, {2, "", "an indented statement (inside if/for/def): conditional settings cannot be converted"}}, nil},
@@ -135,6 +142,35 @@ func FuzzParse(f *testing.F) {
 		for _, p := range problems {
 			if p.Line < 1 || p.Msg == "" {
 				t.Fatalf("problem %+v has no line or message", p)
+			}
+		}
+	})
+}
+
+// FuzzStringRoundTrip: any string, written as a Python literal in each
+// quoting form, reads back as itself.
+func FuzzStringRoundTrip(f *testing.F) {
+	f.Add("a'b\"c\\d\n\r\t\x00é")
+	f.Fuzz(func(t *testing.T, s string) {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; c {
+			case '\\', '\'', '"':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		for _, q := range []string{"'", `"`, "'''", `"""`} {
+			src := "X = " + q + b.String() + q
+			got, problems := Parse([]byte(src))
+			if len(problems) > 0 || len(got) != 1 || got[0].Value.Str != s {
+				t.Fatalf("Parse(%q) = %+v, %v; want the string %q", src, got, problems, s)
 			}
 		}
 	})

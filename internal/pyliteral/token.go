@@ -94,13 +94,15 @@ func (lx *lexer) next() (token, error) {
 				lx.pos++
 			}
 			continue
-		case c == '\\' && lx.pos+1 < len(lx.src) && lx.src[lx.pos+1] == '\n':
+		case c == '\\' && (strings.HasPrefix(lx.src[lx.pos+1:], "\n") || strings.HasPrefix(lx.src[lx.pos+1:], "\r\n")):
 			lx.pos += 2
+			if lx.src[lx.pos-1] == '\r' {
+				lx.pos++
+			}
 			lx.line++
-			continue
-		case c == '\\' && strings.HasPrefix(lx.src[lx.pos+1:], "\r\n"):
-			lx.pos += 3
-			lx.line++
+			if lx.pos >= len(lx.src) {
+				return token{}, &errLex{lx.line - 1, fmt.Sprintf("line %d: a backslash continues the last line past the end of the file", lx.line-1)}
+			}
 			continue
 		}
 		lx.bol = false
@@ -235,6 +237,11 @@ var simpleEscapes = map[byte]string{
 
 // escape decodes the escape sequence at lx.pos (a backslash) into b.
 func (lx *lexer) escape(b *strings.Builder) error {
+	if strings.HasPrefix(lx.src[lx.pos+1:], "\r\n") { // a continued line, CRLF style
+		lx.line++
+		lx.pos += 3
+		return nil
+	}
 	c := lx.src[lx.pos+1]
 	if s, ok := simpleEscapes[c]; ok {
 		if c == '\n' {
