@@ -179,6 +179,7 @@ func TestParseOverrideName(t *testing.T) {
 func FuzzConvert(f *testing.F) {
 	f.Add([]byte("ENV_VARS = ['A=' + user_home, \"B='\\n\"]\nARGS_AVAILABLE = {'run': ['--x=\\t']}"), "g'r\"p")
 	f.Add([]byte("VOLUME_MOUNTS_DEFAULT = [user_home + ':' + user_home]\nNV_ALLOWED_GPUS = None"), "gpu")
+	f.Add([]byte("ARGS_AVAILABLE={'\x1c':[]}"), "0") // a control character once reached a comment
 	f.Fuzz(func(t *testing.T, src []byte, group string) {
 		res := Convert([]File{{Name: "config.py", Data: src}, {Name: "group/x.py", Data: src, Class: "group", Selector: group}}, Options{})
 		var v map[string]any
