@@ -168,13 +168,13 @@ func (a *app) main(ctx context.Context) error {
 	if err := global.Parse(a.env.Args); err != nil {
 		return &runflags.UsageError{Msg: err.Error()}
 	}
-	rest, err := a.legacyGlobals(legacy, global, global.Args())
-	if err != nil {
-		return err
-	}
 	if *version {
 		fmt.Fprintf(a.env.Stdout, "userdocker version %s\n", Version)
 		return nil
+	}
+	rest, err := a.legacyGlobals(legacy, global, global.Args())
+	if err != nil {
+		return err
 	}
 	who, err := caller.FromSudo(a.env.UID, a.env.Lookup, a.env.Users)
 	if err != nil {

@@ -22,6 +22,8 @@ func TestGlobalFlags(t *testing.T) {
 	}{
 		{name: "version", uid: 0, args: []string{"--version"}, stdout: "userdocker version dev\n"},
 		{name: "version without sudo", uid: 2001, args: []string{"--version"}, stdout: "userdocker version dev\n"},
+		{name: "version as nvidia-userdocker, no note", program: "nvidia-userdocker", uid: 0, args: []string{"--version"},
+			stdout: "userdocker version dev\n", absent: []string{"note:"}},
 		{name: "quiet and debug", uid: 0, args: []string{"-q", "--debug", "version"}, code: 125,
 			stderr: []string{"userdocker: cannot specify both --quiet and --debug"}},
 		{name: "debug says what was decided", uid: 0, args: []string{"--debug", "run", "--dry-run", "-e", "TOKEN=hunter2", img},
