@@ -1,0 +1,661 @@
+//go:build integration
+
+package integration
+
+// End-to-end tests through the real single-node Slurm of scripts/testenv.sh:
+// jobs submitted as the test users, userdocker started inside them with
+// srun (through real sudo, as the user), ud-prolog and ud-epilog run by
+// slurmd. What the container received is read from outside: docker
+// inspect, the container's cgroup, and the stand-in nvidia hook's record of
+// the GPUs dockerd handed it.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/userdocker/userdocker/internal/alloc"
+)
+
+const (
+	prologPath = "/usr/local/sbin/ud-prolog"
+	epilogPath = "/usr/local/sbin/ud-epilog"
+	hookDir    = "/var/lib/userdocker-test/hook"
+	// savedProlog keeps the real prolog while a test has the mock one
+	// installed; requireSlurm puts it back if a crashed run left it there.
+	savedProlog = testDir + "/ud-prolog.saved"
+	// holdScript keeps a batch job alive until scancel; the containers the
+	// tests start stop at once on SIGTERM, so the epilog is quick.
+	holdScript = "sleep 600"
+	// quickStop is a container command that exits on SIGTERM at once.
+	quickStop = `trap "exit 0" TERM; sleep 600 & wait`
+)
+
+var installHooks sync.Once
+var installHooksErr string
+
+// requireSlurm skips (fails under CI=true) without Slurm, installs this
+// tree's ud-prolog and ud-epilog where slurm.conf names them, and checks
+// after the test that the node has not drained.
+func requireSlurm(t *testing.T) {
+	t.Helper()
+	requireSetup(t)
+	for _, tool := range []string{"srun", "sbatch", "scontrol", "sinfo", "scancel"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing(t, tool+" is not installed: run scripts/testenv.sh")
+		}
+	}
+	if out, err := exec.Command("sinfo", "-h", "-o", "%T").Output(); err != nil || strings.TrimSpace(string(out)) == "" {
+		missing(t, "Slurm does not answer (sinfo): run scripts/testenv.sh")
+	}
+	installHooks.Do(func() { installHooksErr = installTreeHooks() })
+	if installHooksErr != "" {
+		t.Fatal(installHooksErr)
+	}
+	t.Cleanup(func() { assertNodeHealthy(t) })
+}
+
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
+// installTreeHooks builds ud-prolog and ud-epilog from this tree and
+// installs them (atomically) where the test slurm.conf runs them, so the
+// tests judge the code they sit beside; make install-test-bins does the
+// same for make test. A mock prolog left by a crashed run is replaced.
+func installTreeHooks() string {
+	os.Remove(savedProlog)
+	dir, err := os.MkdirTemp("", "ud-slurm-hooks-")
+	if err != nil {
+		return err.Error()
+	}
+	defer os.RemoveAll(dir)
+	for _, h := range []struct{ pkg, dst string }{{"cmd/ud-prolog", prologPath}, {"cmd/ud-epilog", epilogPath}} {
+		bin := filepath.Join(dir, filepath.Base(h.pkg))
+		if msg := goBuild(bin, "", h.pkg); msg != "" {
+			return msg
+		}
+		if err := installAtomically(bin, h.dst); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
+func goBuild(out, tags, pkg string) string {
+	cmd := exec.Command("go", "build", "-tags="+tags, "-o", out, "github.com/userdocker/userdocker/"+pkg)
+	cmd.Env = append(os.Environ(), "CGO_CFLAGS=-Wno-deprecated-declarations")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Sprintf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return ""
+}
+
+// installAtomically copies src to dst through a rename, so that slurmd
+// never starts a half-written hook.
+func installAtomically(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	tmp := dst + ".udtest"
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// assertNodeHealthy fails the test if the node drained or went down: a
+// failing prolog or epilog drains it. It waits out "completing".
+func assertNodeHealthy(t *testing.T) {
+	t.Helper()
+	state := ""
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		out, _ := exec.Command("sinfo", "-h", "-o", "%T").Output()
+		if state = strings.TrimSpace(string(out)); state != "completing" {
+			break
+		}
+	}
+	if state != "idle" && state != "mixed" && state != "allocated" {
+		reason, _ := exec.Command("sinfo", "-h", "-R").Output()
+		t.Errorf("node state %q after the test, want idle, mixed or allocated (reason: %s)", state, strings.TrimSpace(string(reason)))
+	}
+}
+
+// slurmJob is a batch job held open by `sleep` for userdocker calls with
+// srun --jobid.
+type slurmJob struct {
+	ID   string
+	User string
+}
+
+// holdJob submits a batch job as user that sleeps until cancelled, waits
+// until it runs, and cancels it when the test ends (waiting for the
+// epilog, so the next test finds the CPUs free).
+func holdJob(t *testing.T, user string, sbatchArgs ...string) slurmJob {
+	t.Helper()
+	args := append([]string{"--parsable", "--output=/dev/null", "--chdir=/tmp", "--job-name=udtest"}, sbatchArgs...)
+	cmd := exec.Command("sbatch", append(args, "--wrap="+holdScript)...)
+	asUser(t, cmd, user)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + user, "LANG=C"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sbatch as %s: %v\n%s", user, err, out)
+	}
+	j := slurmJob{ID: strings.TrimSpace(string(out)), User: user}
+	if !alloc.ValidJobID(j.ID) {
+		t.Fatalf("sbatch printed %q, not a job id", out)
+	}
+	t.Cleanup(func() { cancelJob(t, j) })
+	start := time.Now()
+	waitJobRunning(t, j)
+	t.Logf("job %s of %s running after %v", j.ID, user, time.Since(start).Round(100*time.Millisecond))
+	return j
+}
+
+func jobState(id string) string {
+	out, _ := exec.Command("squeue", "-h", "-j", id, "-o", "%T").Output()
+	return strings.TrimSpace(string(out))
+}
+
+func waitJobRunning(t *testing.T, j slurmJob) {
+	t.Helper()
+	state := ""
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if state = jobState(j.ID); state == "RUNNING" {
+			return
+		}
+	}
+	t.Fatalf("job %s of %s is %q, not running after 60 s", j.ID, j.User, state)
+}
+
+// cancelJob ends the job and waits until it has left the node: the
+// epilog has then run.
+func cancelJob(t *testing.T, j slurmJob) {
+	t.Helper()
+	exec.Command("scancel", j.ID).Run()
+	start := time.Now()
+	defer func() { t.Logf("job %s gone %v after scancel", j.ID, time.Since(start).Round(100*time.Millisecond)) }()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if s := jobState(j.ID); s == "" || s == "COMPLETED" || s == "CANCELLED" || s == "FAILED" {
+			return
+		}
+	}
+	t.Errorf("job %s still %q 60 s after scancel", j.ID, jobState(j.ID))
+}
+
+// inJob runs `srun --jobid=J --overlap env VARS sudo -n userdocker ARGS` as
+// the job's user. VARS are set right before sudo, inside the job step: the
+// place where a user would forge them.
+func inJob(t *testing.T, j slurmJob, vars []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	argv := append([]string{"--jobid=" + j.ID, "--overlap", "--quiet", "env"}, vars...)
+	argv = append(append(argv, "sudo", "-n", testBinary), args...)
+	cmd := exec.CommandContext(ctx, "srun", argv...)
+	asUser(t, cmd, j.User)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + j.User, "LANG=C"}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("srun in job %s as %s: %v", j.ID, j.User, err)
+	}
+	return result{out.String(), withoutSrunLines(errb.String()), code}
+}
+
+// withoutSrunLines drops srun's own messages ("srun: error: …: Exited
+// with exit code 125"), leaving userdocker's.
+func withoutSrunLines(stderr string) string {
+	var keep []string
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		if l != "" && !strings.HasPrefix(l, "srun: ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "")
+}
+
+// startIn starts a detached container in the job and returns its ID.
+func startIn(t *testing.T, j slurmJob, vars []string, runArgs ...string) string {
+	t.Helper()
+	args := append(append([]string{"run", "-d"}, runArgs...), cudaImage, "sh", "-c", quickStop)
+	r := inJob(t, j, vars, args...)
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || len(id) != 64 {
+		t.Fatalf("userdocker run -d in job %s: exit %d, stdout %q, stderr %q", j.ID, r.code, r.stdout, r.stderr)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
+	return id
+}
+
+// jobGPUs reads the job's GPUs from Slurm itself: the GRES indices of
+// `scontrol show job -d`, such as "gpu:2(IDX:0-1)".
+func jobGPUs(t *testing.T, j slurmJob) []int {
+	t.Helper()
+	out, err := exec.Command("scontrol", "show", "job", "-d", j.ID).Output()
+	if err != nil {
+		t.Fatalf("scontrol show job %s: %v", j.ID, err)
+	}
+	m := regexp.MustCompile(`GRES=gpu(?::[^(]*)?\(IDX:([0-9,-]+)\)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("scontrol show job -d %s names no GPU indices:\n%s", j.ID, out)
+	}
+	idx, err := alloc.ParseGPUIndices(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
+func joinIndices(idx []int) string {
+	s := make([]string, len(idx))
+	for i, x := range idx {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// jobCgroupFile reads a file of the job's cgroup v1 directory for one
+// controller, e.g. ("cpuset", "cpuset.cpus").
+func jobCgroupFile(t *testing.T, j slurmJob, controller, file string) string {
+	t.Helper()
+	pattern := fmt.Sprintf("/sys/fs/cgroup/%s/slurm*/uid_%s/job_%s/%s", controller, uidOf(t, j.User), j.ID, file)
+	var m []string
+	// The job's cgroup appears a moment after Slurm calls the job running.
+	for deadline := time.Now().Add(10 * time.Second); len(m) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		m, _ = filepath.Glob(pattern)
+	}
+	if len(m) != 1 {
+		t.Fatalf("job cgroup file %s: found %v", pattern, m)
+	}
+	b, err := os.ReadFile(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// containerCPUs reads the cpuset the kernel applies to the container: its
+// init process's cpuset cgroup.
+func containerCPUs(t *testing.T, id string) string {
+	t.Helper()
+	pid := docker(t, "inspect", "-f", "{{.State.Pid}}", id)
+	b, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if parts := strings.SplitN(line, ":", 3); len(parts) == 3 && slices.Contains(strings.Split(parts[1], ","), "cpuset") {
+			cpus, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/cpuset", parts[2], "cpuset.cpus"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.TrimSpace(string(cpus))
+		}
+	}
+	t.Fatalf("container %s (pid %s) has no cpuset cgroup:\n%s", id, pid, b)
+	return ""
+}
+
+// inspected is what the tests read of `docker inspect`.
+type inspected struct {
+	Name   string
+	Config struct {
+		Env    []string
+		Labels map[string]string
+	}
+	HostConfig struct {
+		CpusetCpus     string
+		Memory         int64
+		MemorySwap     int64
+		Runtime        string
+		DeviceRequests []struct {
+			Driver    string
+			DeviceIDs []string
+		}
+	}
+}
+
+func inspect(t *testing.T, id string) inspected {
+	t.Helper()
+	var c inspected
+	if err := json.Unmarshal([]byte(docker(t, "inspect", "-f", "{{json .}}", id)), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c inspected) env(key string) string {
+	for _, kv := range c.Config.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// hookSaw is the NVIDIA_VISIBLE_DEVICES the stand-in nvidia hook found in
+// the container's OCI spec: the GPUs dockerd really handed out.
+func hookSaw(t *testing.T, id string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(hookDir, id))
+	if err != nil {
+		t.Fatalf("the nvidia hook recorded nothing for container %s: %v", id, err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// checkJobContainer asserts that container id got exactly the job's GPUs
+// (wantGPUs, in the job's order), the job's cpuset and memory limit, and
+// the job's labels and name.
+func checkJobContainer(t *testing.T, j slurmJob, id, wantGPUs string) {
+	t.Helper()
+	c := inspect(t, id)
+	if got := hookSaw(t, id); got != wantGPUs {
+		t.Errorf("nvidia hook saw NVIDIA_VISIBLE_DEVICES=%q, want the job's GPUs %q", got, wantGPUs)
+	}
+	if got := c.env("NVIDIA_VISIBLE_DEVICES"); got != wantGPUs {
+		t.Errorf("container env NVIDIA_VISIBLE_DEVICES=%q, want %q", got, wantGPUs)
+	}
+	if n := len(c.HostConfig.DeviceRequests); n != 1 || strings.Join(c.HostConfig.DeviceRequests[0].DeviceIDs, ",") != wantGPUs {
+		t.Errorf("device requests %+v, want one with %s", c.HostConfig.DeviceRequests, wantGPUs)
+	}
+	cpus := jobCgroupFile(t, j, "cpuset", "cpuset.cpus")
+	if c.HostConfig.CpusetCpus != cpus {
+		t.Errorf("HostConfig.CpusetCpus %q, want the job's %q", c.HostConfig.CpusetCpus, cpus)
+	}
+	if got := containerCPUs(t, id); got != cpus {
+		t.Errorf("container cgroup cpuset.cpus %q, want the job's %q", got, cpus)
+	}
+	mem, _ := strconv.ParseInt(jobCgroupFile(t, j, "memory", "memory.limit_in_bytes"), 10, 64)
+	if c.HostConfig.Memory != mem || c.HostConfig.MemorySwap != mem {
+		t.Errorf("memory %d, swap %d; want the job's limit %d for both", c.HostConfig.Memory, c.HostConfig.MemorySwap, mem)
+	}
+	if c.Config.Labels["io.userdocker.job"] != j.ID || c.Config.Labels["io.userdocker.uid"] != uidOf(t, j.User) {
+		t.Errorf("labels %v, want job %s and uid of %s", c.Config.Labels, j.ID, j.User)
+	}
+	if prefix := "/" + j.User + "-" + j.ID + "-"; !strings.HasPrefix(c.Name, prefix) {
+		t.Errorf("name %q, want %s…", c.Name, prefix)
+	}
+}
+
+func TestSlurmJobContainerGetsTheJobsGPUsAndCPUs(t *testing.T) {
+	requireSlurm(t)
+	j := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=200")
+	gpus := joinIndices(jobGPUs(t, j))
+	id := startIn(t, j, nil)
+	checkJobContainer(t, j, id, gpus)
+
+	r := inJob(t, j, nil, "run", "--rm", cudaImage, "sh", "-c", `id -u; echo $NVIDIA_VISIBLE_DEVICES; cat /sys/fs/cgroup/cpuset/cpuset.cpus`)
+	want := fmt.Sprintf("%s\n%s\n%s\n", uidOf(t, alice), gpus, jobCgroupFile(t, j, "cpuset", "cpuset.cpus"))
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("foreground run in the job: exit %d, stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
+	}
+}
+
+// TestSlurmUserFlagsOnlyNarrow: --gpus, --cpuset-cpus and --memory may
+// take less than the job has, never more.
+func TestSlurmUserFlagsOnlyNarrow(t *testing.T) {
+	requireSlurm(t)
+	writeConfig(t, strings.Replace(baseConfig, `"--group-add"]`, `"--group-add", "--cpuset-cpus", "--memory"]`, 1))
+	j := holdJob(t, alice, "--gres=gpu:2", "-c2", "--mem=256")
+	idx := jobGPUs(t, j)
+	cpus := jobCgroupFile(t, j, "cpuset", "cpuset.cpus")
+	mem := jobCgroupFile(t, j, "memory", "memory.limit_in_bytes")
+	if cpus != "0-1" {
+		t.Fatalf("job cpuset %q: this test needs a job with CPUs 0-1", cpus)
+	}
+
+	id := startIn(t, j, nil, "--gpus", "1", "--cpuset-cpus", "1", "--memory", "64m")
+	c := inspect(t, id)
+	if got, want := hookSaw(t, id), strconv.Itoa(idx[0]); got != want {
+		t.Errorf("--gpus 1: hook saw %q, want the job's first GPU %q", got, want)
+	}
+	if c.HostConfig.CpusetCpus != "1" || containerCPUs(t, id) != "1" {
+		t.Errorf("--cpuset-cpus 1: got %q (cgroup %q), want 1", c.HostConfig.CpusetCpus, containerCPUs(t, id))
+	}
+	if c.HostConfig.Memory != 64<<20 {
+		t.Errorf("--memory 64m: got %d bytes", c.HostConfig.Memory)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"more GPUs", []string{"--gpus", "3"}, "userdocker: --gpus 3: only 2 GPU(s) are available to you\n"},
+		{"GPU of another job", []string{"--gpus", "device=GPU-00000000-0000-0000-0000-000000000000"},
+			"userdocker: --gpus device=GPU-00000000-0000-0000-0000-000000000000: not one of your GPUs (" + joinIndices(idx) + ")\n"},
+		{"more memory", []string{"--memory", "1g"}, "userdocker: --memory 1073741824 is more than your job's " + mem + " bytes\n"},
+		{"other CPUs", []string{"--cpuset-cpus", "0-2"}, `userdocker: --cpuset-cpus "0-2" is outside your job's CPUs 0-1` + "\n"},
+		{"GPU env", []string{"-e", "NVIDIA_VISIBLE_DEVICES=all"}, "userdocker: -e NVIDIA_VISIBLE_DEVICES is not allowed: userdocker sets it from the GPUs you were granted\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := containersOf(t, alice)
+			r := inJob(t, j, nil, append(append([]string{"run", "--rm"}, tc.args...), cudaImage, "true")...)
+			if r.code != 125 || r.stderr != tc.want {
+				t.Errorf("exit %d, stderr %q; want 125 and %q", r.code, r.stderr, tc.want)
+			}
+			if after := containersOf(t, alice); len(after) != len(before) {
+				t.Errorf("a refused run left containers: %v", after)
+			}
+		})
+	}
+}
+
+func TestSlurmTwoUsersGetDisjointGPUs(t *testing.T) {
+	requireSlurm(t)
+	ja := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
+	jb := holdJob(t, bob, "--gres=gpu:2", "-c1", "--mem=128")
+	ga, gb := joinIndices(jobGPUs(t, ja)), joinIndices(jobGPUs(t, jb))
+	ida, idb := startIn(t, ja, nil), startIn(t, jb, nil)
+	checkJobContainer(t, ja, ida, ga)
+	checkJobContainer(t, jb, idb, gb)
+	sa, sb := strings.Split(hookSaw(t, ida), ","), strings.Split(hookSaw(t, idb), ",")
+	for _, g := range sa {
+		if slices.Contains(sb, g) {
+			t.Errorf("GPU %s went to both %s (%v) and %s (%v)", g, alice, sa, bob, sb)
+		}
+	}
+	if a, b := containerCPUs(t, ida), containerCPUs(t, idb); a == b {
+		t.Errorf("both containers run on CPUs %q: the two jobs' cpusets must differ", a)
+	}
+}
+
+// forgedVars point at GPUs and a job that are not the caller's.
+func forgedVars(otherJob string) []string {
+	return []string{
+		"SLURM_JOB_ID=" + otherJob, "SLURM_JOBID=" + otherJob, "SLURM_JOB_GPUS=2,3", "SLURM_STEP_GPUS=2,3",
+		"CUDA_VISIBLE_DEVICES=2,3", "NV_GPU=2,3", "NVIDIA_VISIBLE_DEVICES=all",
+	}
+}
+
+// keepForgedVars makes sudo pass the forged variables on to userdocker, as
+// a careless site's env_keep would; userdocker itself must ignore them.
+func keepForgedVars(t *testing.T) {
+	t.Helper()
+	const file = "/etc/sudoers.d/userdocker-test-envkeep"
+	rule := fmt.Sprintf("Defaults!%s env_keep += \"SLURM_JOB_ID SLURM_JOBID SLURM_JOB_GPUS SLURM_STEP_GPUS CUDA_VISIBLE_DEVICES NV_GPU NVIDIA_VISIBLE_DEVICES\"\n", testBinary)
+	tmp := filepath.Join(t.TempDir(), "envkeep")
+	if err := os.WriteFile(tmp, []byte(rule), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("visudo", "-cf", tmp).CombinedOutput(); err != nil {
+		t.Fatalf("visudo rejects the env_keep rule: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(file, []byte(rule), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(file) })
+}
+
+func TestSlurmForgedEnvironmentChangesNothing(t *testing.T) {
+	requireSlurm(t)
+	ja := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
+	jb := holdJob(t, bob, "--gres=gpu:2", "-c1", "--mem=128")
+	ga := joinIndices(jobGPUs(t, ja))
+	check := func(t *testing.T) {
+		id := startIn(t, ja, forgedVars(jb.ID))
+		checkJobContainer(t, ja, id, ga)
+
+		// Outside any job, a forged job id gets no job and no GPUs
+		// (the test policy's slurm.outside_job is "no-gpu").
+		r := ud(t, alice, forgedVars(ja.ID), "run", "-d", cudaImage, "sh", "-c", quickStop)
+		out := strings.TrimSpace(r.stdout)
+		if r.code != 0 || len(out) != 64 {
+			t.Fatalf("run outside a job: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		t.Cleanup(func() { exec.Command("docker", "rm", "-f", out).Run() })
+		c := inspect(t, out)
+		if c.env("NVIDIA_VISIBLE_DEVICES") != "void" || len(c.HostConfig.DeviceRequests) != 0 || c.Config.Labels["io.userdocker.job"] != "" {
+			t.Errorf("outside a job with forged variables: NVIDIA_VISIBLE_DEVICES=%q, device requests %v, job label %q; want void, none, none",
+				c.env("NVIDIA_VISIBLE_DEVICES"), c.HostConfig.DeviceRequests, c.Config.Labels["io.userdocker.job"])
+		}
+		if _, err := os.Stat(filepath.Join(hookDir, out)); err == nil {
+			t.Errorf("the nvidia hook ran for a container that was granted no GPU")
+		}
+	}
+	t.Run("sudo env_reset", check)
+	t.Run("sudoers env_keep", func(t *testing.T) {
+		keepForgedVars(t)
+		check(t)
+	})
+}
+
+func TestSlurmEpilogRemovesDetachedContainer(t *testing.T) {
+	requireSlurm(t)
+	j := holdJob(t, alice, "--gres=gpu:1", "-c1", "--mem=128")
+	id := startIn(t, j, nil)
+	record := alloc.RecordPath(alloc.DefaultStateDir, j.ID)
+	if _, err := os.Stat(record); err != nil {
+		t.Fatalf("the prolog's record of the running job: %v", err)
+	}
+	start := time.Now()
+	cancelJob(t, j)
+	waitFor(t, "the epilog removes the job's container", func() bool {
+		return exec.Command("docker", "inspect", id).Run() != nil
+	})
+	t.Logf("container gone %v after scancel", time.Since(start).Round(100*time.Millisecond))
+	if _, err := os.Stat(record); err == nil {
+		t.Errorf("record %s is still there after the job ended", record)
+	}
+}
+
+func TestSlurmRequeuedJobStartsClean(t *testing.T) {
+	requireSlurm(t)
+	j := holdJob(t, alice, "--requeue", "--gres=gpu:2", "-c1", "--mem=128")
+	first := startIn(t, j, nil)
+	rec1, err := alloc.ReadRecord(alloc.DefaultStateDir, j.ID, 2001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("scontrol", "requeue", j.ID).CombinedOutput(); err != nil {
+		t.Fatalf("scontrol requeue %s: %v\n%s", j.ID, err, out)
+	}
+	// A requeued job waits two minutes before it may start again, for
+	// slurmd's revocation of the first run's credential to lapse. The
+	// revocation is checked to the second: once the first run's epilog
+	// is done and a second has passed, the job may start at once.
+	waitFor(t, "the first run's epilog", func() bool {
+		_, err := os.Stat(alloc.RecordPath(alloc.DefaultStateDir, j.ID))
+		return jobState(j.ID) == "PENDING" && os.IsNotExist(err)
+	})
+	time.Sleep(2 * time.Second)
+	if out, err := exec.Command("scontrol", "update", "JobId="+j.ID, "StartTime=now").CombinedOutput(); err != nil {
+		t.Fatalf("scontrol update StartTime=now: %v\n%s", err, out)
+	}
+	waitJobRunning(t, j)
+
+	if exec.Command("docker", "inspect", first).Run() == nil {
+		t.Errorf("container %s of the first run survived the requeue", first)
+	}
+	// The job may count as running while its prolog still writes.
+	var rec2 alloc.Record
+	waitFor(t, "the prolog's record of the second run", func() bool {
+		rec2, err = alloc.ReadRecord(alloc.DefaultStateDir, j.ID, 2001)
+		return err == nil
+	})
+	if !rec2.Created.After(rec1.Created) {
+		t.Errorf("record created %v, not after the first run's %v: the second run must write its own", rec2.Created, rec1.Created)
+	}
+	gpus := joinIndices(jobGPUs(t, j))
+	id := startIn(t, j, nil)
+	checkJobContainer(t, j, id, gpus)
+	if n := len(jobContainersOf(t, j)); n != 1 {
+		t.Errorf("job %s has %d containers after the requeue, want only the new one", j.ID, n)
+	}
+}
+
+func jobContainersOf(t *testing.T, j slurmJob) []string {
+	t.Helper()
+	return strings.Fields(docker(t, "ps", "-aq", "--filter", "label=io.userdocker.job="+j.ID))
+}
+
+// mockUUID is gpu.MockUUID(i), written out: the mock exists only in
+// udmocknvml builds. The mock puts NVML index i at minor 7-i, so GRES index
+// g (/dev/nvidia<g>, minor g) is NVML index 7-g.
+func mockUUID(gres int) string {
+	return fmt.Sprintf("GPU-4d4f434b-0000-4000-8000-%012d", 7-gres)
+}
+
+// TestSlurmGPUUUIDsEndToEnd runs the whole UUID path with a mock NVML
+// prolog: Slurm index → device file → minor → NVML → UUID in the record
+// → device request → what the nvidia hook sees.
+func TestSlurmGPUUUIDsEndToEnd(t *testing.T) {
+	requireSlurm(t)
+	mock := filepath.Join(t.TempDir(), "ud-prolog")
+	if msg := goBuild(mock, "udmocknvml", "cmd/ud-prolog"); msg != "" {
+		t.Fatal(msg)
+	}
+	if err := installAtomically(prologPath, savedProlog); err != nil {
+		t.Fatal(err)
+	}
+	// The Slurm configuration is shared: put the real prolog back whatever
+	// happens (requireSlurm also does, after a crash).
+	t.Cleanup(func() {
+		if err := os.Rename(savedProlog, prologPath); err != nil {
+			t.Errorf("restore %s: %v", prologPath, err)
+		}
+	})
+	if err := installAtomically(mock, prologPath); err != nil {
+		t.Fatal(err)
+	}
+
+	j := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
+	var want []string
+	for _, g := range jobGPUs(t, j) {
+		want = append(want, mockUUID(g))
+	}
+	rec, err := alloc.ReadRecord(alloc.DefaultStateDir, j.ID, 2001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rec.GPUUUIDs, want) || rec.GPUIDsAreIndices {
+		t.Fatalf("record GPUs %v (indices only: %v), want %v", rec.GPUUUIDs, rec.GPUIDsAreIndices, want)
+	}
+	id := startIn(t, j, nil)
+	checkJobContainer(t, j, id, strings.Join(want, ","))
+}
