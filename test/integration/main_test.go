@@ -53,7 +53,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "integration: CI=true but the test machine is not ready: %s\n", skipReason)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	mark := markAudit()
+	code := m.Run()
+	if skipReason == "" {
+		if err := checkAudit(mark); err != nil {
+			fmt.Fprintf(os.Stderr, "integration: audit: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // setup builds the binary with the test config path compiled in, installs
@@ -92,7 +100,7 @@ func setup() string {
 	if out, err := build.CombinedOutput(); err != nil {
 		return "build: " + string(out)
 	}
-	rule := fmt.Sprintf("# userdocker integration tests\n%s, %s ALL=(root) NOPASSWD: %s\n", alice, bob, testBinary)
+	rule := fmt.Sprintf("# userdocker integration tests\n%s, %s ALL=(root) NOPASSWD: %s\n", alice, bob, testBinary) + sudoersAudit()
 	if err := os.WriteFile(sudoersFile, []byte(rule), 0o440); err != nil {
 		return err.Error()
 	}
