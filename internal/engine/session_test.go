@@ -139,3 +139,54 @@ func TestStopKillDefaults(t *testing.T) {
 		t.Fatalf("Kill() = %v sending %q, want KILL", err, sig)
 	}
 }
+
+func TestAttachRunningContainer(t *testing.T) {
+	tests := []struct {
+		name    string
+		running bool
+		code    int
+		out     string
+		err     error
+	}{
+		{name: "output and exit status", running: true, code: 9, out: "hi\n"},
+		{name: "stopped container", running: false, err: ErrNotRunning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			waitC := make(chan container.WaitResponse, 1)
+			var attached container.AttachOptions
+			api := &fakeAPI{
+				containerInspectFunc: func(context.Context, string) (container.InspectResponse, error) {
+					return container.InspectResponse{
+						ContainerJSONBase: &container.ContainerJSONBase{State: &container.State{Running: tt.running}},
+						Config:            &container.Config{OpenStdin: true},
+					}, nil
+				},
+				containerWaitFunc: func(context.Context, string, container.WaitCondition) (<-chan container.WaitResponse, <-chan error) {
+					return waitC, make(chan error)
+				},
+				containerAttachFunc: func(_ context.Context, _ string, o container.AttachOptions) (types.HijackedResponse, error) {
+					attached = o
+					outR, outW := io.Pipe()
+					stdinR, stdinW := io.Pipe()
+					go func() {
+						io.ReadAll(stdinR)
+						stdcopy.NewStdWriter(outW, stdcopy.Stdout).Write([]byte("hi\n"))
+						outW.Close()
+						waitC <- container.WaitResponse{StatusCode: 9}
+					}()
+					conn := &fakeConn{out: outR, stdin: stdinW}
+					return types.HijackedResponse{Conn: conn, Reader: bufio.NewReader(conn)}, nil
+				},
+			}
+			var out bytes.Buffer
+			code, err := NewWithAPI(api, "unix:///fake").Attach(context.Background(), testID, AttachOptions{}, Streams{In: strings.NewReader(""), Out: &out, Err: io.Discard})
+			if !errors.Is(err, tt.err) || code != tt.code || out.String() != tt.out {
+				t.Fatalf("Attach() = %d, %v, printed %q; want %d, %v, %q", code, err, out.String(), tt.code, tt.err, tt.out)
+			}
+			if tt.running && !attached.Stdin {
+				t.Fatalf("attached with %+v, want stdin (the container keeps it open)", attached)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/tty"
 )
 
@@ -128,6 +130,9 @@ func TestOwnContainersByNameIDAndPrefix(t *testing.T) {
 	if w := <-waited; w.code != 0 || w.stdout != "137\n" {
 		t.Fatalf("wait by prefix: exit %d, %q %q; want 137", w.code, w.stdout, w.stderr)
 	}
+	if rec := lastAudit(t, "kill"); rec.Decision != "allowed" || len(rec.Containers) != 1 || rec.Containers[0] != id {
+		t.Fatalf("kill's audit record: %+v; want allowed, containers [%s]", rec, id)
+	}
 	if r := ud(t, alice, nil, "rm", "talker"); r.code != 0 || state(t, id) != "gone" {
 		t.Fatalf("rm by name: exit %d, %q, state %s", r.code, r.stderr, state(t, id))
 	}
@@ -139,6 +144,25 @@ func TestOwnContainersByNameIDAndPrefix(t *testing.T) {
 	if r := ud(t, alice, nil, "rm", id[:12], "nothing-here"); r.code != 1 || r.stderr != "userdocker: no container nothing-here of yours\n" || state(t, id) != "gone" {
 		t.Fatalf("rm by prefix with a missing one: exit %d, %q, state %s", r.code, r.stderr, state(t, id))
 	}
+}
+
+// lastAudit returns the newest audit record of the subcommand in the test
+// config's audit log.
+func lastAudit(t *testing.T, sub string) audit.Record {
+	t.Helper()
+	data, err := os.ReadFile("/var/log/userdocker-test-audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var r audit.Record
+		if json.Unmarshal([]byte(lines[i]), &r) == nil && r.Subcommand == sub {
+			return r
+		}
+	}
+	t.Fatalf("no audit record of %s", sub)
+	return audit.Record{}
 }
 
 // underPTY runs userdocker as who on a new pseudo-terminal of 30x100,
