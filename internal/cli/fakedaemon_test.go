@@ -89,6 +89,8 @@ func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(path, "/wait"):
 			io.WriteString(w, `{"StatusCode":3}`)
+		case strings.HasPrefix(path, "/images/create"):
+			io.WriteString(w, `{"status":"Pulling from ud-test/busybox","id":"latest"}`+"\n"+`{"status":"Status: Downloaded newer image for ud-test/busybox:latest"}`+"\n")
 		case strings.HasPrefix(path, "/images/load"):
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `{"stream":"Loaded image: alice/new:1\n"}`)

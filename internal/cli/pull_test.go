@@ -36,3 +36,26 @@ func TestPullRefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestPull(t *testing.T) {
+	tests := []struct {
+		name, stdout string
+		args         []string
+	}{
+		{name: "progress", args: []string{"pull", "ud-test/busybox"},
+			stdout: "latest: Pulling from ud-test/busybox\nStatus: Downloaded newer image for ud-test/busybox:latest\n"},
+		{name: "quiet", args: []string{"pull", "-q", "ud-test/busybox"}, stdout: "docker.io/ud-test/busybox:latest\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &fakeDaemon{}
+			code, out, errOut := cli(t, ownConfig(d.start(t)), 0, tt.args...)
+			if code != 0 || out != tt.stdout {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 0, %q", code, out, errOut, tt.stdout)
+			}
+			if got := d.Actions(); len(got) != 1 || got[0] != "POST /images/create" {
+				t.Fatalf("daemon actions %q, want one pull", got)
+			}
+		})
+	}
+}
