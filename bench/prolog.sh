@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench/prolog.sh — wall time of ud-prolog as slurmd runs it: one process
+# per job, the job in the environment, writing its record. Target (issue 4):
+# median under 20 ms. Runs the installed /usr/local/sbin/ud-prolog (make
+# install-test-bins) as root, writing to a private state directory and
+# ignoring the machine's config. On a node without NVML, as here, a job
+# with GPUs includes the failed attempt to load libnvidia-ml.
+set -euo pipefail
+source "$(dirname "$0")/lib.bash"
+
+N=${N:-200}
+PROLOG=${PROLOG:-/usr/local/sbin/ud-prolog}
+[[ $(id -u) == 0 ]] || { echo "bench/prolog.sh: run as root (records must be root-owned)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+: >"$work/config.toml"
+
+bench() { # label gpus
+	local label=$1 gpus=$2 t=() i t0
+	for ((i = 0; i < N; i++)); do
+		t0=$(now_us)
+		SLURM_JOB_ID=$((900000 + i)) SLURM_JOB_UID=2001 SLURM_JOB_GID=2001 SLURM_JOB_USER=udtest-alice \
+			SLURM_JOB_GPUS=$gpus SLURMD_NODENAME=$node \
+			"$PROLOG" --config "$work/config.toml" --state-dir "$work/state" 2>/dev/null
+		t+=($(($(now_us) - t0)))
+	done
+	printf 'ud-prolog, %-14s median %5s ms, p90 %5s ms, max %5s ms (%d runs; target: median < 20 ms)\n' \
+		"$label:" "$(ms "$(median "${t[@]}")")" "$(ms "$(pct 90 "${t[@]}")")" "$(ms "$(pct 100 "${t[@]}")")" "$N"
+}
+node=$(hostname -s)
+# The cost of starting any process from here, for scale: on a busy machine
+# it is most of what ud-prolog takes.
+t=()
+for ((i = 0; i < N; i++)); do t0=$(now_us); /bin/true; t+=($(($(now_us) - t0))); done
+printf 'baseline, /bin/true:      median %5s ms\n' "$(ms "$(median "${t[@]}")")"
+bench "no GPUs" ""
+bench "2 GPUs" "0,1"
