@@ -120,15 +120,22 @@ func TestOwnContainersByNameIDAndPrefix(t *testing.T) {
 		t.Fatalf("exec --privileged: exit %d, %q", r.code, r.stderr)
 	}
 
+	if r := ud(t, alice, nil, "exec", "-e", "NVIDIA_VISIBLE_DEVICES=all", "talker", "id"); r.code != 125 || r.stderr != "userdocker: -e NVIDIA_VISIBLE_DEVICES is not allowed: userdocker sets it from the GPUs you were granted\n" {
+		t.Fatalf("exec -e NVIDIA_VISIBLE_DEVICES: exit %d, %q", r.code, r.stderr)
+	}
 	// wait returns when kill (by full name) ends the container.
-	waited := make(chan result, 1)
+	waited, followed := make(chan result, 1), make(chan result, 1)
 	go func() { waited <- ud(t, alice, nil, "wait", id[:12]) }()
+	go func() { followed <- ud(t, alice, nil, "logs", "-f", "--since", "1h", "talker") }()
 	time.Sleep(500 * time.Millisecond)
 	if r := ud(t, alice, nil, "kill", alice+"-talker"); r.code != 0 || r.stdout != alice+"-talker\n" {
 		t.Fatalf("kill by full name: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 	if w := <-waited; w.code != 0 || w.stdout != "137\n" {
 		t.Fatalf("wait by prefix: exit %d, %q %q; want 137", w.code, w.stdout, w.stderr)
+	}
+	if f := <-followed; f.code != 0 || f.stdout != "hello from talker\n" {
+		t.Fatalf("logs -f must end with the container: exit %d, %q %q", f.code, f.stdout, f.stderr)
 	}
 	if rec := lastAudit(t, "kill"); rec.Decision != "allowed" || len(rec.Containers) != 1 || rec.Containers[0] != id {
 		t.Fatalf("kill's audit record: %+v; want allowed, containers [%s]", rec, id)
@@ -324,6 +331,16 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+func TestImagesTree(t *testing.T) {
+	requireSetup(t)
+	writeConfig(t, ownConfig)
+	r := ud(t, alice, nil, "images", "--tree")
+	id := docker(t, "image", "inspect", "--format", "{{.Id}}", testImage)[len("sha256:"):][:12]
+	if r.code != 0 || !strings.Contains(r.stdout, id+" ") || !strings.Contains(r.stdout, "Tags: "+testImage) || strings.Contains(r.stdout, "<none>") {
+		t.Fatalf("exit %d; want %s tagged %s in the tree, no <none> tags:\n%s%s", r.code, id, testImage, r.stdout, r.stderr)
+	}
 }
 
 func TestPullDeniedRefusedBeforeFetching(t *testing.T) {
