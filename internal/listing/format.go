@@ -37,14 +37,21 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
 	"truncate": func(s string, n int) string {
-		if len(s) > n {
+		if n >= 0 && len(s) > n {
 			return s[:n]
 		}
 		return s
 	},
 	"pad": func(s string, before, after int) string {
-		return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
+		return spaces(before) + s + spaces(after)
 	},
+}
+
+// maxPad bounds pad: a template is the user's, the memory root's.
+const maxPad = 256
+
+func spaces(n int) string {
+	return strings.Repeat(" ", max(0, min(n, maxPad)))
 }
 
 // FormatError says that a --format template does not parse or does not

@@ -51,6 +51,8 @@ func TestWrite(t *testing.T) {
 		{name: "template", format: "{{.ID}} {{.Names}}", want: "abc alice-web\ndef alice-db\n"},
 		{name: "table", format: `table {{.ID}}\t{{.User}}`, want: "CONTAINER ID   USER\nabc            alice\ndef            alice\n"},
 		{name: "json", format: "{{json .Names}}", want: "\"alice-web\"\n\"alice-db\"\n"},
+		{name: "pad is bounded", format: "{{len (pad .ID 1000000000000 -5)}}", want: "259\n259\n"},
+		{name: "truncate", format: "{{truncate .Names 5}}{{truncate .ID -1}}", want: "aliceabc\nalicedef\n"},
 		{name: "unknown field", format: "{{.Secret}}", err: `--format "{{.Secret}}": template: format:1:2: executing "format" at <.Secret>: can't evaluate field Secret in type listing.ContainerRow`},
 		{name: "bad template", format: "{{.ID", err: `--format "{{.ID": template: format:1: unclosed action`},
 	}
