@@ -168,21 +168,23 @@ func (a *app) main(ctx context.Context) error {
 	if err := global.Parse(a.env.Args); err != nil {
 		return &runflags.UsageError{Msg: err.Error()}
 	}
-	if *version {
+	who, err := caller.FromSudo(a.env.UID, a.env.Lookup, a.env.Users)
+	if err == nil { // the audit record names the caller from here on
+		a.who = who
+		uid := who.UID
+		a.record.Caller, a.record.UID = who.Name, &uid
+	}
+	if *version { // like docker --version, also without sudo
 		fmt.Fprintf(a.env.Stdout, "userdocker version %s\n", Version)
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	rest, err := a.legacyGlobals(legacy, global, global.Args())
 	if err != nil {
 		return err
 	}
-	who, err := caller.FromSudo(a.env.UID, a.env.Lookup, a.env.Users)
-	if err != nil {
-		return err
-	}
-	a.who = who
-	uid := who.UID
-	a.record.Caller, a.record.UID = who.Name, &uid
 	// Root may check and explain a configuration that does not load.
 	if err := a.loadPolicy(""); err != nil && !a.adminCall(rest) {
 		return err
