@@ -120,8 +120,12 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
 	}
 	if len(problems) > 0 {
+		they := "they are"
+		if len(problems) == 1 {
+			they = "it is"
+		}
 		fmt.Fprintf(a.env.Stderr, "userdocker: config check: %s in %s: nothing runs until %s fixed\n",
-			plural(len(problems), "problem"), strings.Join(names, ", "), map[bool]string{true: "it is", false: "they are"}[len(problems) == 1])
+			plural(len(problems), "problem"), strings.Join(names, ", "), they)
 		return errConfigProblems
 	}
 	fmt.Fprintf(a.env.Stdout, "configuration OK: %s (%s)\n", strings.Join(cfg.Files(), ", "), plural(cfg.Overrides(), "override"))
