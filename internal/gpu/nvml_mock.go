@@ -4,6 +4,8 @@ package gpu
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxa100"
@@ -21,7 +23,8 @@ const MockNVML = true
 //     "File=/dev/nvidia[0-3]" (minors 0..3) sees GRES index 0 land on NVML
 //     index 7; code that confuses indices and minors gives itself away;
 //   - UUIDs are fixed: MockUUID(i) for NVML index i;
-//   - no compute processes are running.
+//   - the compute processes are those MockProcessesFile lists, none
+//     when it does not exist.
 func defaultInterface() nvml.Interface {
 	s := dgxa100.New()
 	for i, h := range s.Devices {
@@ -29,10 +32,32 @@ func defaultInterface() nvml.Interface {
 		d.Minor = len(s.Devices) - 1 - i
 		d.UUID = MockUUID(i)
 		d.GetComputeRunningProcessesFunc = func() ([]nvml.ProcessInfo, nvml.Return) {
-			return nil, nvml.SUCCESS
+			return mockProcesses(i)
 		}
 	}
 	return s
+}
+
+// MockProcessesFile lets integration tests put compute processes on the
+// mock's GPUs: lines "<nvml-index> <pid> <used-MiB>". Like the mock, it
+// exists only in udmocknvml builds.
+const MockProcessesFile = "/run/userdocker-mocknvml/processes"
+
+func mockProcesses(index int) ([]nvml.ProcessInfo, nvml.Return) {
+	data, err := os.ReadFile(MockProcessesFile)
+	if err != nil {
+		return nil, nvml.SUCCESS
+	}
+	var out []nvml.ProcessInfo
+	for _, l := range strings.Split(string(data), "\n") {
+		var i int
+		var pid uint32
+		var used uint64
+		if n, _ := fmt.Sscanf(l, "%d %d %d", &i, &pid, &used); n == 3 && i == index {
+			out = append(out, nvml.ProcessInfo{Pid: pid, UsedGpuMemory: used * mib})
+		}
+	}
+	return out, nvml.SUCCESS
 }
 
 // MockUUID is the UUID the udmocknvml mock gives the GPU at NVML index i.

@@ -309,7 +309,8 @@ func TestReserveAttachedRunReleases(t *testing.T) {
 }
 
 // TestGPUCommandsWithoutNVML: the production build on this machine, which
-// has no NVIDIA driver, says so in one line.
+// has no NVIDIA driver, says so in one line, for the GPU views and for a
+// workstation-mode run.
 func TestGPUCommandsWithoutNVML(t *testing.T) {
 	requireSetup(t)
 	for _, view := range []string{"--gpu-used", "--gpu-free", "--gpu-mine"} {
@@ -318,5 +319,78 @@ func TestGPUCommandsWithoutNVML(t *testing.T) {
 		if r.code != 125 || r.stderr != want {
 			t.Errorf("ps %s: exit %d, %q; want 125, %q", view, r.code, r.stderr, want)
 		}
+	}
+	writeConfig(t, reserveConfig)
+	t.Cleanup(func() { os.RemoveAll(reserveDir) })
+	r := ud(t, alice, nil, "run", "--rm", "--gpus", "1", testImage, "true")
+	want := "userdocker: --gpus 1: NVML not found: no NVIDIA driver on this node\n"
+	if r.code != 125 || r.stderr != want {
+		t.Errorf("run --gpus 1 in reserve mode: exit %d, %q; want 125, %q", r.code, r.stderr, want)
+	}
+}
+
+// mockProcessesFile is gpu.MockProcessesFile: compute processes for the
+// udmocknvml build's GPUs, "<nvml-index> <pid> <used-MiB>" per line.
+const mockProcessesFile = "/run/userdocker-mocknvml/processes"
+
+// TestGPUViewsMapProcessesToContainers puts a compute process of alice's
+// container (its real PID, whose real cgroup names the container) and a
+// host process on the mock's GPUs, and reads the tables as bob and alice.
+func TestGPUViewsMapProcessesToContainers(t *testing.T) {
+	requireMockBinary(t)
+	r := udMock(t, alice, nil, "run", "-d", "--gpus", "device=2", testImage, "sleep", "300")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d, %s", r.code, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	pid := docker(t, "inspect", "-f", "{{.State.Pid}}", id)
+	if err := os.MkdirAll(filepath.Dir(mockProcessesFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mockProcessesFile, []byte("2 "+pid+" 1536\n5 1 100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(mockProcessesFile) })
+
+	tests := []struct {
+		who, view string
+		want      [][]string
+	}{
+		{bob, "--gpu-used", [][]string{
+			{"GPU", "UUID", "MEMORY", "USED", "CONTAINER", "USER", "JOB"},
+			{"2", nvmlUUID(2), "1536MiB", id[:12], alice, "-"},
+			{"5", nvmlUUID(5), "100MiB", "host", "-", "-"},
+		}},
+		{alice, "--gpu-mine", [][]string{
+			{"GPU", "UUID", "MEMORY", "USED", "CONTAINER", "USER", "JOB"},
+			{"2", nvmlUUID(2), "1536MiB", id[:12], alice, "-"},
+		}},
+		{bob, "--gpu-mine", [][]string{
+			{"GPU", "UUID", "MEMORY", "USED", "CONTAINER", "USER", "JOB"},
+		}},
+	}
+	for _, tt := range tests {
+		r := udMock(t, tt.who, nil, "ps", tt.view)
+		var got [][]string
+		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			got = append(got, strings.Fields(l))
+		}
+		if r.code != 0 || !slices.EqualFunc(got, tt.want, slices.Equal) {
+			t.Errorf("ps %s as %s: exit %d, %s\n%s\nwant %q", tt.view, tt.who, r.code, r.stderr, r.stdout, tt.want)
+		}
+	}
+	r = udMock(t, bob, nil, "ps", "--gpu-free")
+	for _, busy := range []int{2, 5} {
+		if strings.Contains(r.stdout, nvmlUUID(busy)) {
+			t.Errorf("ps --gpu-free lists GPU %d, which runs a process:\n%s", busy, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, "GPU-4d4f434b"); r.code != 0 || n != 6 {
+		t.Errorf("ps --gpu-free: exit %d, %d GPUs, want 6:\n%s%s", r.code, n, r.stdout, r.stderr)
+	}
+	// A process on a GPU is as good as a reservation: nobody gets GPU 5.
+	r = udMock(t, bob, nil, "run", "-d", "--gpus", "device=5", testImage, "true")
+	if want := "userdocker: --gpus device=5: GPU 5 is in use (process 1)\n"; r.code != 125 || r.stderr != want {
+		t.Errorf("run --gpus device=5: exit %d, %q; want 125, %q", r.code, r.stderr, want)
 	}
 }
