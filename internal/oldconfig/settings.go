@@ -306,12 +306,13 @@ func mounts(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 // user typed with ":latest" added, which is the short form of the
 // normalized reference that run.images patterns are also matched against.
 func images(c *converter, l *layer, s setting, a pyliteral.Assignment) {
-	c.regexes(l, s, a, func(re string) string { return re })
+	c.regexes(l, s, a, func(re, _ string) string { return re })
 }
 
-// regexes converts a list of regular expressions, each passed through
-// adapt; those Go cannot compile are reported and left out.
-func (c *converter) regexes(l *layer, s setting, a pyliteral.Assignment, adapt func(re string) string) {
+// regexes converts a list of regular expressions (which the Python
+// userdocker applied with re.match), each passed through adapt; those Go
+// cannot compile are reported and left out.
+func (c *converter) regexes(l *layer, s setting, a pyliteral.Assignment, adapt func(re, original string) string) {
 	list, ok := c.texts(a, a.Value)
 	if !ok {
 		return
@@ -322,7 +323,14 @@ func (c *converter) regexes(l *layer, s setting, a pyliteral.Assignment, adapt f
 			c.note(a.Line, a.Name, "%q is not a regular expression Go accepts (RE2: no look-around or back-references): left out", re)
 			continue
 		}
-		out = append(out, adapt(re))
+		original := re
+		if !strings.HasPrefix(re, "^") {
+			// Python's re.match anchors at the start; Go's MatchString
+			// does not, so without this the pattern would allow more.
+			re = "^(?:" + re + ")"
+			c.note(a.Line, a.Name, "%q: written as %q, anchored at the start as Python's re.match anchored it", original, re)
+		}
+		out = append(out, adapt(re, original))
 	}
 	l.set(s.key, tomlArray(out), a)
 }
@@ -330,12 +338,12 @@ func (c *converter) regexes(l *layer, s setting, a pyliteral.Assignment, adapt f
 // publish converts -p patterns. Patterns without ':' matched a bare
 // container port ("-p 80"), which is "::80" in today's canonical form.
 func publish(c *converter, l *layer, s setting, a pyliteral.Assignment) {
-	c.regexes(l, s, a, func(re string) string {
-		if !strings.HasPrefix(re, "^") || strings.Contains(re, ":") || matchesCanonical(re) {
+	c.regexes(l, s, a, func(re, original string) string {
+		if strings.Contains(original, ":") || matchesCanonical(re) {
 			return re
 		}
 		now := "^::" + re[1:]
-		c.note(a.Line, a.Name, "%q: -p specs are now matched in the form HOSTIP:HOSTPORT:CONTAINERPORT: written as %q", re, now)
+		c.note(a.Line, a.Name, "%q: -p specs are now matched in the form HOSTIP:HOSTPORT:CONTAINERPORT: written as %q", original, now)
 		return now
 	})
 }
