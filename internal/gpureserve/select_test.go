@@ -82,8 +82,8 @@ func TestAskOf(t *testing.T) {
 		{"nothing: the default", "", nil, "", Ask{}},
 		{"count", "2", []container.DeviceRequest{{Count: 2}}, "", Ask{Count: 2, From: "--gpus 2"}},
 		{"all", "all", []container.DeviceRequest{{Count: -1}}, "", Ask{All: true, From: "--gpus all"}},
-		{"devices", "device=3,0:1", []container.DeviceRequest{{DeviceIDs: []string{"3", "0:1"}}}, "",
-			Ask{Devices: []string{"3", "0:1"}, From: "--gpus device=3,0:1"}},
+		{"devices", `"device=3,0:1"`, []container.DeviceRequest{{DeviceIDs: []string{"3", "0:1"}}}, "",
+			Ask{Devices: []string{"3", "0:1"}, From: `--gpus "device=3,0:1"`}},
 		{"NV_GPU", "", nil, " 1, 2 ", Ask{Devices: []string{"1", "2"}, From: "NV_GPU=1, 2"}},
 		{"--gpus wins over NV_GPU", "1", []container.DeviceRequest{{Count: 1}}, "5", Ask{Count: 1, From: "--gpus 1"}},
 	}
