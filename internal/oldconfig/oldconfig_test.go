@@ -108,7 +108,7 @@ func TestConvertSettings(t *testing.T) {
 		{"unknown run flag", "ARGS_AVAILABLE = {'run': ['--frobnicate']}", "allowed = ['-w', '--entrypoint']",
 			[]string{`config.py:1: ARGS_AVAILABLE: "--frobnicate" is not a docker run flag userdocker knows: left out`}},
 		{"placeholders", "VOLUME_MOUNTS_DEFAULT = [user_home + ':/home/' + user_name]", "default = ['{home}:/home/{user}']", nil},
-		{"group_name has no placeholder", "ENV_VARS = ['G=' + group_name]", "env = {  }",
+		{"group_name has no placeholder", "ENV_VARS = ['G=' + group_name]", "env = { 'USERDOCKER_UID' = '{uid}', 'USERDOCKER_USER' = '{user}' }",
 			[]string{"config.py:1: ENV_VARS: group_name is computed in Python and has no placeholder (known: user_home, user_name, uid, gid): left out"}},
 		{"literal braces", "ENV_VARS = ['X={user}']", "",
 			[]string{`config.py:1: ENV_VARS: "X={user}" contains {user}, which userdocker would read as a placeholder: left out`}},

@@ -384,8 +384,17 @@ func env(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 		}
 		out[k] = tomlString(v)
 	}
+	for k, v := range identityEnv {
+		if _, set := out[k]; !set {
+			out[k] = tomlString(v)
+		}
+	}
 	l.set(s.key, tomlInlineTable(out), a)
 }
+
+// identityEnv are variables the Python userdocker set in every container
+// besides ENV_VARS; scripts inside containers may read them.
+var identityEnv = map[string]string{"USERDOCKER_USER": "{user}", "USERDOCKER_UID": "{uid}"}
 
 // allowedGPUs: "ALL" needs nothing; an empty list or None meant no GPUs;
 // a list of indices has no equivalent (the job's GPUs are what Slurm gave).
