@@ -23,7 +23,6 @@ const (
 	mockConfig  = testConfDir + "/mocknvml.toml"
 	mockSudoers = "/etc/sudoers.d/userdocker-test-mocknvml"
 	reserveDir  = "/run/userdocker-test-reserve"
-	gpuHookDir  = "/var/lib/userdocker-test/hook"
 )
 
 // nvmlUUID is gpu.MockUUID, restated: the test checks the binary from the
@@ -116,17 +115,6 @@ func udMock(t *testing.T, who string, env []string, args ...string) result {
 	return udBinary(t, mockBinary, who, env, args...)
 }
 
-// hookValue is the NVIDIA_VISIBLE_DEVICES the hook stand-in saw for the
-// container id: what the daemon really handed to the GPU runtime.
-func hookValue(t *testing.T, id string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(gpuHookDir, id))
-	if err != nil {
-		t.Fatalf("hook record of container %s: %v (did the daemon pass a GPU request?)", id[:12], err)
-	}
-	return strings.TrimSpace(string(data))
-}
-
 // TestReserveConcurrentRunsNeverShareGPUs starts 16 detached reserve-mode
 // runs at once, each asking for one GPU of the 8: eight get one each, all
 // different (as the hook saw them), and eight are refused.
@@ -155,7 +143,7 @@ func TestReserveConcurrentRunsNeverShareGPUs(t *testing.T) {
 		switch r.code {
 		case 0:
 			id := strings.TrimSpace(r.stdout)
-			granted = append(granted, hookValue(t, id))
+			granted = append(granted, hookSaw(t, id))
 		case 125:
 			if r.stderr != refusal {
 				t.Errorf("run %d refused with %q, want %q", i, r.stderr, refusal)
@@ -193,7 +181,7 @@ func TestReserveConcurrentRunsNeverShareGPUs(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("run --gpus 2 after bob's containers went: exit %d, %s", r.code, r.stderr)
 	}
-	if v := hookValue(t, strings.TrimSpace(r.stdout)); strings.Count(v, ",") != 1 {
+	if v := hookSaw(t, strings.TrimSpace(r.stdout)); strings.Count(v, ",") != 1 {
 		t.Errorf("run --gpus 2 got %q, want two GPUs", v)
 	}
 }
@@ -209,7 +197,7 @@ func TestReserveImageEnvCannotClaimOrHideGPUs(t *testing.T) {
 		t.Fatalf("run --gpus device=3: exit %d, %s", r.code, r.stderr)
 	}
 	id := strings.TrimSpace(r.stdout)
-	if got := hookValue(t, id); got != nvmlUUID(3) {
+	if got := hookSaw(t, id); got != nvmlUUID(3) {
 		t.Errorf("the daemon handed over %q, want only NVML GPU 3 (%s)", got, nvmlUUID(3))
 	}
 	r = udMock(t, bob, nil, "run", "-d", "--gpus", "device="+nvmlUUID(3), testImage, "true")
@@ -234,7 +222,7 @@ func TestReserveImageEnvCannotClaimOrHideGPUs(t *testing.T) {
 	if !strings.Contains(env, "NVIDIA_VISIBLE_DEVICES=void\n") || strings.Contains(env, "NVIDIA_VISIBLE_DEVICES=all") {
 		t.Errorf("container environment without GPUs:\n%s\nwant NVIDIA_VISIBLE_DEVICES=void and no =all", env)
 	}
-	if _, err := os.Stat(filepath.Join(gpuHookDir, id)); err == nil {
+	if _, err := os.Stat(filepath.Join(hookDir, id)); err == nil {
 		t.Errorf("the GPU hook ran for a container without GPUs")
 	}
 }
@@ -278,7 +266,7 @@ func TestReserveIgnoresNVGPUWithoutEnvKeep(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("run: exit %d, %s", r.code, r.stderr)
 	}
-	if v := hookValue(t, strings.TrimSpace(r.stdout)); v != nvmlUUID(0) {
+	if v := hookSaw(t, strings.TrimSpace(r.stdout)); v != nvmlUUID(0) {
 		t.Errorf("with a forged NV_GPU=5 the daemon handed over %q, want the default %s", v, nvmlUUID(0))
 	}
 }
