@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/pyliteral"
 )
 
@@ -169,11 +170,11 @@ func (c *converter) file(f File, main bool) *layer {
 // it picked free GPUs itself (NV_GPU), which is today's "reserve" mode.
 func (c *converter) gpuSource(l *layer) {
 	if e, ok := l.vals["gpu.source"]; ok { // NV_ALLOWED_GPUS = []: no GPUs
-		l.vals["slurm.outside_job"] = entry{val: tomlString("allow"), from: e.from}
+		l.vals["slurm.outside_job"] = entry{val: policy.TOMLString("allow"), from: e.from}
 		c.note(0, "NV_ALLOWED_GPUS", `no GPUs: written as gpu.source = "none" and slurm.outside_job = "allow" (no Slurm job needed)`)
 		return
 	}
-	l.vals["gpu.source"] = entry{val: tomlString("reserve"), from: " (the Python userdocker reserved free GPUs itself)"}
+	l.vals["gpu.source"] = entry{val: policy.TOMLString("reserve"), from: " (the Python userdocker reserved free GPUs itself)"}
 	c.note(0, "", `GPUs: written as gpu.source = "reserve" (workstation mode, as the Python userdocker worked); `+
 		`on Slurm nodes set "slurm" and install ud-prolog and ud-epilog (contrib/slurm/README.md)`)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/pyliteral"
 )
 
@@ -138,7 +139,7 @@ func (c *converter) texts(a pyliteral.Assignment, v pyliteral.Value) ([]string, 
 
 func stringList(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 	if list, ok := c.texts(a, a.Value); ok {
-		l.set(s.key, tomlArray(list), a)
+		l.set(s.key, policy.TOMLArray(list), a)
 	}
 }
 
@@ -179,7 +180,7 @@ func subcommands(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 			out = append(out, now)
 		}
 	}
-	l.set(s.key, tomlArray(out), a)
+	l.set(s.key, policy.TOMLArray(out), a)
 }
 
 // runEntries returns the "run" entry of an ARGS_* dict and reports the
@@ -226,7 +227,7 @@ func argsAlways(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 			}
 		}
 	}
-	l.set(s.key, tomlArray(out), a)
+	l.set(s.key, policy.TOMLArray(out), a)
 }
 
 // alwaysAllowed are the run flags the Python userdocker offered whatever
@@ -270,11 +271,11 @@ func argsAvailable(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 	for _, f := range alwaysAllowed {
 		add(f)
 	}
-	l.set(s.key, tomlArray(allowed), a)
+	l.set(s.key, policy.TOMLArray(allowed), a)
 	if len(values) > 0 {
 		rendered := map[string]string{}
 		for k, v := range values {
-			rendered[k] = tomlArray(v)
+			rendered[k] = policy.TOMLArray(v)
 		}
 		l.set("run.args.values", tomlInlineTable(rendered), a)
 	}
@@ -299,7 +300,7 @@ func mounts(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 			out = append(out, m)
 		}
 	}
-	l.set(s.key, tomlArray(out), a)
+	l.set(s.key, policy.TOMLArray(out), a)
 }
 
 // images converts ALLOWED_IMAGE_REGEXPS as they are: they matched what the
@@ -332,7 +333,7 @@ func (c *converter) regexes(l *layer, s setting, a pyliteral.Assignment, adapt f
 		}
 		out = append(out, adapt(re, original))
 	}
-	l.set(s.key, tomlArray(out), a)
+	l.set(s.key, policy.TOMLArray(out), a)
 }
 
 // publish converts -p patterns. Patterns without ':' matched a bare
@@ -367,7 +368,7 @@ func pull(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 		c.note(a.Line, a.Name, "%q is not one of default, never, always: not converted", v)
 		return
 	}
-	l.set(s.key, tomlString(now), a)
+	l.set(s.key, policy.TOMLString(now), a)
 }
 
 func env(c *converter, l *layer, s setting, a pyliteral.Assignment) {
@@ -382,11 +383,11 @@ func env(c *converter, l *layer, s setting, a pyliteral.Assignment) {
 			c.note(a.Line, a.Name, "%q is not NAME=VALUE: left out", kv)
 			continue
 		}
-		out[k] = tomlString(v)
+		out[k] = policy.TOMLString(v)
 	}
 	for k, v := range identityEnv {
 		if _, set := out[k]; !set {
-			out[k] = tomlString(v)
+			out[k] = policy.TOMLString(v)
 		}
 	}
 	l.set(s.key, tomlInlineTable(out), a)
@@ -403,7 +404,7 @@ func allowedGPUs(c *converter, l *layer, _ setting, a pyliteral.Assignment) {
 	switch {
 	case v.Kind == pyliteral.String && v.Str == "ALL":
 	case v.Kind == pyliteral.None || ((v.Kind == pyliteral.List || v.Kind == pyliteral.Tuple) && len(v.Items) == 0):
-		l.set("gpu.source", tomlString("none"), a)
+		l.set("gpu.source", policy.TOMLString("none"), a)
 	default:
 		c.note(a.Line, a.Name, "a subset of GPUs has no equivalent: limit the GPUs Slurm may allocate (gres.conf) instead")
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/pyliteral"
 )
 
@@ -51,7 +52,7 @@ func (l *layer) render(f File) string {
 		fmt.Fprintf(&b, "[[override]]\n")
 		switch f.Class {
 		case "group", "user":
-			fmt.Fprintf(&b, "%s = %s\n", f.Class, tomlString(f.Selector))
+			fmt.Fprintf(&b, "%s = %s\n", f.Class, policy.TOMLString(f.Selector))
 		default:
 			fmt.Fprintf(&b, "%s = %s\n", f.Class, f.Selector)
 		}
@@ -78,14 +79,6 @@ func (l *layer) render(f File) string {
 	return b.String()
 }
 
-func tomlArray(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = tomlString(s)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
 // tomlInlineTable writes m, whose values are already TOML, sorted by key.
 func tomlInlineTable(m map[string]string) string {
 	keys := make([]string, 0, len(m))
@@ -95,42 +88,9 @@ func tomlInlineTable(m map[string]string) string {
 	slices.Sort(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = tomlString(k) + " = " + m[k]
+		parts[i] = policy.TOMLString(k) + " = " + m[k]
 	}
 	return "{ " + strings.Join(parts, ", ") + " }"
-}
-
-// tomlString quotes s as a literal string when it can (regexes read best
-// without doubled backslashes), else as a basic string.
-func tomlString(s string) string {
-	literal := utf8.ValidString(s) && !strings.ContainsAny(s, "'\n\r\x7f")
-	for _, r := range s {
-		if r < 0x20 && r != '\t' {
-			literal = false
-		}
-	}
-	if literal {
-		return "'" + s + "'"
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // comment makes s safe for a TOML comment: one line, no control

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Explain writes p as TOML, every key in schema order, each followed by a
@@ -81,10 +82,18 @@ func tomlKey(k string) string {
 	return k
 }
 
+// TOMLString quotes s as a TOML string, as Explain does; for code that
+// writes configuration (config import).
+func TOMLString(s string) string { return tomlString(s) }
+
+// TOMLArray writes ss as a TOML array of strings, as Explain does.
+func TOMLArray(ss []string) string { return tomlArray(ss) }
+
 // tomlString quotes s as a literal string when it can ('...', which keeps
-// regular expressions readable), else as a basic string with escapes.
+// regular expressions readable), else as a basic string with escapes
+// (invalid UTF-8 becomes U+FFFD there: TOML files are UTF-8).
 func tomlString(s string) string {
-	literal := !strings.ContainsRune(s, '\'')
+	literal := utf8.ValidString(s) && !strings.ContainsRune(s, '\'')
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f {
 			literal = false
