@@ -382,3 +382,34 @@ func TestGPUViewsMapProcessesToContainers(t *testing.T) {
 		t.Errorf("run --gpus device=5: exit %d, %q; want 125, %q", r.code, r.stderr, want)
 	}
 }
+
+// TestReserveReclaimsStale: a reservation whose process died before it
+// made a container, and one whose container has exited, are reclaimed by
+// the next run.
+func TestReserveReclaimsStale(t *testing.T) {
+	requireMockBinary(t)
+	r := udMock(t, bob, nil, "run", "-d", "--gpus", "device=1", testImage, "true")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d, %s", r.code, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	docker(t, "wait", id)
+	// A run that died between reserving GPU 0 and creating its container.
+	dead := `{"version": 1, "reservations": [{"uuid": "` + nvmlUUID(0) + `", "uid": 2002, "user": "` + bob + `",
+	  "token": "t", "pid": 999999999, "pid_start": 1, "container": "", "created": "` + time.Now().UTC().Format(time.RFC3339) + `"}]}`
+	state := filepath.Join(reserveDir, "gpu-reservations.json")
+	data, err := os.ReadFile(state)
+	if err != nil || !strings.Contains(string(data), id) {
+		t.Fatalf("reservations: %s %v; want bob's container %s", data, err, id[:12])
+	}
+	if err := os.WriteFile(state, []byte(dead), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = udMock(t, alice, nil, "run", "-d", "--gpus", "2", testImage, "sleep", "300")
+	if r.code != 0 {
+		t.Fatalf("run --gpus 2: exit %d, %s", r.code, r.stderr)
+	}
+	if got, want := hookSaw(t, strings.TrimSpace(r.stdout)), nvmlUUID(0)+","+nvmlUUID(1); got != want {
+		t.Errorf("alice got %q, want the reclaimed %q", got, want)
+	}
+}
