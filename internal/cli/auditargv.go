@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 
+	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
 
@@ -85,4 +86,15 @@ func redactEnv(kv string) string {
 		return name + "=" + redacted
 	}
 	return kv
+}
+
+// recordCaller names the caller in the audit record of a run that ended
+// before main established who it is (--version, a usage error in the
+// global flags), so that every record says who. Without sudo's identity
+// the record stays without a caller.
+func (a *app) recordCaller() {
+	if who, err := caller.FromSudo(a.env.UID, a.env.Lookup, a.env.Users); err == nil {
+		uid := who.UID
+		a.record.Caller, a.record.UID = who.Name, &uid
+	}
 }

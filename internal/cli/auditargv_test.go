@@ -71,3 +71,25 @@ func TestAuditRecordHasNoSecret(t *testing.T) {
 		t.Errorf("audit record leaks a secret: %s", data)
 	}
 }
+
+func TestRecordCaller(t *testing.T) {
+	sudo := map[string]string{"SUDO_UID": "2001", "SUDO_GID": "2001", "SUDO_USER": "alice"}
+	tests := []struct {
+		name   string
+		uid    int
+		caller string
+	}{
+		{"through sudo", 0, "alice"},
+		{"without root", 2001, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &app{record: &audit.Record{}, env: Env{UID: tc.uid, Users: adminUsers{},
+				Lookup: func(k string) (string, bool) { v, ok := sudo[k]; return v, ok }}}
+			a.recordCaller()
+			if a.record.Caller != tc.caller || (tc.caller == "") != (a.record.UID == nil) {
+				t.Errorf("caller %q, uid %v; want %q", a.record.Caller, a.record.UID, tc.caller)
+			}
+		})
+	}
+}

@@ -112,6 +112,9 @@ func Main(ctx context.Context, env Env) int {
 			a.record.Reasons = []string{err.Error()}
 		}
 	}
+	if a.record.UID == nil {
+		a.recordCaller()
+	}
 	a.writeAudit()
 	if err != nil && !isStatus(err) && !errors.Is(err, errHelpShown) {
 		a.report(err)

@@ -43,8 +43,8 @@ func markAudit() map[string]int64 {
 }
 
 // checkAudit compares the userdocker commands sudo ran for the test users
-// since mark with the audit records of callers other than root written
-// since: every invocation must have written exactly one. When they differ,
+// since mark with the audit records of the test users written since:
+// every invocation must have written exactly one. When they differ,
 // it names the sudo log lines that found no record of the same user with
 // the same arguments, started at most a few seconds later.
 func checkAudit(mark map[string]int64) error {
@@ -65,7 +65,7 @@ func checkAudit(mark map[string]int64) error {
 	for _, f := range auditLogs {
 		err := eachNewLine(f, mark, func(line string) {
 			var r audit.Record
-			if json.Unmarshal([]byte(line), &r) == nil && r.Program == "userdocker" && r.UID != nil && *r.UID != 0 {
+			if json.Unmarshal([]byte(line), &r) == nil && r.Program == "userdocker" && (r.Caller == alice || r.Caller == bob) {
 				records = append(records, r)
 			}
 		})
@@ -77,30 +77,41 @@ func checkAudit(mark map[string]int64) error {
 		fmt.Fprintf(os.Stderr, "integration: %d userdocker runs through sudo, %d audit records\n", len(runs), len(records))
 		return nil
 	}
-	// Pair runs with records: same arguments first, then any record of
-	// the same user started right after (sudo logs arguments joined by
-	// spaces, and the record redacts -e values).
+	// Pair each run with the unused record of the same user that started
+	// nearest after it, preferring one with the same arguments (sudo logs
+	// them joined by spaces; records redact -e values).
 	used := make([]bool, len(records))
 	matched := make([]bool, len(runs))
 	for _, exact := range []bool{true, false} {
 		for j, run := range runs {
+			best := -1
 			for i, r := range records {
 				d := r.Time.Sub(run.at)
 				if matched[j] || used[i] || r.Caller != run.user || d < -2*time.Second || d > 10*time.Second ||
 					exact && strings.Join(r.Argv, " ") != run.args {
 					continue
 				}
-				used[i], matched[j] = true, true
+				if best < 0 || d.Abs() < records[best].Time.Sub(run.at).Abs() {
+					best = i
+				}
+			}
+			if best >= 0 {
+				used[best], matched[j] = true, true
 			}
 		}
 	}
 	var unmatched []string
 	for j, run := range runs {
 		if !matched[j] {
-			unmatched = append(unmatched, run.line)
+			unmatched = append(unmatched, "run without a record: "+run.line)
 		}
 	}
-	return fmt.Errorf("sudo ran userdocker %d times for the test users, but %d audit records were written (%s, %s); runs without a record:\n%s",
+	for i, r := range records {
+		if !used[i] {
+			unmatched = append(unmatched, fmt.Sprintf("record without a run: %s %s %q", r.Time.Format(time.TimeOnly), r.Caller, r.Argv))
+		}
+	}
+	return fmt.Errorf("sudo ran userdocker %d times for the test users, but %d audit records were written (%s, %s):\n%s",
 		len(runs), len(records), sudoLog, strings.Join(auditLogs, ", "), strings.Join(unmatched, "\n"))
 }
 
