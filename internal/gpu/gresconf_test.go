@@ -155,6 +155,7 @@ func FuzzParseGresConf(f *testing.F) {
 		"Name=gpu \\\nFile=a[1-2]b[3-4]",
 		"Name=gpu File=[[]]",
 		"Name=gpu File=,",
+		"Name=gpu File=/dev/nvidia1\nName=gpu MultipleFiles=/dev/nvidia0,/dev/nvidia-caps/nvidia-cap[21-22]",
 	} {
 		f.Add(seed, "n02")
 	}
