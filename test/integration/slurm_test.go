@@ -327,15 +327,18 @@ type inspected struct {
 		Env    []string
 		Labels map[string]string
 	}
-	HostConfig struct {
-		CpusetCpus     string
-		Memory         int64
-		MemorySwap     int64
-		Runtime        string
-		DeviceRequests []struct {
-			Driver    string
-			DeviceIDs []string
-		}
+	HostConfig inspectedHost
+}
+
+// inspectedHost is what the tests read of a HostConfig.
+type inspectedHost struct {
+	CpusetCpus     string
+	Memory         int64
+	MemorySwap     int64
+	Runtime        string
+	DeviceRequests []struct {
+		Driver    string
+		DeviceIDs []string
 	}
 }
 
@@ -568,10 +571,7 @@ func TestSlurmRequeuedJobStartsClean(t *testing.T) {
 	requireSlurm(t)
 	j := holdJob(t, alice, "--requeue", "--gres=gpu:2", "-c1", "--mem=128")
 	first := startIn(t, j, nil)
-	rec1, err := alloc.ReadRecord(alloc.DefaultStateDir, j.ID, 2001)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec1 := jobRecord(t, j)
 	if out, err := exec.Command("scontrol", "requeue", j.ID).CombinedOutput(); err != nil {
 		t.Fatalf("scontrol requeue %s: %v\n%s", j.ID, err, out)
 	}
@@ -592,12 +592,7 @@ func TestSlurmRequeuedJobStartsClean(t *testing.T) {
 	if exec.Command("docker", "inspect", first).Run() == nil {
 		t.Errorf("container %s of the first run survived the requeue", first)
 	}
-	// The job may count as running while its prolog still writes.
-	var rec2 alloc.Record
-	waitFor(t, "the prolog's record of the second run", func() bool {
-		rec2, err = alloc.ReadRecord(alloc.DefaultStateDir, j.ID, 2001)
-		return err == nil
-	})
+	rec2 := jobRecord(t, j)
 	if !rec2.Created.After(rec1.Created) {
 		t.Errorf("record created %v, not after the first run's %v: the second run must write its own", rec2.Created, rec1.Created)
 	}
@@ -607,6 +602,21 @@ func TestSlurmRequeuedJobStartsClean(t *testing.T) {
 	if n := len(jobContainersOf(t, j)); n != 1 {
 		t.Errorf("job %s has %d containers after the requeue, want only the new one", j.ID, n)
 	}
+}
+
+// jobRecord reads ud-prolog's record of the job, as userdocker would for
+// the job's user. A batch job may count as running while its prolog
+// (PrologFlags=Alloc) is still writing, so it waits for the record.
+func jobRecord(t *testing.T, j slurmJob) alloc.Record {
+	t.Helper()
+	uid, _ := strconv.ParseUint(uidOf(t, j.User), 10, 32)
+	var rec alloc.Record
+	var err error
+	waitFor(t, "ud-prolog's record of job "+j.ID, func() bool {
+		rec, err = alloc.ReadRecord(alloc.DefaultStateDir, j.ID, uint32(uid))
+		return err == nil
+	})
+	return rec
 }
 
 func jobContainersOf(t *testing.T, j slurmJob) []string {
@@ -649,13 +659,37 @@ func TestSlurmGPUUUIDsEndToEnd(t *testing.T) {
 	for _, g := range jobGPUs(t, j) {
 		want = append(want, mockUUID(g))
 	}
-	rec, err := alloc.ReadRecord(alloc.DefaultStateDir, j.ID, 2001)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := jobRecord(t, j)
 	if !slices.Equal(rec.GPUUUIDs, want) || rec.GPUIDsAreIndices {
 		t.Fatalf("record GPUs %v (indices only: %v), want %v", rec.GPUUUIDs, rec.GPUIDsAreIndices, want)
 	}
 	id := startIn(t, j, nil)
 	checkJobContainer(t, j, id, strings.Join(want, ","))
+}
+
+// TestSlurmNvidiaRuntimeDelivery: with gpu.delivery = "nvidia-runtime"
+// (sites on nvidia-docker2) the job's GPUs reach Docker as runtime
+// "nvidia" and NVIDIA_VISIBLE_DEVICES, with no device request. The test
+// daemon has no nvidia runtime, so the final request is read with
+// --dry-run.
+func TestSlurmNvidiaRuntimeDelivery(t *testing.T) {
+	requireSlurm(t)
+	writeConfig(t, strings.Replace(baseConfig, "[gpu]\nsource = \"slurm\"\n", "[gpu]\nsource = \"slurm\"\ndelivery = \"nvidia-runtime\"\n", 1))
+	j := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
+	gpus := joinIndices(jobGPUs(t, j))
+	r := inJob(t, j, nil, "run", "--dry-run", cudaImage, "true")
+	if r.code != 0 {
+		t.Fatalf("run --dry-run in job %s: exit %d, stderr %q", j.ID, r.code, r.stderr)
+	}
+	var p struct {
+		Config     struct{ Env []string }
+		HostConfig inspectedHost `json:"host_config"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatalf("--dry-run output is not the plan: %v\n%s", err, r.stdout)
+	}
+	if p.HostConfig.Runtime != "nvidia" || len(p.HostConfig.DeviceRequests) != 0 || !slices.Contains(p.Config.Env, "NVIDIA_VISIBLE_DEVICES="+gpus) {
+		t.Errorf("runtime %q, device requests %v, env %v; want runtime nvidia, none, NVIDIA_VISIBLE_DEVICES=%s",
+			p.HostConfig.Runtime, p.HostConfig.DeviceRequests, p.Config.Env, gpus)
+	}
 }
