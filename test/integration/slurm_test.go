@@ -693,3 +693,33 @@ func TestSlurmNvidiaRuntimeDelivery(t *testing.T) {
 			p.HostConfig.Runtime, p.HostConfig.DeviceRequests, p.Config.Env, gpus)
 	}
 }
+
+// TestSlurmGPUErrorRefusesRun: when ud-prolog could not tell which GPUs a
+// job's Slurm indices are, its record carries gpu_error and no UUIDs;
+// userdocker must refuse to run rather than start the container without
+// GPUs. The record is rewritten here as the prolog writes it in that case
+// (gres.conf and the Slurm config are shared and stay as they are).
+func TestSlurmGPUErrorRefusesRun(t *testing.T) {
+	requireSlurm(t)
+	j := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
+	rec := jobRecord(t, j)
+	rec.GPUIDsAreIndices, rec.GPUUUIDs = false, []string{}
+	rec.GPUError = "GRES index 1 out of range: gres.conf lists 1 GPU device files"
+	if err := alloc.WriteRecord(alloc.DefaultStateDir, rec); err != nil {
+		t.Fatal(err)
+	}
+	before := containersOf(t, alice)
+	refusal := fmt.Sprintf("userdocker: job %s: your job's GPUs (Slurm GRES %s) cannot be given to containers on this node: %s; tell your admin\n",
+		j.ID, joinIndices(rec.GPUIndices), rec.GPUError)
+	if r := inJob(t, j, nil, "run", "--rm", cudaImage, "true"); r.code != 125 || r.stderr != refusal {
+		t.Errorf("exit %d, stderr %q; want 125 and %q", r.code, r.stderr, refusal)
+	}
+	debug := fmt.Sprintf("userdocker: debug: job %s: ud-prolog recorded gpu_error %q for GRES indices %v: no GPU is granted, run refused\n",
+		j.ID, rec.GPUError, rec.GPUIndices)
+	if r := inJob(t, j, nil, "--debug", "run", "--rm", cudaImage, "true"); r.code != 125 || !strings.HasSuffix(r.stderr, debug+refusal) {
+		t.Errorf("--debug: exit %d, stderr %q; want 125 and, last, %q", r.code, r.stderr, debug+refusal)
+	}
+	if after := containersOf(t, alice); len(after) != len(before) {
+		t.Errorf("a refused run left containers: %v", after)
+	}
+}
