@@ -723,3 +723,33 @@ func TestSlurmGPUErrorRefusesRun(t *testing.T) {
 		t.Errorf("a refused run left containers: %v", after)
 	}
 }
+
+// TestOutsideJob: what slurm.outside_job gives a call from outside any
+// Slurm job, through real sudo as alice.
+func TestOutsideJob(t *testing.T) {
+	requireSetup(t)
+	for _, tc := range []struct {
+		setting string
+		args    []string
+		code    int
+		stdout  string
+		stderr  string
+	}{
+		{"deny", []string{"run", "--rm", cudaImage, "true"}, 125, "",
+			`userdocker: containers run only inside a Slurm job on this system (slurm.outside_job = "deny"): srun [--gres=gpu:N] userdocker run ...` + "\n"},
+		{"no-gpu", []string{"run", "--rm", cudaImage, "sh", "-c", "echo $NVIDIA_VISIBLE_DEVICES"}, 0, "void\n", ""},
+		{"no-gpu", []string{"run", "--rm", "--gpus", "1", cudaImage, "true"}, 125, "",
+			"userdocker: --gpus 1: no GPUs are available to you here (ask Slurm for them: srun --gres=gpu:N)\n"},
+		{"allow", []string{"run", "--rm", cudaImage, "sh", "-c", "echo $NVIDIA_VISIBLE_DEVICES"}, 0, "void\n", ""},
+		{"allow", []string{"run", "--rm", "--gpus", "all", cudaImage, "true"}, 125, "",
+			"userdocker: --gpus all: no GPUs are available to you here (ask Slurm for them: srun --gres=gpu:N)\n"},
+	} {
+		t.Run(tc.setting+" "+strings.Join(tc.args[2:], " "), func(t *testing.T) {
+			writeConfig(t, strings.Replace(baseConfig, `outside_job = "no-gpu"`, `outside_job = "`+tc.setting+`"`, 1))
+			r := ud(t, alice, []string{"SLURM_JOB_ID=1"}, tc.args...)
+			if r.code != tc.code || r.stdout != tc.stdout || r.stderr != tc.stderr {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", r.code, r.stdout, r.stderr, tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
