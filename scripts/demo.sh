@@ -28,6 +28,10 @@ as_demo() { su - "$DEMO_USER" -c "$1"; }
 [[ $(id -u) == 0 ]] || die "run as root (make demo)"
 [[ -x $UD ]] || die "$UD is missing: make install-test-bins"
 id "$DEMO_USER" >/dev/null 2>&1 || die "user $DEMO_USER is missing: scripts/testenv.sh"
+# The integration suites' machine lock (test/testlock): the demo's jobs
+# would take the CPUs their jobs wait for.
+exec 9>/run/userdocker-integration.lock
+flock -n 9 || { say "waiting for the integration tests running on this machine…"; flock 9; }
 
 step "0. the site policy"
 if [[ -e $CONFIG ]]; then
