@@ -100,6 +100,9 @@ func hookRecord(program string, args []string, env map[string]string, start time
 		Node:    env["SLURMD_NODENAME"],
 		Argv:    args,
 	}
+	if r.Node == "" { // not run by slurmd
+		r.Node, _ = os.Hostname()
+	}
 	if uid, err := strconv.ParseUint(env["SLURM_JOB_UID"], 10, 32); err == nil {
 		u := uint32(uid)
 		r.UID = &u

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestHook(t *testing.T) {
@@ -60,5 +61,12 @@ func TestHookAuditFailureDoesNotFailHook(t *testing.T) {
 	want := "ud-epilog: job 7: audit: open audit log /nonexistent/dir/audit.log: open /nonexistent/dir/audit.log: no such file or directory\n"
 	if err != nil || stderr.String() != want {
 		t.Errorf("Hook() = %v, stderr %q; want nil, %q", err, stderr.String(), want)
+	}
+}
+
+func TestHookRecordNodeFallsBackToHostname(t *testing.T) {
+	host, _ := os.Hostname()
+	if r := hookRecord("ud-epilog", nil, map[string]string{"SLURM_JOB_ID": "7"}, time.Now()); r.Node != host {
+		t.Errorf("node %q, want the hostname %q when slurmd gives none", r.Node, host)
 	}
 }
