@@ -19,6 +19,7 @@ COUNT=${COUNT:-20}
 EPILOG=${EPILOG:-/usr/local/sbin/ud-epilog}
 IMG=${IMG:-ud-test/busybox:latest}
 [[ $(id -u) == 0 ]] || { echo "bench/epilog.sh: run as root" >&2; exit 1; }
+machine_lock
 work=$(mktemp -d)
 JOB=$((800000 + RANDOM))
 trap 'docker rm -f $(docker ps -aq --filter label=io.userdocker.job=$JOB) >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
@@ -37,17 +38,17 @@ start20() {
 
 empty=()
 for ((i = 0; i < EMPTY_N; i++)); do
-	t0=$(now_us); epilog; empty+=($(($(now_us) - t0)))
+	now_us; t0=$NOW; epilog; now_us; empty+=($((NOW - t0)))
 done
 
 ep=() rm=()
 for ((r = 0; r < N; r++)); do
 	start20
-	t0=$(now_us); epilog; ep+=($(($(now_us) - t0)))
+	now_us; t0=$NOW; epilog; now_us; ep+=($((NOW - t0)))
 	[[ -z $(docker ps -aq --filter label=io.userdocker.job=$JOB) ]] || { echo "ud-epilog left containers" >&2; exit 1; }
 	start20
 	ids=$(docker ps -aq --filter label=io.userdocker.job=$JOB)
-	t0=$(now_us); docker rm -f $ids >/dev/null; rm+=($(($(now_us) - t0)))
+	now_us; t0=$NOW; docker rm -f $ids >/dev/null; now_us; rm+=($((NOW - t0)))
 done
 me=$(median "${ep[@]}") mr=$(median "${rm[@]}")
 printf 'ud-epilog, no containers: median %s ms (%d runs)\n' "$(ms "$(median "${empty[@]}")")" "$EMPTY_N"
