@@ -320,6 +320,27 @@ func containerCPUs(t *testing.T, id string) string {
 	return ""
 }
 
+// cpuListOf expands a cpuset list ("0-2,5") into CPU numbers.
+func cpuListOf(t *testing.T, list string) []int {
+	t.Helper()
+	var out []int
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(lo)
+		b, err2 := a, error(nil)
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || b < a {
+			t.Fatalf("cpuset %q: %q is not a CPU or range", list, part)
+		}
+		for c := a; c <= b; c++ {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // inspected is what the tests read of `docker inspect`.
 type inspected struct {
 	Name   string
@@ -428,17 +449,20 @@ func TestSlurmUserFlagsOnlyNarrow(t *testing.T) {
 	idx := jobGPUs(t, j)
 	cpus := jobCgroupFile(t, j, "cpuset", "cpuset.cpus")
 	mem := jobCgroupFile(t, j, "memory", "memory.limit_in_bytes")
-	if cpus != "0-1" {
-		t.Fatalf("job cpuset %q: this test needs a job with CPUs 0-1", cpus)
+	cpuList := cpuListOf(t, cpus)
+	if len(cpuList) < 2 {
+		t.Fatalf("job cpuset %q: this test needs a job with 2 CPUs", cpus)
 	}
+	one := strconv.Itoa(cpuList[len(cpuList)-1])
+	wider := cpus + "," + strconv.Itoa(slices.Max(cpuList)+1)
 
-	id := startIn(t, j, nil, "--gpus", "1", "--cpuset-cpus", "1", "--memory", "64m")
+	id := startIn(t, j, nil, "--gpus", "1", "--cpuset-cpus", one, "--memory", "64m")
 	c := inspect(t, id)
 	if got, want := hookSaw(t, id), strconv.Itoa(idx[0]); got != want {
 		t.Errorf("--gpus 1: hook saw %q, want the job's first GPU %q", got, want)
 	}
-	if c.HostConfig.CpusetCpus != "1" || containerCPUs(t, id) != "1" {
-		t.Errorf("--cpuset-cpus 1: got %q (cgroup %q), want 1", c.HostConfig.CpusetCpus, containerCPUs(t, id))
+	if c.HostConfig.CpusetCpus != one || containerCPUs(t, id) != one {
+		t.Errorf("--cpuset-cpus %s: got %q (cgroup %q)", one, c.HostConfig.CpusetCpus, containerCPUs(t, id))
 	}
 	if c.HostConfig.Memory != 64<<20 {
 		t.Errorf("--memory 64m: got %d bytes", c.HostConfig.Memory)
@@ -450,10 +474,10 @@ func TestSlurmUserFlagsOnlyNarrow(t *testing.T) {
 		want string
 	}{
 		{"more GPUs", []string{"--gpus", "3"}, "userdocker: --gpus 3: only 2 GPU(s) are available to you\n"},
-		{"GPU of another job", []string{"--gpus", "device=GPU-00000000-0000-0000-0000-000000000000"},
+		{"GPU not in the job", []string{"--gpus", "device=GPU-00000000-0000-0000-0000-000000000000"},
 			"userdocker: --gpus device=GPU-00000000-0000-0000-0000-000000000000: not one of your GPUs (" + joinIndices(idx) + ")\n"},
 		{"more memory", []string{"--memory", "1g"}, "userdocker: --memory 1073741824 is more than your job's " + mem + " bytes\n"},
-		{"other CPUs", []string{"--cpuset-cpus", "0-2"}, `userdocker: --cpuset-cpus "0-2" is outside your job's CPUs 0-1` + "\n"},
+		{"other CPUs", []string{"--cpuset-cpus", wider}, fmt.Sprintf("userdocker: --cpuset-cpus %q is outside your job's CPUs %s\n", wider, cpus)},
 		{"GPU env", []string{"-e", "NVIDIA_VISIBLE_DEVICES=all"}, "userdocker: -e NVIDIA_VISIBLE_DEVICES is not allowed: userdocker sets it from the GPUs you were granted\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
