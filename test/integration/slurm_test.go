@@ -608,6 +608,13 @@ func TestSlurmRequeuedJobStartsClean(t *testing.T) {
 		return jobState(j.ID) == "PENDING" && os.IsNotExist(err)
 	})
 	time.Sleep(2 * time.Second)
+	// A record the first run's epilog failed to delete, naming other GPUs:
+	// the second run's prolog must replace it, not trust it.
+	stale := rec1
+	stale.GPUIndices = []int{3}
+	if err := alloc.WriteRecord(alloc.DefaultStateDir, stale); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command("scontrol", "update", "JobId="+j.ID, "StartTime=now").CombinedOutput(); err != nil {
 		t.Fatalf("scontrol update StartTime=now: %v\n%s", err, out)
 	}
@@ -616,13 +623,18 @@ func TestSlurmRequeuedJobStartsClean(t *testing.T) {
 	if exec.Command("docker", "inspect", first).Run() == nil {
 		t.Errorf("container %s of the first run survived the requeue", first)
 	}
-	rec2 := jobRecord(t, j)
-	if !rec2.Created.After(rec1.Created) {
-		t.Errorf("record created %v, not after the first run's %v: the second run must write its own", rec2.Created, rec1.Created)
+	var rec2 alloc.Record
+	waitFor(t, "a record of the second run, newer than the first run's", func() bool {
+		r, err := alloc.ReadRecord(alloc.DefaultStateDir, j.ID, 2001)
+		rec2 = r
+		return err == nil && r.Created.After(rec1.Created)
+	})
+	idx := jobGPUs(t, j)
+	if !slices.Equal(rec2.GPUIndices, idx) {
+		t.Errorf("record of the second run names GPUs %v, Slurm gave %v", rec2.GPUIndices, idx)
 	}
-	gpus := joinIndices(jobGPUs(t, j))
 	id := startIn(t, j, nil)
-	checkJobContainer(t, j, id, gpus)
+	checkJobContainer(t, j, id, joinIndices(idx))
 	if n := len(jobContainersOf(t, j)); n != 1 {
 		t.Errorf("job %s has %d containers after the requeue, want only the new one", j.ID, n)
 	}
