@@ -25,9 +25,11 @@ import (
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/jobclean"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/shortlived"
 )
 
 func main() {
+	shortlived.Tune()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := alloc.EnvMap(os.Environ())
 	err := audit.Hook("ud-epilog", os.Args[1:], env, os.Stderr, func() (string, error) {

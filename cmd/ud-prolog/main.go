@@ -18,9 +18,11 @@ import (
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/gpu"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/shortlived"
 )
 
 func main() {
+	shortlived.Tune()
 	env := alloc.EnvMap(os.Environ())
 	err := audit.Hook("ud-prolog", os.Args[1:], env, os.Stderr, func() (string, error) {
 		return run(os.Args[1:], env, os.Stderr)

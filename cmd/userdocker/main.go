@@ -5,23 +5,15 @@ package main
 import (
 	"context"
 	"os"
-	"runtime"
-	"runtime/debug"
 
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/cli"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/shortlived"
 )
 
 func main() {
-	// A short-lived command: collecting garbage would cost more than the
-	// few megabytes it frees. The limit keeps a runaway (a huge pull
-	// stream, say) from growing without bound.
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(256 << 20)
-	// One P: userdocker mostly waits on the daemon, and idle Ps spinning
-	// for work cost a quarter of its CPU time (measured with bench/run.sh).
-	runtime.GOMAXPROCS(1)
+	shortlived.Tune()
 	os.Exit(cli.Main(context.Background(), cli.Env{
 		Args:       os.Args[1:],
 		Stdin:      os.Stdin,
