@@ -32,8 +32,8 @@ func main() {
 	shortlived.Tune()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := alloc.EnvMap(os.Environ())
-	err := audit.Hook("ud-epilog", os.Args[1:], env, os.Stderr, func() (string, error) {
-		return run(ctx, os.Args[1:], env, os.Stderr)
+	err := audit.Hook("ud-epilog", os.Args[1:], env, os.Stderr, func(rec *audit.Record) (string, error) {
+		return run(ctx, os.Args[1:], env, os.Stderr, rec)
 	})
 	stop()
 	if err != nil {
@@ -43,7 +43,7 @@ func main() {
 }
 
 // run cleans up after the job; it returns where the audit record goes.
-func run(ctx context.Context, args []string, env map[string]string, stderr io.Writer) (auditLog string, err error) {
+func run(ctx context.Context, args []string, env map[string]string, stderr io.Writer, rec *audit.Record) (auditLog string, err error) {
 	fs := flag.NewFlagSet("ud-epilog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", policy.DefaultPath, "userdocker configuration `file` (docker_host, [slurm] state_dir, stop_timeout)")
@@ -73,8 +73,10 @@ func run(ctx context.Context, args []string, env map[string]string, stderr io.Wr
 	defer docker.Close()
 	err = jobclean.Epilog(ctx, env, docker, jobclean.EpilogConfig{
 		StateDir: set.StateDir,
-		Options:  jobclean.Options{StopTimeout: set.StopTimeout},
-		Log:      stderr,
+		Options: jobclean.Options{StopTimeout: set.StopTimeout, Removed: func(id string) {
+			rec.Containers = append(rec.Containers, id)
+		}},
+		Log: stderr,
 	})
 	return set.AuditLog, errors.Join(err, cfgErr)
 }

@@ -24,7 +24,7 @@ import (
 func main() {
 	shortlived.Tune()
 	env := alloc.EnvMap(os.Environ())
-	err := audit.Hook("ud-prolog", os.Args[1:], env, os.Stderr, func() (string, error) {
+	err := audit.Hook("ud-prolog", os.Args[1:], env, os.Stderr, func(*audit.Record) (string, error) {
 		return run(os.Args[1:], env, os.Stderr)
 	})
 	if err != nil {

@@ -131,12 +131,12 @@ func Log(dest string, r Record) error {
 }
 
 // Hook runs one ud-prolog or ud-epilog invocation and writes its record:
-// run returns where the record goes ([audit] log) and the hook's error,
-// which Hook returns. A record that cannot be written is reported on
+// run may add to the record (the containers it removed), and returns where
+// the record goes ([audit] log) and the hook's error, which Hook returns. A record that cannot be written is reported on
 // stderr, and does not fail the hook: a failed hook drains the node.
-func Hook(program string, args []string, env map[string]string, stderr io.Writer, run func() (dest string, err error)) error {
+func Hook(program string, args []string, env map[string]string, stderr io.Writer, run func(rec *Record) (dest string, err error)) error {
 	rec := hookRecord(program, args, env, time.Now())
-	dest, err := run()
+	dest, err := run(&rec)
 	rec.finish(err, time.Now())
 	if aerr := Log(dest, rec); aerr != nil {
 		fmt.Fprintf(stderr, "%s: job %s: audit: %v\n", program, rec.Job, aerr)

@@ -28,7 +28,7 @@ func TestHook(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			log := filepath.Join(t.TempDir(), "audit.log")
 			var stderr bytes.Buffer
-			err := Hook("ud-prolog", []string{"--x"}, env, &stderr, func() (string, error) { return log, tc.err })
+			err := Hook("ud-prolog", []string{"--x"}, env, &stderr, func(*Record) (string, error) { return log, tc.err })
 			if !errors.Is(err, tc.err) || stderr.Len() > 0 {
 				t.Fatalf("Hook() = %v, stderr %q; want %v and no output", err, stderr.String(), tc.err)
 			}
@@ -55,7 +55,7 @@ func TestHook(t *testing.T) {
 
 func TestHookAuditFailureDoesNotFailHook(t *testing.T) {
 	var stderr bytes.Buffer
-	err := Hook("ud-epilog", nil, map[string]string{"SLURM_JOB_ID": "7"}, &stderr, func() (string, error) {
+	err := Hook("ud-epilog", nil, map[string]string{"SLURM_JOB_ID": "7"}, &stderr, func(*Record) (string, error) {
 		return "/nonexistent/dir/audit.log", nil
 	})
 	want := "ud-epilog: job 7: audit: open audit log /nonexistent/dir/audit.log: open /nonexistent/dir/audit.log: no such file or directory\n"

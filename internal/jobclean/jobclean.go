@@ -50,6 +50,9 @@ type Options struct {
 	Parallel int
 	// Logf receives one line per event, without a newline; nil: no log.
 	Logf func(format string, args ...any)
+	// Removed is told the ID of each container removed, one call at a
+	// time (for the audit record); nil: nobody is told.
+	Removed func(id string)
 }
 
 // RemoveContainers stops (with opts.StopTimeout) and then force-removes,
@@ -77,6 +80,13 @@ func RemoveContainers(ctx context.Context, d Docker, jobID string, opts Options)
 		mu.Lock()
 		defer mu.Unlock()
 		logf(format, args...)
+	}
+	if removed := opts.Removed; removed != nil {
+		opts.Removed = func(id string) {
+			mu.Lock()
+			defer mu.Unlock()
+			removed(id)
+		}
 	}
 
 	cs, err := listJob(ctx, d, jobID, opts.CallGrace)
@@ -155,6 +165,9 @@ func removeOne(ctx context.Context, d Docker, c container.Summary, opts Options)
 	switch {
 	case err == nil:
 		opts.Logf("removed container %s", name)
+		if opts.Removed != nil {
+			opts.Removed(c.ID)
+		}
 	case cerrdefs.IsNotFound(err):
 		// Gone already (a --rm container that ended meanwhile).
 	default:

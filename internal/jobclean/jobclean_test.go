@@ -391,3 +391,21 @@ func TestEpilogFailures(t *testing.T) {
 		})
 	}
 }
+
+// The epilog's audit record lists the containers it removed, and only those.
+func TestRemoveContainersReportsRemoved(t *testing.T) {
+	f := &fakeDocker{containers: []*fakeContainer{
+		ctr("a001", "42", container.StateRunning),
+		ctr("a002", "42", container.StateExited),
+		ctr("b001", "421", container.StateRunning),
+	}}
+	var removed []string
+	opts := Options{StopTimeout: time.Second, Removed: func(id string) { removed = append(removed, id[:4]) }}
+	if err := RemoveContainers(context.Background(), f, "42", opts); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	if !slices.Equal(removed, []string{"a001", "a002"}) {
+		t.Fatalf("removed %v, want [a001 a002]", removed)
+	}
+}

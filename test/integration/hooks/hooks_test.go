@@ -242,7 +242,12 @@ func TestEpilogRemovesTheJobsContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"SLURM_JOB_ID": job}
-	args := []string{"--config", emptyConfig, "--state-dir", stateDir, "--stop-timeout", "1s"}
+	auditLog := filepath.Join(t.TempDir(), "audit.log")
+	config := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(config, []byte("[audit]\nlog = \""+auditLog+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--config", config, "--state-dir", stateDir, "--stop-timeout", "1s"}
 
 	start := time.Now()
 	r := runHook(t, epilog, env, args...)
@@ -265,6 +270,21 @@ func TestEpilogRemovesTheJobsContainers(t *testing.T) {
 	}
 	if _, err := os.Stat(alloc.RecordPath(stateDir, job)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the job's record is still there: %v", err)
+	}
+	// The audit record names exactly the containers removed.
+	var rec struct {
+		Program    string   `json:"program"`
+		Job        string   `json:"job"`
+		Containers []string `json:"containers"`
+	}
+	data, err := os.ReadFile(auditLog)
+	if err != nil || json.Unmarshal(data, &rec) != nil {
+		t.Fatalf("audit record: %v\n%s", err, data)
+	}
+	slices.Sort(rec.Containers)
+	want := slices.Sorted(slices.Values(mine))
+	if rec.Program != "ud-epilog" || rec.Job != job || !slices.Equal(rec.Containers, want) {
+		t.Errorf("audit record %+v, want ud-epilog, job %s, containers %v", rec, job, want)
 	}
 	if got := jobContainers(t, other); !slices.Equal(got, []string{theirs}) {
 		t.Errorf("job %s's containers = %v, want its one container untouched", other, got)
