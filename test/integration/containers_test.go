@@ -177,13 +177,20 @@ func lastAudit(t *testing.T, sub string) audit.Record {
 // terminal showed.
 func underPTY(t *testing.T, who string, keys []string, args ...string) (int, string) {
 	t.Helper()
+	return commandUnderPTY(t, who, keys, append([]string{"sudo", "-n", testBinary}, args...)...)
+}
+
+// commandUnderPTY runs argv as who on a 30x100 pseudo-terminal, types keys
+// (1.5 s apart), and returns the exit status and what the terminal showed.
+func commandUnderPTY(t *testing.T, who string, keys []string, argv ...string) (int, string) {
+	t.Helper()
 	master, slave, err := tty.OpenPTY()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer master.Close()
 	tty.SetSize(slave.Fd(), 30, 100)
-	cmd := exec.Command("sudo", append([]string{"-n", testBinary}, args...)...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	asUser(t, cmd, who)
 	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty = true, true
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "TERM=xterm"}
@@ -205,7 +212,7 @@ func underPTY(t *testing.T, who string, keys []string, args ...string) (int, str
 	case err = <-exited:
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("userdocker %v did not end; screen:\n%s", args, screen.String())
+		t.Fatalf("%v did not end; screen:\n%s", argv, screen.String())
 	}
 	<-done
 	if ee, ok := err.(*exec.ExitError); ok {

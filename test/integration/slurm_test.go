@@ -789,3 +789,20 @@ func TestOutsideJob(t *testing.T) {
 		})
 	}
 }
+
+// -it works inside an interactive job step too: srun --pty gives the step
+// a terminal, sudo and userdocker pass it on, and the container's exit
+// status becomes the step's.
+func TestSlurmInteractiveStepWithTTY(t *testing.T) {
+	requireSetup(t)
+	requireSlurm(t)
+	code, screen := commandUnderPTY(t, alice, []string{"tty; echo in-$NVIDIA_VISIBLE_DEVICES; exit 6\r"},
+		"srun", "--pty", "-c1", "--mem=100", "sudo", "-n", testBinary, "run", "--rm", "-it", testImage, "sh")
+	if code != 6 {
+		t.Fatalf("exit %d, want 6; screen:\n%s", code, screen)
+	}
+	if !strings.Contains(screen, "/dev/pts/") || !strings.Contains(screen, "in-void") {
+		t.Fatalf("want a terminal in the container and no GPUs; screen:\n%s", screen)
+	}
+	assertNodeHealthy(t)
+}
