@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
+	"github.com/userdocker/userdocker/internal/golden"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeUsers is a user database with alice (2001, also in 2100) and root.
 type fakeUsers struct{}
@@ -84,25 +82,6 @@ func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, 
 	return code, out.String(), errb.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Getuid() != 0 {
@@ -118,7 +97,7 @@ func TestHelpListsOnlyAllowedSubcommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	golden(t, "help", out)
+	golden.Check(t, "help.golden", []byte(out))
 	if strings.Contains(out, "  ps ") || !strings.Contains(out, "  run ") {
 		t.Errorf("help must list run and not ps:\n%s", out)
 	}
@@ -129,7 +108,7 @@ func TestRunHelpListsOnlyAllowedFlags(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	golden(t, "run-help", out)
+	golden.Check(t, "run-help.golden", []byte(out))
 	for _, want := range []string{"-i, --interactive", "--pids-limit", "[fixed: 4096]", "[default: 64m]", "-v, --volume"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run -h lacks %q", want)
@@ -148,7 +127,7 @@ func TestDryRun(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "dry-run", out)
+	golden.Check(t, "dry-run.golden", []byte(out))
 }
 
 func TestExitCodesAndMessages(t *testing.T) {

@@ -3,7 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"flag"
+	"github.com/userdocker/userdocker/internal/golden"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -12,19 +12,6 @@ import (
 
 	"github.com/userdocker/userdocker/internal/policy"
 )
-
-// The -update flag rewrites golden files; another test file of this
-// package may have registered it already.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files in testdata/")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // adminUsers is a user database with root, alice (2001, also in
 // gpu-users 2100) and bob (2002), found by id or by name.
@@ -147,25 +134,6 @@ func runAs(t *testing.T, path, sudoUID string, args ...string) (int, string, str
 	return code, strings.ReplaceAll(out.String(), dir, "$DIR"), strings.ReplaceAll(errb.String(), dir, "$DIR")
 }
 
-// configGolden compares got with testdata/name, or rewrites it with -update.
-func configGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updating() {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestConfigGolden(t *testing.T) {
 	good := func(t *testing.T) string {
 		return configDir(t, adminConfig, map[string]string{"50-site.toml": "[run]\npull = \"missing\"\n"})
@@ -196,7 +164,7 @@ func TestConfigGolden(t *testing.T) {
 			if code != tc.code || errOut != tc.stderr {
 				t.Errorf("exit %d, stderr %q; want exit %d, stderr %q", code, errOut, tc.code, tc.stderr)
 			}
-			configGolden(t, tc.golden, out)
+			golden.Check(t, tc.golden, []byte(out))
 		})
 	}
 }

@@ -2,7 +2,7 @@ package oldconfig
 
 import (
 	"bytes"
-	"flag"
+	"github.com/userdocker/userdocker/internal/golden"
 	"os"
 	"strings"
 	"testing"
@@ -12,25 +12,6 @@ import (
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := "testdata/" + name
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 func isRunFlag(s string) bool { _, _, ok := runflags.Canonical(s); return ok }
 
@@ -59,12 +40,12 @@ func convertFixture(t *testing.T) Result {
 // would say: policy.Parse accepts the result.
 func TestConvertFixture(t *testing.T) {
 	res := convertFixture(t)
-	golden(t, "converted.toml", res.TOML)
+	golden.Check(t, "converted.toml", res.TOML)
 	var report bytes.Buffer
 	for _, n := range res.Notes {
 		report.WriteString(n.String() + "\n")
 	}
-	golden(t, "report.golden", report.Bytes())
+	golden.Check(t, "report.golden", report.Bytes())
 	if _, err := policy.Parse([]policy.File{{Name: "config.toml", Data: res.TOML}}, policy.Options{CheckFlag: checkFlag}); err != nil {
 		t.Fatalf("config check of the converted file: %v", err)
 	}
@@ -88,7 +69,7 @@ func TestExplainConverted(t *testing.T) {
 	if err := policy.Explain(&out, pol, prov); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "explain-alice.golden", out.Bytes())
+	golden.Check(t, "explain-alice.golden", out.Bytes())
 }
 
 // TestConvertSettings: one old setting at a time, what it becomes and what

@@ -2,31 +2,10 @@ package policy
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	"github.com/userdocker/userdocker/internal/golden"
 	"reflect"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := "testdata/" + name
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 func TestExplain(t *testing.T) {
 	c := mustParse(t, readExample(t), File{Name: "/etc/userdocker/conf.d/50-site.toml", Data: []byte(`
@@ -52,7 +31,7 @@ env = { HOME = "{home}", USER = "{user}", "ODD KEY" = "it's" }
 			if err := Explain(&out, p, prov); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.file, out.Bytes())
+			golden.Check(t, tc.file, out.Bytes())
 		})
 	}
 }
