@@ -16,6 +16,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/runflags"
@@ -131,11 +132,14 @@ func isStatus(err error) bool {
 
 func exitCode(err error) int {
 	var s *StatusError
+	var cmd *engine.CommandError
 	switch {
 	case err == nil, errors.Is(err, errHelpShown):
 		return ExitOK
 	case errors.As(err, &s):
 		return s.Code
+	case errors.As(err, &cmd):
+		return cmd.Status // docker's 126/127: the command could not be run
 	default:
 		return ExitOwn
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/golden"
 	"os"
 	"os/user"
@@ -175,6 +177,9 @@ func TestExitCodeOf(t *testing.T) {
 	}
 	if got := exitCode(errors.New("daemon unreachable")); got != 125 {
 		t.Errorf("own error → %d", got)
+	}
+	if got := exitCode(fmt.Errorf("start container: %w", &engine.CommandError{Status: 127, Err: errors.New("executable file not found")})); got != 127 {
+		t.Errorf("command not found → %d, want docker's 127", got)
 	}
 	if got := exitCode(nil); got != 0 {
 		t.Errorf("nil → %d", got)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/userdocker/userdocker/internal/request"
@@ -150,7 +151,35 @@ func (e *Engine) start(ctx context.Context, id string) error {
 	err := e.bounded(ctx, startTimeout, func(ctx context.Context) error {
 		return e.api.ContainerStart(ctx, id, container.StartOptions{})
 	})
-	return e.wrap(err, "start container %s", shortID(id))
+	if err == nil {
+		return nil
+	}
+	return commandError(e.wrap(err, "start container %s", shortID(id)))
+}
+
+// CommandError is a start that failed because the container's command
+// could not be run, with the exit status docker gives it: 127 when the
+// command was not found, 126 when it could not be invoked.
+type CommandError struct {
+	Status int
+	Err    error
+}
+
+func (e *CommandError) Error() string { return e.Err.Error() }
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// commandError recognizes a command that could not be run. The daemon
+// says so only in the text of its error (the OCI runtime's message), so
+// the text is what is read, here and nowhere else.
+func commandError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return &CommandError{Status: 127, Err: err}
+	case strings.Contains(msg, "permission denied"):
+		return &CommandError{Status: 126, Err: err}
+	}
+	return err
 }
 
 // startFailed returns the start error, with any error from removing the

@@ -56,6 +56,18 @@ func TestRunExitCodeAndRemove(t *testing.T) {
 	waitFor(t, "--rm removes the container", func() bool { return len(containersOf(t, alice)) == len(before) })
 }
 
+// A command that cannot be run gives docker's 127 (not found) and the
+// daemon's reason, and --rm leaves nothing behind.
+func TestRunCommandNotFound(t *testing.T) {
+	requireSetup(t)
+	before := containersOf(t, alice)
+	r := ud(t, alice, nil, "run", "--rm", testImage, "nosuchcmd")
+	if r.code != 127 || !strings.Contains(r.stderr, "executable file not found") {
+		t.Fatalf("exit %d stderr %q, want 127 and the daemon's reason", r.code, r.stderr)
+	}
+	waitFor(t, "--rm removes the container that could not start", func() bool { return len(containersOf(t, alice)) == len(before) })
+}
+
 func TestRunDetachedAndNamed(t *testing.T) {
 	requireSetup(t)
 	r := ud(t, alice, nil, "run", "-d", "--name", "sleeper", testImage, "sleep", "30")
