@@ -209,14 +209,22 @@ start_dockerd() {
 
 # --- images -----------------------------------------------------------------
 
+# Each test image carries the label ud-test.image=<name>. Images built
+# before carried io.userdocker.test instead, which userdocker now refuses
+# (the io.userdocker.* labels are its own): those are rebuilt, and the old
+# image is removed when nothing uses it any more.
 have_images() {
-	local i
+	local i labels
 	for i in "${IMAGES[@]}"; do
-		docker image inspect "$i" >/dev/null 2>&1 || return 1
+		labels=$(docker image inspect -f '{{json .Config.Labels}}' "$i" 2>/dev/null) || return 1
+		[[ $labels == *'"ud-test.image"'* && $labels != *'"io.userdocker.'* ]] || return 1
 	done
 }
 build_images() {
-	local ctx
+	local ctx i old=()
+	for i in "${IMAGES[@]}"; do
+		old+=("$(docker image inspect -f '{{.Id}}' "$i" 2>/dev/null || true)")
+	done
 	ctx=$(mktemp -d)
 	cp /bin/busybox "$ctx/busybox"
 	cat >"$ctx/Dockerfile" <<-'EOF'
@@ -224,19 +232,24 @@ build_images() {
 		COPY busybox /bin/busybox
 		RUN ["/bin/busybox", "--install", "-s", "/bin"]
 		ENV PATH=/bin
-		LABEL io.userdocker.test=busybox
+		LABEL ud-test.image=busybox
 		CMD ["/bin/sh"]
 	EOF
 	docker build -q -t ud-test/busybox:latest "$ctx" >/dev/null
 	# An image that claims every GPU through its environment, as CUDA
 	# images do: userdocker must override it.
-	printf 'FROM ud-test/busybox:latest\nENV NVIDIA_VISIBLE_DEVICES=all\nLABEL io.userdocker.test=cuda\n' |
+	printf 'FROM ud-test/busybox:latest\nENV NVIDIA_VISIBLE_DEVICES=all\nLABEL ud-test.image=cuda\n' |
 		docker build -q -t ud-test/cuda:latest - >/dev/null
 	# Same content under a name the test policy does not allow; its own
 	# label gives it its own ID, so it cannot be reached through another tag.
-	printf 'FROM ud-test/busybox:latest\nLABEL io.userdocker.test=denied\n' |
+	printf 'FROM ud-test/busybox:latest\nLABEL ud-test.image=denied\n' |
 		docker build -q -t ud-test/denied:latest - >/dev/null
 	rm -rf "$ctx"
+	# Children first: cuda and denied were built on busybox.
+	for ((i = ${#old[@]} - 1; i >= 0; i--)); do
+		[[ -n ${old[i]} ]] && [[ -z $(docker image inspect -f '{{join .RepoTags ","}}' "${old[i]}" 2>/dev/null) ]] &&
+			docker image rm "${old[i]}" >/dev/null 2>&1 || true
+	done
 }
 
 # hook_value CIDFILE: what the hook recorded for that container ("-" if nothing).

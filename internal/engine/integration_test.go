@@ -40,7 +40,7 @@ import (
 const (
 	itHost  = "unix:///var/run/docker.sock"
 	itImage = "ud-test/busybox:latest"
-	itLabel = "io.userdocker.test"
+	itLabel = "ud-test.engine"
 )
 
 // itUnavailable says why the integration tests cannot run here; empty when
