@@ -41,17 +41,26 @@ func (e *Engine) EnsureImage(ctx context.Context, ref, policy string, out io.Wri
 }
 
 func (e *Engine) hasImage(ctx context.Context, ref string) (bool, error) {
-	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
-		_, err := e.api.ImageInspect(ctx, ref)
+	_, found, err := e.InspectImage(ctx, ref)
+	return found, err
+}
+
+// InspectImage returns what the daemon knows of the image ref (a
+// reference or an ID): its ID and configuration. found is false, with no
+// error, when the daemon does not have it.
+func (e *Engine) InspectImage(ctx context.Context, ref string) (resp image.InspectResponse, found bool, err error) {
+	err = e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		var err error
+		resp, err = e.api.ImageInspect(ctx, ref)
 		return err
 	})
 	switch {
 	case err == nil:
-		return true, nil
+		return resp, true, nil
 	case isNotFound(err):
-		return false, nil
+		return resp, false, nil
 	default:
-		return false, e.wrap(err, "inspect image %s", ref)
+		return resp, false, e.wrap(err, "inspect image %s", ref)
 	}
 }
 
