@@ -123,6 +123,9 @@ func (a *app) debugPlan(p *request.Plan) {
 	a.debugf("mounts: %s", orNone(append(mounts, h.Binds...)))
 	a.debugf("capabilities: drop %s, add %s; environment: %d variables (values not shown)",
 		orNone(h.CapDrop), orNone(h.CapAdd), len(p.Config.Env))
+	for _, n := range p.Notes {
+		a.debugf("%s", n)
+	}
 }
 
 func orNone(ss []string) string {

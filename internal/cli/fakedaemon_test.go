@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
 
 // fakeDaemon answers the Engine API calls of the subcommands on existing
@@ -26,10 +28,18 @@ type fakeDaemon struct {
 	// ignoreFilters makes the list answer every container, as a daemon
 	// that dropped the label filter would.
 	ignoreFilters bool
+	// configs are the images' configurations, by image ID.
+	configs map[string]*dockerspec.DockerOCIImageConfig
+	// inspected is called after each image inspect was answered, with the
+	// name asked for: a test can move a tag there.
+	inspected func(name string)
 
 	mu      sync.Mutex
 	actions []string
 	filters []filters.Args
+	// created are the bodies of the container creates, which the fake
+	// answers with an error: it runs no containers.
+	created []container.CreateRequest
 }
 
 var apiPath = regexp.MustCompile(`^/v[0-9.]+(/.*)$`)
@@ -72,16 +82,29 @@ func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(d.images)
 	case r.Method == http.MethodGet && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json"):
 		name := strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/json")
+		if d.inspected != nil {
+			defer d.inspected(name)
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
 		for _, im := range d.images {
 			for _, tag := range im.RepoTags {
-				if sameRef(tag, name) {
-					json.NewEncoder(w).Encode(image.InspectResponse{ID: im.ID, RepoTags: im.RepoTags})
+				if sameRef(tag, name) || im.ID == name {
+					json.NewEncoder(w).Encode(image.InspectResponse{ID: im.ID, RepoTags: im.RepoTags, Config: d.configs[im.ID]})
 					return
 				}
 			}
 		}
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message":"No such image: `+name+`"}`)
+	case r.Method == http.MethodPost && path == "/containers/create":
+		var req container.CreateRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		d.mu.Lock()
+		d.created = append(d.created, req)
+		d.mu.Unlock()
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"message":"the fake daemon runs no containers"}`)
 	default:
 		d.mu.Lock()
 		d.actions = append(d.actions, r.Method+" "+path)
@@ -106,6 +129,25 @@ func sameRef(a, b string) bool {
 	na, errA := reference.ParseNormalizedNamed(a)
 	nb, errB := reference.ParseNormalizedNamed(b)
 	return errA == nil && errB == nil && na.String() == nb.String()
+}
+
+// retag points the tag at the image with the given ID, as a tag or load
+// by someone else would.
+func (d *fakeDaemon) retag(tag, id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.images {
+		d.images[i].RepoTags = slices.DeleteFunc(d.images[i].RepoTags, func(t string) bool { return sameRef(t, tag) })
+		if d.images[i].ID == id {
+			d.images[i].RepoTags = append(d.images[i].RepoTags, tag)
+		}
+	}
+}
+
+func (d *fakeDaemon) Creates() []container.CreateRequest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.created)
 }
 
 func (d *fakeDaemon) Actions() []string {

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
 	"golang.org/x/sys/unix"
 
 	"github.com/userdocker/userdocker/internal/asuser"
@@ -47,16 +49,69 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return a.refuse(err)
 	}
-	a.debugPlan(p)
-	for _, n := range p.Notes {
-		a.debugf("%s", n)
-	}
 	if req.DryRun {
-		enc := json.NewEncoder(a.env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		return a.dryRun(ctx, p, facts)
 	}
-	return a.start(ctx, p, req, claim)
+	return a.start(ctx, p, facts, req, claim)
+}
+
+// dryRun prints the final request. It judges it with the image's
+// configuration when the daemon has the image already; it pulls nothing,
+// so for an image still to be pulled it says what was not checked.
+func (a *app) dryRun(ctx context.Context, p *request.Plan, f plan.Facts) error {
+	img, err := a.inspectImage(ctx, nil, p.Image)
+	if img != nil {
+		f.Image = img
+		if p, err = plan.Pin(p, a.pol, f); err != nil {
+			return a.refuse(err)
+		}
+	} else {
+		why := "the daemon does not have it"
+		if err != nil {
+			why = err.Error()
+		}
+		p.Notes = append(p.Notes, "image "+p.Image+" not inspected ("+why+"): its labels, environment, volumes, "+
+			"exposed ports and health check are judged only when it runs; the io.userdocker.* labels and NVIDIA "+
+			"variables above are set whatever it says")
+	}
+	a.debugPlan(p)
+	enc := json.NewEncoder(a.env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// inspectImage asks the daemon (eng, or a new connection when nil) for the
+// image ref's configuration: nil, with no error, when it does not have it.
+func (a *app) inspectImage(ctx context.Context, eng *engine.Engine, ref string) (*plan.Image, error) {
+	if eng == nil {
+		var err error
+		if eng, err = engine.New(a.pol.DockerHost); err != nil {
+			return nil, err
+		}
+		defer eng.Close()
+	}
+	resp, found, err := eng.InspectImage(ctx, ref)
+	if err != nil || !found {
+		return nil, err
+	}
+	return imageFacts(resp), nil
+}
+
+// imageFacts is what the checks need to know of an inspected image.
+func imageFacts(resp image.InspectResponse) *plan.Image {
+	img := &plan.Image{ID: resp.ID}
+	c := resp.Config
+	if c == nil {
+		return img
+	}
+	img.Labels, img.Env = c.Labels, c.Env
+	img.Volumes = slices.Sorted(maps.Keys(c.Volumes))
+	img.ExposedPorts = slices.Sorted(maps.Keys(c.ExposedPorts))
+	if h := c.Healthcheck; h != nil {
+		img.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+	}
+	return img
 }
 
 // runFacts gathers what the plan needs to know about the world: the job,
@@ -87,7 +142,7 @@ func (a *app) runFacts(ctx context.Context, req *request.Run) (plan.Facts, *gpuC
 	}
 	paths := hostpath.Look(plan.PathsToResolve(req, a.pol), a.hostWho(), a.pol.Run.Mounts.Probe,
 		func(p string) bool { return always[p] })
-	return plan.Facts{Caller: a.who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: a.randomSuffix()}, claim, nil
+	return plan.Facts{Caller: a.who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: a.randomSuffix(), HardLimits: hardLimits()}, claim, nil
 }
 
 func (a *app) hostWho() hostpath.Who {
@@ -151,8 +206,9 @@ func (a *app) randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-// start makes the image available and runs the container.
-func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, claim *gpuClaim) error {
+// start makes the image available, judges the request together with the
+// image's configuration, and runs the container from that image's ID.
+func (a *app) start(ctx context.Context, p *request.Plan, f plan.Facts, req *request.Run, claim *gpuClaim) error {
 	eng, err := engine.New(a.pol.DockerHost)
 	if err != nil {
 		return err
@@ -170,6 +226,16 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, clai
 	if err := eng.EnsureImage(ctx, p.Image, p.Pull, pullOut, streams.OutIsTerm); err != nil {
 		return err
 	}
+	if f.Image, err = a.inspectImage(ctx, eng, p.Image); err != nil {
+		return err
+	}
+	if f.Image == nil {
+		return fmt.Errorf("image %s: the daemon no longer has it", p.Image)
+	}
+	if p, err = plan.Pin(p, a.pol, f); err != nil {
+		return a.refuse(err)
+	}
+	a.debugPlan(p)
 	// Like docker, create the --cidfile before the container, so that a
 	// file the caller may not write stops the run before anything exists.
 	var cid *os.File

@@ -47,7 +47,7 @@ func Container(c container.Summary, now time.Time, noTrunc bool) ContainerRow {
 	created := time.Unix(c.Created, 0)
 	r := ContainerRow{
 		ID:         c.ID,
-		Image:      c.Image,
+		Image:      imageRef(c),
 		Command:    c.Command,
 		CreatedAt:  created.UTC().Format("2006-01-02 15:04:05 -0700 MST"),
 		RunningFor: units.HumanDuration(now.Sub(created)) + " ago",
@@ -66,6 +66,16 @@ func Container(c container.Summary, now time.Time, noTrunc bool) ContainerRow {
 	}
 	r.Command = strconv.Quote(r.Command)
 	return r
+}
+
+// imageRef is the image the container was asked for: userdocker creates
+// containers from the checked image's ID, which is all the daemon shows,
+// and keeps the reference in a label.
+func imageRef(c container.Summary) string {
+	if ref := c.Labels[plan.LabelImage]; ref != "" {
+		return ref
+	}
+	return c.Image
 }
 
 // names are a container's own names, without the leading slash and

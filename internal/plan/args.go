@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	units "github.com/docker/go-units"
+
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
@@ -66,17 +68,57 @@ func flagValues(specs []string) map[string][]string {
 	return out
 }
 
-// checkArgs judges the flags the user typed: each must be allowed, match the
-// site's allowed values, and not contradict an enforced one.
-func checkArgs(req *request.Run, pol *policy.Policy) []error {
-	allowed := AllowedFlags(pol)
-	fixed := FixedFlags(pol)
+// valueRegexes returns run.args.values as canonical name -> regexes.
+func valueRegexes(pol *policy.Policy) map[string][]string {
 	values := map[string][]string{}
 	for spelling, res := range pol.Run.Args.Values {
 		if name, _, ok := runflags.Canonical(spelling); ok {
 			values[name] = append(values[name], res...)
 		}
 	}
+	return values
+}
+
+// sitePermits reports whether the site's policy lets the final request
+// carry value for the run flag name (canonical): the site fixes the flag
+// to it (run.args.always) or defaults it to it (run.args.default), or users
+// may pass the flag, and the value matches run.args.values where the site
+// lists any for it. The final checks judge fields that only such flags set
+// with it, so that they hold whatever produced the request.
+func sitePermits(pol *policy.Policy, name, value string) bool {
+	if fixed, ok := FixedFlags(pol)[name]; ok {
+		return slices.Contains(fixed, value)
+	}
+	if slices.Contains(flagValues(pol.Run.Args.Default)[name], value) {
+		return true
+	}
+	if !AllowedFlags(pol)[name] {
+		return false
+	}
+	res := valueRegexes(pol)[name]
+	return len(res) == 0 || matchAny(res, value)
+}
+
+// siteUlimit reports whether the site's own --ulimit flags (run.args.always
+// or run.args.default) set the limit name to soft:hard.
+func siteUlimit(pol *policy.Policy, name string, soft, hard int64) bool {
+	for _, specs := range [][]string{FixedFlags(pol)["ulimit"], flagValues(pol.Run.Args.Default)["ulimit"]} {
+		for _, s := range specs {
+			u, err := units.ParseUlimit(s)
+			if err == nil && u.Name == name && u.Soft == soft && u.Hard == hard {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkArgs judges the flags the user typed: each must be allowed, match the
+// site's allowed values, and not contradict an enforced one.
+func checkArgs(req *request.Run, pol *policy.Policy) []error {
+	allowed := AllowedFlags(pol)
+	fixed := FixedFlags(pol)
+	values := valueRegexes(pol)
 	var errs []error
 	for _, name := range req.Order {
 		typed := req.Set[name]

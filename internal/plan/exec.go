@@ -51,7 +51,7 @@ func Exec(req ExecRequest, pol *policy.Policy, c caller.Caller) (container.ExecO
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
 		case seen[k]:
-		case reservedEnv[k]:
+		case isHookEnv(k):
 			errs = append(errs, refuse("env", "-e %s is not allowed: userdocker sets it from the GPUs you were granted", k))
 		case hasKey(pol.Run.Env, k):
 			errs = append(errs, refuse("env", "-e %s is not allowed: this system sets it to %q", k, pol.Run.Env[k]))

@@ -8,18 +8,31 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/userdocker/userdocker/internal/caller"
 )
 
 // Label keys userdocker sets on every container. Users cannot set any
-// io.userdocker.* label themselves.
+// io.userdocker.* label themselves, and images that carry one of another
+// key are refused.
 const (
 	LabelPrefix = "io.userdocker."
 	LabelUID    = "io.userdocker.uid"
 	LabelUser   = "io.userdocker.user"
 	LabelJob    = "io.userdocker.job"
 	LabelGPUs   = "io.userdocker.gpus"
+	// LabelImage is the image reference the user asked for, normalized:
+	// the container is created from the checked image's ID, which is
+	// all the daemon then shows as its image.
+	LabelImage = "io.userdocker.image"
 )
+
+// OwnLabels are the io.userdocker.* labels userdocker sets. Every
+// container gets each of them, empty where it does not apply (no job, no
+// GPUs): Docker adds the image's labels that the request lacks, so a key
+// left out could be filled in by an image.
+var OwnLabels = []string{LabelUID, LabelUser, LabelJob, LabelGPUs, LabelImage}
 
 // Facts are what the edge found out before planning.
 type Facts struct {
@@ -35,6 +48,35 @@ type Facts struct {
 	Paths map[string]Path
 	// NameSuffix makes automatic names unique (random, from the edge).
 	NameSuffix string
+	// Image is the configuration of the image the request names, as the
+	// daemon reported it after the image was made available; nil when it
+	// is not known (a dry run of an image the daemon does not have).
+	Image *Image
+	// HardLimits are the caller's hard resource limits, by the names
+	// --ulimit uses ("nofile", "memlock", …); Unlimited for none. A limit
+	// that is not in the map is not known, and --ulimit cannot raise it.
+	HardLimits map[string]uint64
+}
+
+// Unlimited is a HardLimits value: no limit (RLIM_INFINITY).
+const Unlimited = ^uint64(0)
+
+// Image is what Docker takes from an image's configuration into a
+// container created from it, besides the file system: the labels and
+// environment variables the request does not set, the image's volumes and
+// exposed ports, and the health check fields the request leaves unset.
+type Image struct {
+	// ID is the image's content-addressable ID ("sha256:…"). The
+	// container is created from it, so that a tag moved after the check
+	// cannot put another image in its place.
+	ID     string
+	Labels map[string]string
+	Env    []string
+	// Volumes are the container paths of the image's VOLUME entries.
+	Volumes []string
+	// ExposedPorts are the image's EXPOSE entries ("80/tcp").
+	ExposedPorts []string
+	Healthcheck  *container.HealthConfig
 }
 
 // Job is what userdocker knows of the caller's job.

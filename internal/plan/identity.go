@@ -11,26 +11,9 @@ import (
 	"github.com/userdocker/userdocker/internal/request"
 )
 
-// EnvVisibleDevices is the variable the NVIDIA hook reads to pick GPUs.
-// CUDA images carry NVIDIA_VISIBLE_DEVICES=all, so it is always set by us.
-const EnvVisibleDevices = "NVIDIA_VISIBLE_DEVICES"
-
-// reservedEnv are variables only userdocker sets: the NVIDIA hook grants
-// devices or management capabilities from them.
-var reservedEnv = map[string]bool{
-	EnvVisibleDevices:             true,
-	"NVIDIA_MIG_CONFIG_DEVICES":   true,
-	"NVIDIA_MIG_MONITOR_DEVICES":  true,
-	"NVIDIA_IMEX_CHANNELS":        true,
-	"NVIDIA_GDRCOPY":              true,
-	"NVIDIA_GDS":                  true,
-	"NVIDIA_MOFED":                true,
-	"NVIDIA_NVSWITCH":             true,
-	"NVIDIA_VISIBLE_DEVICES_LIST": true,
-}
-
-// planEnv merges the user's variables with the site's enforced ones. A user
-// variable the site or the GPU grant sets is refused, not silently replaced.
+// planEnv merges the user's variables with the site's enforced ones and
+// sets every NVIDIA hook variable (see hookEnv). A user variable the site
+// or userdocker sets is refused, not silently replaced.
 func planEnv(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
 	var errs []error
 	var env []string
@@ -38,7 +21,7 @@ func planEnv(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 	for _, kv := range req.Config.Env {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case reservedEnv[k]:
+		case isHookEnv(k):
 			if !seen[k] {
 				errs = append(errs, refuse("env", "-e %s is not allowed: userdocker sets it from the GPUs you were granted", k))
 			}
@@ -54,7 +37,9 @@ func planEnv(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 	for _, k := range slices.Sorted(maps.Keys(pol.Run.Env)) {
 		env = append(env, k+"="+pol.Run.Env[k])
 	}
-	env = append(env, EnvVisibleDevices+"="+visibleDevices(f.GPUs))
+	for _, h := range hookEnv {
+		env = append(env, h.name+"="+hookValue(h.name, pol, f.GPUs))
+	}
 	p.Config.Env = env
 	return errs
 }
@@ -64,14 +49,8 @@ func hasKey(m map[string]string, k string) bool {
 	return ok
 }
 
-func visibleDevices(gpus []string) string {
-	if len(gpus) == 0 {
-		return "void"
-	}
-	return strings.Join(gpus, ",")
-}
-
-// planLabels adds the ownership labels; users cannot set io.userdocker.*.
+// planLabels adds userdocker's labels, every one of them (OwnLabels);
+// users cannot set io.userdocker.*.
 func planLabels(req *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []error {
 	var errs []error
 	labels := map[string]string{}
@@ -82,14 +61,7 @@ func planLabels(req *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []
 		}
 		labels[k] = v
 	}
-	labels[LabelUID] = strconv.FormatUint(uint64(f.Caller.UID), 10)
-	labels[LabelUser] = f.Caller.Name
-	if f.Job != nil {
-		labels[LabelJob] = f.Job.ID
-	}
-	if len(f.GPUs) > 0 {
-		labels[LabelGPUs] = strings.Join(f.GPUs, ",")
-	}
+	maps.Copy(labels, ownLabels(p, f))
 	p.Config.Labels = labels
 	return errs
 }
@@ -137,4 +109,19 @@ func planGPUs(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []
 		Capabilities: [][]string{{"gpu"}},
 	}}
 	return nil
+}
+
+// ownLabels are the values of OwnLabels for p.
+func ownLabels(p *request.Plan, f Facts) map[string]string {
+	job := ""
+	if f.Job != nil {
+		job = f.Job.ID
+	}
+	return map[string]string{
+		LabelUID:   strconv.FormatUint(uint64(f.Caller.UID), 10),
+		LabelUser:  f.Caller.Name,
+		LabelJob:   job,
+		LabelGPUs:  strings.Join(f.GPUs, ","),
+		LabelImage: p.Image,
+	}
 }

@@ -124,7 +124,11 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 		if p.Host.Tmpfs == nil {
 			p.Host.Tmpfs = map[string]string{}
 		}
-		p.Host.Tmpfs[m.Target] = strings.Join(m.Options, ",")
+		opts := m.Options
+		if m.ReadOnly {
+			opts = append(opts[:len(opts):len(opts)], "ro")
+		}
+		p.Host.Tmpfs[m.Target] = strings.Join(opts, ",")
 		return
 	case request.MountVolume:
 		if m.Source == "" {

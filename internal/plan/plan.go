@@ -48,6 +48,9 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 		CIDFile:    req.CIDFile,
 	}
 	p.Config.Image = img
+	if f.Image != nil {
+		p.Config.Image = f.Image.ID
+	}
 	for _, step := range []func(*request.Run, *policy.Policy, Facts, *request.Plan) []error{
 		planUser, planSecurity, planEnv, planLabels, planName, planMounts, planPorts, planGPUs, planJob,
 	} {
@@ -62,6 +65,25 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// Pin returns p created from the image the edge inspected, f.Image (by its
+// ID, so that a tag moved since cannot put an unchecked image in its
+// place), once the final checks pass on p together with that image's
+// configuration. p is what Build returned for the same request, policy and
+// facts without the image, as when the image had still to be pulled.
+func Pin(p *request.Plan, pol *policy.Policy, f Facts) (*request.Plan, error) {
+	if f.Image == nil {
+		return nil, errors.New("pin the image: the image was not inspected")
+	}
+	q := *p
+	cfg := *p.Config
+	cfg.Image = f.Image.ID
+	q.Config = &cfg
+	if errs := Check(&q, pol, f); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &q, nil
 }
 
 func copyNetworking(n network.NetworkingConfig) *network.NetworkingConfig {

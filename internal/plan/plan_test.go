@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/mount"
 
@@ -39,8 +40,8 @@ func basePolicy() *policy.Policy {
 				Available: []string{"/scratch/alice:/scratch", "/data:/data:ro", "/projects:"},
 			},
 		},
-		GPU:   policy.GPU{Source: "slurm", Delivery: "device-requests"},
-		Slurm: policy.Slurm{ConfineCPUs: true, ConfineMemory: true},
+		GPU:   policy.GPU{Source: "slurm", Delivery: "device-requests", DriverCapabilities: []string{"compute", "utility"}},
+		Slurm: policy.Slurm{ConfineCPUs: true, ConfineMemory: true, StopTimeout: 10 * time.Second},
 		Audit: policy.Audit{Log: "syslog"},
 	}
 }
@@ -93,7 +94,7 @@ func TestBuildBaseline(t *testing.T) {
 		{"name", p.Name, "alice-abcd1234"},
 		{"pids", *p.Host.PidsLimit, int64(4096)},
 		{"shm default", p.Host.ShmSize, int64(1 << 30)},
-		{"env", strings.Join(p.Config.Env, " "), "HOME=/home/alice USER=alice NVIDIA_VISIBLE_DEVICES=void"},
+		{"env", strings.Join(p.Config.Env[:3], " "), "HOME=/home/alice USER=alice NVIDIA_VISIBLE_DEVICES=void"},
 		{"uid label", p.Config.Labels[LabelUID], "2001"},
 		{"user label", p.Config.Labels[LabelUser], "alice"},
 		{"mounts", len(p.Host.Mounts), 2},
@@ -312,54 +313,56 @@ func TestBuildJob(t *testing.T) {
 	}
 }
 
-// TestCheckCatchesPlanningBugs: the final checks refuse a bad request even
-// when it did not come from the user's flags.
-func TestCheckCatchesPlanningBugs(t *testing.T) {
-	p, err := build(t, []string{"ud-test/busybox"}, basePolicy(), baseFacts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mutations := []struct {
-		name   string
-		mutate func(*request.Plan)
-		want   string
+// TestBuildHookRefusals: what the user types that would reach the NVIDIA
+// hook, in a job with a GPU.
+func TestBuildHookRefusals(t *testing.T) {
+	f := baseFacts()
+	f.Job = &Job{ID: "42", CPUs: "2-3", MemoryBytes: 1 << 30}
+	f.GPUs = []string{"GPU-a"}
+	tmpfs := func(p *policy.Policy) { p.Run.Args.Allowed = append(p.Run.Args.Allowed, "--tmpfs") }
+	cases := []struct {
+		name  string
+		args  []string
+		pol   func(*policy.Policy)
+		facts Facts
+		want  string
 	}{
-		{"privileged", func(p *request.Plan) { p.Host.Privileged = true }, "--privileged"},
-		{"user root", func(p *request.Plan) { p.Config.User = "0:0" }, "must run as 2001:2001"},
-		{"bind from binds", func(p *request.Plan) { p.Host.Binds = []string{"/:/host"} }, "bind mounts must come from the site's policy"},
-		{"unknown mount source", func(p *request.Plan) {
-			p.Host.Mounts = append(p.Host.Mounts, mount.Mount{Type: mount.TypeBind, Source: "/var/run", Target: "/r"})
-		}, "mount source /var/run"},
-		{"visible devices", func(p *request.Plan) { p.Config.Env = append(p.Config.Env, "NVIDIA_VISIBLE_DEVICES=all") }, "GPU environment"},
-		{"no nnp", func(p *request.Plan) { p.Host.SecurityOpt = nil }, "no-new-privileges must be set"},
-		{"caps kept", func(p *request.Plan) { p.Host.CapDrop = nil }, "capability ALL must be dropped"},
-		{"name", func(p *request.Plan) { p.Name = "bob-x" }, "must start with alice-"},
-		{"label", func(p *request.Plan) { p.Config.Labels[LabelUID] = "0" }, "owner labels"},
+		{name: "LD_PRELOAD", args: []string{"-e", "LD_PRELOAD=/proc/self/cwd/x.so"}, facts: f,
+			want: "LD_PRELOAD is not allowed in a container with GPUs on this system: NVIDIA Container Toolkit before 1.17.8 runs a hook as root with it"},
+		{name: "LD_LIBRARY_PATH", args: []string{"-e", "LD_LIBRARY_PATH=."}, facts: f, want: "LD_LIBRARY_PATH is not allowed in a container with GPUs"},
+		{name: "LD_PRELOAD without GPUs", args: []string{"-e", "LD_PRELOAD=/x.so"}, facts: baseFacts()},
+		{name: "LD_PRELOAD where the site allows it", args: []string{"-e", "LD_PRELOAD=/x.so"}, facts: f,
+			pol: func(p *policy.Policy) { p.GPU.AllowLoaderEnv = true }},
+		{name: "driver capabilities", args: []string{"-e", "NVIDIA_DRIVER_CAPABILITIES=all"}, facts: f,
+			want: "-e NVIDIA_DRIVER_CAPABILITIES is not allowed: userdocker sets it"},
+		{name: "IMEX channels", args: []string{"-e", "NVIDIA_IMEX_CHANNELS=all"}, facts: f, want: "-e NVIDIA_IMEX_CHANNELS is not allowed"},
+		{name: "GDS", args: []string{"-e", "NVIDIA_GDS=enabled"}, facts: f, want: "-e NVIDIA_GDS is not allowed"},
+		{name: "device list by a mount", args: []string{"-v", "/projects/p1:/var/run/nvidia-container-devices/all"}, facts: f,
+			want: "mounting at /var/run/nvidia-container-devices/all is not allowed on this system: the NVIDIA hook takes device requests from there"},
+		{name: "device list by a tmpfs", args: []string{"--tmpfs", "/var/run/nvidia-container-devices"}, pol: tmpfs, facts: f,
+			want: "mounting at /var/run/nvidia-container-devices is not allowed"},
+		{name: "tmpfs suid", args: []string{"--tmpfs", "/t:suid"}, pol: tmpfs, facts: f, want: `--tmpfs /t: option "suid" is not allowed`},
+		{name: "tmpfs by --mount keeps readonly", args: []string{"--mount", "type=tmpfs,dst=/t,tmpfs-size=1m,readonly"}, pol: tmpfs, facts: f},
 	}
-	for _, m := range mutations {
-		t.Run(m.name, func(t *testing.T) {
-			q := clonePlan(p)
-			m.mutate(q)
-			errs := Check(q, basePolicy(), baseFacts())
-			if len(errs) == 0 || !strings.Contains(errors.Join(errs...).Error(), m.want) {
-				t.Fatalf("Check = %v, want %q", errs, m.want)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pol := basePolicy()
+			if c.pol != nil {
+				c.pol(pol)
+			}
+			p, err := build(t, append(c.args, "ud-test/busybox"), pol, c.facts)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if v, ok := p.Host.Tmpfs["/t"]; ok && v != "size=1048576,ro" {
+					t.Fatalf("tmpfs options %q, want size=1048576,ro", v)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want %q", err, c.want)
 			}
 		})
 	}
-	if errs := Check(p, basePolicy(), baseFacts()); len(errs) != 0 {
-		t.Fatalf("baseline fails its own checks: %v", errs)
-	}
-}
-
-func clonePlan(p *request.Plan) *request.Plan {
-	q := *p
-	c, h := *p.Config, *p.Host
-	c.Env = slices.Clone(c.Env)
-	c.Labels = map[string]string{}
-	for k, v := range p.Config.Labels {
-		c.Labels[k] = v
-	}
-	h.Mounts = slices.Clone(h.Mounts)
-	q.Config, q.Host = &c, &h
-	return &q
 }

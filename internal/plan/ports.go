@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -22,24 +23,29 @@ func CanonicalPort(port nat.Port, b nat.PortBinding) string {
 	return s
 }
 
-// planPorts checks every final port binding against run.publish, however
-// it was spelled on the command line.
-func planPorts(req *request.Run, pol *policy.Policy, _ Facts, p *request.Plan) []error {
+// planPorts checks every port binding against run.publish, however it
+// was spelled on the command line; checkPublish does it again on the final
+// request, with -P.
+func planPorts(_ *request.Run, pol *policy.Policy, _ Facts, p *request.Plan) []error {
 	var errs []error
-	ports := make([]nat.Port, 0, len(p.Host.PortBindings))
-	for port := range p.Host.PortBindings {
-		ports = append(ports, port)
+	for _, msg := range portRefusals(p, pol) {
+		errs = append(errs, &Refusal{Rule: "publish", Msg: msg})
 	}
-	slices.SortFunc(ports, func(a, b nat.Port) int { return strings.Compare(string(a), string(b)) })
-	for _, port := range ports {
+	return errs
+}
+
+// portRefusals judges p's port bindings against run.publish.
+func portRefusals(p *request.Plan, pol *policy.Policy) []string {
+	var out []string
+	for _, port := range slices.Sorted(maps.Keys(p.Host.PortBindings)) {
 		for _, b := range p.Host.PortBindings[port] {
 			spec := CanonicalPort(port, b)
 			if !matchAny(pol.Run.Publish, spec) {
-				errs = append(errs, refuse("publish", "-p %s is not allowed on this system (allowed: %s)", spec, orNone(pol.Run.Publish)))
+				out = append(out, "-p "+spec+" is not allowed on this system (allowed: "+orNone(pol.Run.Publish)+")")
 			}
 		}
 	}
-	return errs
+	return out
 }
 
 func orNone(res []string) string {

@@ -51,6 +51,8 @@ func Default() *Policy {
 			MaxCount:     1,
 			Exclusive:    true,
 			Delivery:     "device-requests",
+			// The toolkit's own default for an image that names none.
+			DriverCapabilities: []string{"compute", "utility"},
 		},
 		Slurm: Slurm{
 			StateDir:      "/run/userdocker",
@@ -71,6 +73,10 @@ var knownSubcommands = []string{
 	"run", "attach", "stop", "ps", "images", "pull", "load", "logs",
 	"version", "rm", "kill", "wait", "exec", "tag",
 }
+
+// driverCapabilities are the NVIDIA driver capabilities the NVIDIA
+// Container Toolkit knows (NVIDIA_DRIVER_CAPABILITIES).
+var driverCapabilities = []string{"all", "compat32", "compute", "display", "graphics", "ngx", "utility", "video"}
 
 // capabilities are the Linux capability names cap_add and cap_drop accept
 // (without the CAP_ prefix, which may be written), besides "ALL".

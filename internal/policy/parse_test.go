@@ -48,7 +48,7 @@ func examplePolicy() *Policy {
 				Probe:     true,
 			},
 		},
-		GPU: GPU{Source: "slurm", DefaultCount: 1, MaxCount: 2, Exclusive: true, Delivery: "device-requests"},
+		GPU: GPU{Source: "slurm", DefaultCount: 1, MaxCount: 2, Exclusive: true, Delivery: "device-requests", DriverCapabilities: []string{"compute", "utility"}},
 		Slurm: Slurm{
 			StateDir:      "/run/userdocker",
 			OutsideJob:    "deny",
@@ -146,6 +146,10 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:2:1: gpu.source: "nvml" is not one of slurm, reserve, none`}},
 		{"gpu delivery", "gpu.delivery = 'cdi'\n", []string{
 			cfgPath + `:1:1: gpu.delivery: "cdi" is not one of device-requests, nvidia-runtime`}},
+		{"driver capability", "[gpu]\ndriver_capabilities = ['compute', 'modeset']\n", []string{
+			cfgPath + `:2:35: gpu.driver_capabilities: "modeset" is not one of all, compat32, compute, display, graphics, ngx, utility, video`}},
+		{"allow loader env type", "[gpu]\nallow_loader_env = 'yes'\n", []string{
+			cfgPath + `:2:1: gpu.allow_loader_env: expected a boolean, found a string`}},
 		{"outside job", "[slurm]\noutside_job = 'gpu'\n", []string{
 			cfgPath + `:2:1: slurm.outside_job: "gpu" is not one of deny, no-gpu, allow`}},
 		{"image regex", "[run]\nimages = [\n  '^ok/',\n  '^(bad',\n]\n", []string{

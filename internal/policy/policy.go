@@ -58,6 +58,14 @@ type GPU struct {
 	// MaxMemoryUsedMiB: in reserve mode, a GPU using more memory than this
 	// counts as busy even without a reservation (0: any use counts).
 	MaxMemoryUsedMiB int
+	// DriverCapabilities are the NVIDIA driver capabilities a container
+	// with GPUs gets (NVIDIA_DRIVER_CAPABILITIES): which parts of the
+	// driver, device nodes among them, the NVIDIA hook adds.
+	DriverCapabilities []string
+	// AllowLoaderEnv lets containers with GPUs have LD_PRELOAD and the
+	// other dynamic loader variables: NVIDIA Container Toolkit before
+	// 1.17.8 runs a hook as root with them (CVE-2025-23266).
+	AllowLoaderEnv bool
 }
 
 // Slurm is [slurm].

@@ -71,6 +71,10 @@ var leaves = []leaf{
 		field: func(p *Policy) any { return &p.GPU.Delivery }},
 	{key: "gpu.max_memory_used_mib", decode: count,
 		field: func(p *Policy) any { return &p.GPU.MaxMemoryUsedMiB }},
+	{key: "gpu.driver_capabilities", decode: list(oneOf(driverCapabilities...)),
+		field: func(p *Policy) any { return &p.GPU.DriverCapabilities }},
+	{key: "gpu.allow_loader_env", decode: boolean,
+		field: func(p *Policy) any { return &p.GPU.AllowLoaderEnv }},
 
 	{key: "slurm.state_dir", decode: str(stateDir), systemOnly: true,
 		field: func(p *Policy) any { return &p.Slurm.StateDir }},
