@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os"
@@ -23,16 +22,7 @@ func udRoot(t *testing.T, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(testBinary, args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C"}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run userdocker as root: %v", err)
-	}
-	return result{out.String(), errb.String(), code}
+	return collect(t, cmd, "run userdocker as root")
 }
 
 func TestConfigCommands(t *testing.T) {

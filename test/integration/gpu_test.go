@@ -92,7 +92,7 @@ func requireMockBinary(t *testing.T) {
 // UUIDs are the same in every test) and the reservations.
 func removeGPUContainers(t *testing.T) {
 	t.Helper()
-	if ids := strings.Fields(docker(t, "ps", "-aq", "--filter", "label=io.userdocker.gpus")); len(ids) > 0 {
+	if ids := gpuContainers(t); len(ids) > 0 {
 		docker(t, append([]string{"rm", "-f"}, ids...)...)
 	}
 	for _, u := range []string{alice, bob} {
@@ -101,6 +101,19 @@ func removeGPUContainers(t *testing.T) {
 		}
 	}
 	os.RemoveAll(reserveDir)
+}
+
+// gpuContainers are the containers whose io.userdocker.gpus label names
+// GPUs (every userdocker container has the label, empty without GPUs).
+func gpuContainers(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	for _, l := range strings.Split(docker(t, "ps", "-a", "--no-trunc", "--filter", "label=io.userdocker.gpus", "--format", `{{.ID}} {{.Label "io.userdocker.gpus"}}`), "\n") {
+		if id, gpus, _ := strings.Cut(l, " "); gpus != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 func writeMockConfig(t *testing.T, text string) {

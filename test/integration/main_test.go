@@ -179,6 +179,13 @@ func udBinary(t *testing.T, bin, who string, env []string, args ...string) resul
 	cmd := exec.CommandContext(ctx, "sudo", append([]string{"-n", bin}, args...)...)
 	asUser(t, cmd, who)
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/home/" + who, "LANG=C"}, env...)
+	return collect(t, cmd, "run userdocker as "+who)
+}
+
+// collect runs cmd and returns its output and exit status; what says
+// what it was, should it not start at all.
+func collect(t *testing.T, cmd *exec.Cmd, what string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -186,7 +193,7 @@ func udBinary(t *testing.T, bin, who string, env []string, args ...string) resul
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run userdocker as %s: %v", who, err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	return result{out.String(), errb.String(), code}
 }

@@ -344,11 +344,15 @@ func cpuListOf(t *testing.T, list string) []int {
 // inspected is what the tests read of `docker inspect`.
 type inspected struct {
 	Name   string
+	Image  string // the image's ID
 	Config struct {
-		Env    []string
-		Labels map[string]string
+		Image       string // as the create request named it
+		Env         []string
+		Labels      map[string]string
+		StopTimeout *int
 	}
 	HostConfig inspectedHost
+	Mounts     []struct{ Type, Destination string }
 }
 
 // inspectedHost is what the tests read of a HostConfig.
@@ -361,6 +365,19 @@ type inspectedHost struct {
 		Driver    string
 		DeviceIDs []string
 	}
+	Ulimits []struct {
+		Name       string
+		Soft, Hard int64
+	}
+	LogConfig struct {
+		Type   string
+		Config map[string]string
+	}
+	RestartPolicy struct {
+		Name              string
+		MaximumRetryCount int
+	}
+	Tmpfs map[string]string
 }
 
 func inspect(t *testing.T, id string) inspected {
