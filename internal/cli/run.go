@@ -50,19 +50,19 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		return a.refuse(err)
 	}
 	if req.DryRun {
-		return a.dryRun(ctx, p, facts)
+		return a.dryRun(ctx, p, req, facts)
 	}
-	return a.start(ctx, p, facts, req, claim)
+	return a.start(ctx, p, req, facts, claim)
 }
 
 // dryRun prints the final request. It judges it with the image's
 // configuration when the daemon has the image already; it pulls nothing,
 // so for an image still to be pulled it says what was not checked.
-func (a *app) dryRun(ctx context.Context, p *request.Plan, f plan.Facts) error {
+func (a *app) dryRun(ctx context.Context, p *request.Plan, req *request.Run, f plan.Facts) error {
 	img, err := a.inspectImage(ctx, nil, p.Image)
 	if img != nil {
 		f.Image = img
-		if p, err = plan.Pin(p, a.pol, f); err != nil {
+		if p, err = plan.Build(req, a.pol, f); err != nil {
 			return a.refuse(err)
 		}
 	} else {
@@ -208,7 +208,7 @@ func (a *app) randomSuffix() string {
 
 // start makes the image available, judges the request together with the
 // image's configuration, and runs the container from that image's ID.
-func (a *app) start(ctx context.Context, p *request.Plan, f plan.Facts, req *request.Run, claim *gpuClaim) error {
+func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, f plan.Facts, claim *gpuClaim) error {
 	eng, err := engine.New(a.pol.DockerHost)
 	if err != nil {
 		return err
@@ -232,7 +232,7 @@ func (a *app) start(ctx context.Context, p *request.Plan, f plan.Facts, req *req
 	if f.Image == nil {
 		return fmt.Errorf("image %s: the daemon no longer has it", p.Image)
 	}
-	if p, err = plan.Pin(p, a.pol, f); err != nil {
+	if p, err = plan.Build(req, a.pol, f); err != nil {
 		return a.refuse(err)
 	}
 	a.debugPlan(p)

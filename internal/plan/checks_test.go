@@ -355,37 +355,41 @@ func TestChecks(t *testing.T) {
 	}
 }
 
-// TestPin: the plan Build makes before the image is there is pinned to
-// the inspected image and judged with it.
-func TestPin(t *testing.T) {
+// TestBuildWithImage: Build without the image judges the request alone
+// and names the image by reference; with the inspected image (the same
+// request, policy and facts, as the edge calls it after the pull) it
+// creates from the image's ID and judges what the image adds. GPUs the
+// user narrowed with --gpus stay narrowed in both.
+func TestBuildWithImage(t *testing.T) {
 	f := jobFacts()
+	f.GPUs = []string{"GPU-a", "GPU-b"}
 	img := f.Image
 	f.Image = nil
-	p := validPlan(t, basePolicy(), f)
+	args := []string{"--gpus", "1", "ud-test/busybox"}
+	p, err := build(t, args, basePolicy(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p.Config.Image != "docker.io/ud-test/busybox:latest" {
 		t.Fatalf("before the image is known: Config.Image = %q", p.Config.Image)
 	}
 	f.Image = img
-	q, err := Pin(p, basePolicy(), f)
+	q, err := build(t, args, basePolicy(), f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Config.Image != testImageID || p.Config.Image != "docker.io/ud-test/busybox:latest" {
-		t.Fatalf("pinned Config.Image = %q (original now %q), want %s and the original unchanged", q.Config.Image, p.Config.Image, testImageID)
+	if q.Config.Image != testImageID || q.Config.Labels[LabelGPUs] != "GPU-a" {
+		t.Fatalf("with the image: Config.Image = %q, GPU label %q; want %s and the narrowed GPU-a", q.Config.Image, q.Config.Labels[LabelGPUs], testImageID)
 	}
 	img.Env = append(img.Env, "LD_PRELOAD=/x.so")
 	img.Labels["io.userdocker.owner"] = "bob"
-	_, err = Pin(p, basePolicy(), f)
+	_, err = build(t, args, basePolicy(), f)
 	var rules []string
 	for _, r := range Refusals(err) {
 		rules = append(rules, r.Rule)
 	}
 	if !slices.Equal(rules, []string{"loader-env", "labels"}) {
-		t.Fatalf("Pin with a hostile image: %v (rules %v), want loader-env and labels refusals", err, rules)
-	}
-	f.Image = nil
-	if _, err := Pin(p, basePolicy(), f); err == nil || len(Refusals(err)) != 0 {
-		t.Fatalf("Pin without an inspected image = %v, want a plain error", err)
+		t.Fatalf("a hostile image: %v (rules %v), want loader-env and labels refusals", err, rules)
 	}
 }
 

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"maps"
 	"path"
 	"strings"
 
@@ -71,6 +72,8 @@ func (mp *mountPlan) add(src, target string, ro bool, by string) {
 // a symlink between this check and the mount.
 func planMounts(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
 	mp := &mountPlan{targets: map[string]string{}}
+	// --mount type=tmpfs adds to --tmpfs's, in a map of the plan's own.
+	p.Host.Tmpfs = maps.Clone(req.Host.Tmpfs)
 	for _, spec := range pol.Run.Mounts.Always {
 		e := parseEntry(spec)
 		src, err := safeSource(e.Host, f, "run.mounts.always entry "+spec)
@@ -104,7 +107,6 @@ func planMounts(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) 
 	}
 	p.Host.Binds = nil
 	p.Host.Mounts = mp.mounts
-	p.Host.Tmpfs = req.Host.Tmpfs
 	return mp.errs
 }
 

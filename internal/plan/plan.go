@@ -18,6 +18,14 @@ var sprintf = fmt.Sprintf
 // Build judges req against pol and facts and returns the final request.
 // On refusal the error joins every *Refusal found, so the user learns all
 // that is wrong at once; no partial plan is returned.
+//
+// The edge calls it twice: before the image is pulled (f.Image nil), to
+// refuse what can be refused without it and to learn which image to
+// make available; then with the inspected image in f.Image, for the final
+// request, judged together with what Docker takes from the image and
+// created from the image's ID, so that a tag moved in between cannot put
+// an unchecked image in its place. Build is pure: both calls see the same
+// request.
 func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error) {
 	var errs []error
 	errs = append(errs, checkArgs(req, pol)...)
@@ -65,25 +73,6 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
-}
-
-// Pin returns p created from the image the edge inspected, f.Image (by its
-// ID, so that a tag moved since cannot put an unchecked image in its
-// place), once the final checks pass on p together with that image's
-// configuration. p is what Build returned for the same request, policy and
-// facts without the image, as when the image had still to be pulled.
-func Pin(p *request.Plan, pol *policy.Policy, f Facts) (*request.Plan, error) {
-	if f.Image == nil {
-		return nil, errors.New("pin the image: the image was not inspected")
-	}
-	q := *p
-	cfg := *p.Config
-	cfg.Image = f.Image.ID
-	q.Config = &cfg
-	if errs := Check(&q, pol, f); len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return &q, nil
 }
 
 func copyNetworking(n network.NetworkingConfig) *network.NetworkingConfig {

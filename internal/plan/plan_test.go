@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -364,5 +365,29 @@ func TestBuildHookRefusals(t *testing.T) {
 				t.Fatalf("err %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestBuildLeavesTheRequestAlone: the edge builds twice from one request
+// (before and after the image is inspected); the first call must not
+// change what the second sees.
+func TestBuildLeavesTheRequestAlone(t *testing.T) {
+	pol := basePolicy()
+	pol.Run.Args.Allowed = append(pol.Run.Args.Allowed, "--tmpfs")
+	req, err := runflags.Parse([]string{"--tmpfs", "/a:size=1m", "--mount", "type=tmpfs,dst=/b", "-e", "A=1", "--label", "x=y", "ud-test/busybox"},
+		runflags.Layers{Default: pol.Run.Args.Default, Always: pol.Run.Args.Always})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Build(req, pol, baseFacts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Host.Tmpfs) != 1 || len(req.Config.Env) != 1 || len(req.Config.Labels) != 1 {
+		t.Fatalf("Build changed the request: tmpfs %v, env %v, labels %v", req.Host.Tmpfs, req.Config.Env, req.Config.Labels)
+	}
+	second, err := Build(req, pol, baseFacts())
+	if err != nil || !reflect.DeepEqual(first, second) {
+		t.Fatalf("a second Build differs: %v\n%+v\n%+v", err, first, second)
 	}
 }
