@@ -45,9 +45,12 @@ PLACEHOLDER_MARK='userdocker-test placeholder'
 SUDOERS_SRC=$REPO/contrib/slurm/sudoers.userdocker
 SUDOERS_DST=/etc/sudoers.d/userdocker
 
+# acl: setfacl, for the test of a mount below a directory that an ACL
+# opens to a user.
 PACKAGES=(docker.io containerd runc tini iptables cgroupfs-mount apparmor
 	sudo busybox-static munge slurm-wlm slurm-client slurmd slurmctld
-	slurm-wlm-basic-plugins gcc libc6-dev make git procps util-linux)
+	slurm-wlm-basic-plugins gcc libc6-dev make git procps util-linux
+	acl)
 
 # name uid gid extra-groups
 USERS=(

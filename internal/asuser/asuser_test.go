@@ -2,11 +2,16 @@ package asuser
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/userdocker/userdocker/test/testacl"
 )
 
 func requireRoot(t *testing.T) {
@@ -108,5 +113,77 @@ func TestCreateAsCaller(t *testing.T) {
 	fi, _ := os.Stat(filepath.Join(open, "cid"))
 	if st := statUID(fi); st != 65534 {
 		t.Fatalf("file owned by %d, want 65534: created with the caller's identity", st)
+	}
+}
+
+// TestAccessAsksTheKernel checks that Access answers for the borrowed
+// identity as the kernel sees it: an ACL grants what mode bits do not
+// show, and no capability of root's lets the answer be root's. Both ways
+// of asking run: faccessat2 (Linux 5.8+) and access(2) with the real ids.
+func TestAccessAsksTheKernel(t *testing.T) {
+	requireRoot(t)
+	base := t.TempDir()
+	os.Chmod(base, 0o755)
+	os.Chmod(filepath.Dir(base), 0o755)
+	dir := func(name string, mode os.FileMode) string {
+		p := filepath.Join(base, name)
+		os.Mkdir(p, mode)
+		os.Chmod(p, mode)
+		return p
+	}
+	plain, private, acl := dir("plain", 0o755), dir("private", 0o700), dir("acl", 0o755)
+	testacl.GrantUser(t, acl, nobody.UID, 7)
+	cases := []struct {
+		name string
+		path string
+		mode uint32
+		want error
+	}{
+		{"search a 0755 dir", plain, unix.X_OK, nil},
+		{"write a 0755 root dir", plain, unix.W_OK | unix.X_OK, unix.EACCES},
+		{"read root's 0700 dir", private, unix.R_OK, unix.EACCES},
+		{"write a dir whose ACL grants it", acl, unix.W_OK | unix.X_OK, nil},
+	}
+	for _, realIDs := range []bool{false, true} {
+		t.Run(fmt.Sprintf("real ids %v", realIDs), func(t *testing.T) {
+			saved := needRealIDs
+			needRealIDs = func() bool { return realIDs }
+			t.Cleanup(func() { needRealIDs = saved })
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					f, err := os.OpenFile(c.path, unix.O_PATH|unix.O_CLOEXEC, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					var got error
+					if err := Do(nobody, func() error { got = Access(int(f.Fd()), c.mode); return nil }); err != nil {
+						t.Fatal(err)
+					}
+					if !errors.Is(got, c.want) || (c.want == nil && got != nil) {
+						t.Fatalf("Access(%s, %#o) as nobody = %v, want %v", c.path, c.mode, got, c.want)
+					}
+				})
+			}
+			if uid, _, _ := unix.RawSyscall(unix.SYS_GETUID, 0, 0, 0); uid != 0 {
+				t.Fatalf("the real uid %d of the borrowed thread leaked to this one", uid)
+			}
+		})
+	}
+}
+
+// TestNoEffectiveCapabilities checks that a borrowed identity holds no
+// capability, not even those setfsuid leaves (CAP_SYS_RESOURCE, …).
+func TestNoEffectiveCapabilities(t *testing.T) {
+	requireRoot(t)
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	Do(nobody, func() error { return unix.Capget(&hdr, &data[0]) })
+	if data[0].Effective != 0 || data[1].Effective != 0 {
+		t.Fatalf("effective capabilities as nobody: %#x %#x, want none", data[0].Effective, data[1].Effective)
+	}
+	unix.Capget(&hdr, &data[0])
+	if data[0].Effective&(1<<unix.CAP_DAC_OVERRIDE) == 0 {
+		t.Fatal("root lost CAP_DAC_OVERRIDE outside the borrowed thread")
 	}
 }

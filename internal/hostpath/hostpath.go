@@ -5,12 +5,13 @@ package hostpath
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/userdocker/userdocker/internal/asuser"
 	"github.com/userdocker/userdocker/internal/plan"
@@ -28,14 +29,11 @@ type Who struct {
 // caller need not be able to reach those. probe stats each path first, so
 // that automounted file systems are there to be resolved.
 func Look(paths []string, who Who, probe bool, trusted func(string) bool) map[string]plan.Path {
-	type found struct {
-		resolved string
-		err      error
-	}
-	results := make(map[string]found, len(paths))
+	results := make(map[string]plan.Path, len(paths))
 	cred := asuser.Cred{UID: who.UID, GID: who.GID, Groups: who.Groups}
+	var retry []string
 	// One borrowed identity for all lookups: each Do costs an OS thread.
-	asuser.Do(cred, func() error {
+	err := asuser.Do(cred, func() error {
 		for _, p := range paths {
 			if _, done := results[p]; done {
 				continue
@@ -44,22 +42,48 @@ func Look(paths []string, who Who, probe bool, trusted func(string) bool) map[st
 				os.Stat(p)
 			}
 			r, err := resolve(p)
-			results[p] = found{r, err}
+			if err != nil && trusted != nil && trusted(p) {
+				retry = append(retry, p)
+			}
+			results[p] = judge(r, err, who, asCaller)
 		}
 		return nil
 	})
-	out := make(map[string]plan.Path, len(results))
-	for p, f := range results {
-		if f.err != nil && trusted != nil && trusted(p) {
-			f.resolved, f.err = resolve(p)
+	if err != nil {
+		for _, p := range paths {
+			results[p] = plan.Path{Err: fmt.Errorf("cannot take on your identity: %w", err)}
 		}
-		if f.err != nil {
-			out[p] = plan.Path{Err: describe(f.err)}
-			continue
-		}
-		out[p] = plan.Path{Resolved: f.resolved, Replaceable: replaceable(f.resolved, who, lstat)}
+		return results
 	}
-	return out
+	for _, p := range retry {
+		r, err := resolve(p)
+		results[p] = judge(r, err, who, func(c *chain) {
+			if err := asuser.Do(cred, func() error { c.ask(); return nil }); err != nil {
+				c.askErr = err
+			}
+		})
+	}
+	return results
+}
+
+// asCaller asks about c on the calling thread, which has the caller's
+// identity.
+func asCaller(c *chain) { c.ask() }
+
+// judge makes the fact of a path that resolved to r (or failed with err),
+// opening its entries with the calling thread's identity and asking about
+// them through ask, which must answer for who.
+func judge(r string, err error, who Who, ask func(*chain)) plan.Path {
+	if err != nil {
+		return plan.Path{Err: describe(err)}
+	}
+	if who.UID == 0 {
+		return plan.Path{Resolved: r} // see replaceable
+	}
+	c := open(r)
+	defer c.close()
+	ask(c)
+	return plan.Path{Resolved: r, Replaceable: replaceable(c.entries(), who)}
 }
 
 func resolve(p string) (string, error) {
@@ -83,62 +107,144 @@ func describe(err error) error {
 	return err
 }
 
-// Stat is what replaceable needs to know of one directory entry.
-type Stat struct {
-	UID, GID uint32
-	Mode     fs.FileMode
+// Entry is what replaceable needs to know of one entry of a path.
+type Entry struct {
+	Path string
+	UID  uint32 // the entry's owner
+	// ParentUID and ParentSticky describe the directory the entry is in.
+	ParentUID    uint32
+	ParentSticky bool
+	// ParentWritable is the kernel's answer to: may the caller create
+	// and remove entries in the parent (write and search access)?
+	ParentWritable bool
+	// Err is set when a fact could not be found out.
+	Err error
 }
 
-func lstat(p string) (Stat, error) {
-	fi, err := os.Lstat(p)
-	if err != nil {
-		return Stat{}, err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return Stat{}, errors.New("no ownership information")
-	}
-	return Stat{UID: st.Uid, GID: st.Gid, Mode: fi.Mode()}, nil
-}
-
-// replaceable lists the entries of the resolved path p, from the top down,
-// that who could rename or remove: the parent directory is writable and
-// searchable by who, and either not sticky or owned by who, or the entry is
-// who's own. root can replace anything, so nothing is listed for root: the
-// check protects against users, and root needs no sudo to mount.
-func replaceable(p string, who Who, stat func(string) (Stat, error)) []string {
+// replaceable lists the entries, from the top down, that who could rename
+// or remove: the kernel grants who write and search access to the parent
+// directory, and that directory is either not sticky or owned by who, or
+// the entry is who's own (restricted deletion: a sticky directory lets
+// only those rename an entry, besides CAP_FOWNER). An entry whose facts are
+// unknown counts as replaceable, and the walk ends there. root can replace
+// anything, so nothing is listed for root: the check protects against
+// users, and root needs no sudo to mount.
+func replaceable(entries []Entry, who Who) []string {
 	if who.UID == 0 {
 		return nil
 	}
 	var out []string
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	parent := "/"
-	for _, name := range parts {
-		if name == "" {
-			continue
+	for _, e := range entries {
+		if e.Err != nil {
+			return append(out, e.Path) // cannot tell: treat as unsafe
 		}
-		entry := filepath.Join(parent, name)
-		ps, err := stat(parent)
-		es, err2 := stat(entry)
-		if err != nil || err2 != nil {
-			return append(out, entry) // cannot tell: treat as unsafe
+		if e.ParentWritable && (!e.ParentSticky || e.ParentUID == who.UID || e.UID == who.UID) {
+			out = append(out, e.Path)
 		}
-		if canWrite(ps, who) && (ps.Mode&fs.ModeSticky == 0 || ps.UID == who.UID || es.UID == who.UID) {
-			out = append(out, entry)
-		}
-		parent = entry
 	}
 	return out
 }
 
-func canWrite(s Stat, who Who) bool {
-	perm := s.Mode.Perm()
-	switch {
-	case s.UID == who.UID:
-		return perm&0o300 == 0o300
-	case s.GID == who.GID || slices.Contains(who.Groups, s.GID):
-		return perm&0o030 == 0o030
-	default:
-		return perm&0o003 == 0o003
+// chain is a resolved path opened entry by entry, "/" first, each with
+// O_PATH|O_NOFOLLOW relative to the one before: what is asked about is
+// what the path named when it was opened, not what a later lookup finds.
+type chain struct {
+	paths    []string // of each entry opened or tried
+	files    []*os.File
+	stats    []unix.Stat_t
+	err      error   // why the last of paths could not be opened
+	writable []error // the kernel's answer for each directory of files but the last
+	askErr   error   // why writable could not be asked
+}
+
+func open(p string) *chain {
+	c := &chain{}
+	dir, name, cur := unix.AT_FDCWD, "/", "/"
+	rest := strings.Split(p, "/")
+	for {
+		c.paths = append(c.paths, cur)
+		fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			c.err = err
+			return c
+		}
+		f := os.NewFile(uintptr(fd), cur)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			f.Close()
+			c.err = err
+			return c
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			f.Close()
+			c.err = errors.New("it was replaced by a symlink")
+			return c
+		}
+		c.files, c.stats = append(c.files, f), append(c.stats, st)
+		for len(rest) > 0 && rest[0] == "" {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 {
+			return c
+		}
+		dir, name, cur, rest = fd, rest[0], filepath.Join(cur, rest[0]), rest[1:]
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			c.paths, c.err = append(c.paths, cur), errors.New("its parent is no directory any more")
+			return c
+		}
+	}
+}
+
+// ask asks the kernel, for each directory that holds an entry of the
+// path, whether this thread's identity may create and remove entries in
+// it: write and search access, as rename(2) and unlink(2) need.
+func (c *chain) ask() {
+	for _, f := range c.files[:max(0, len(c.files)-1)] {
+		c.writable = append(c.writable, asuser.Access(int(f.Fd()), unix.W_OK|unix.X_OK))
+	}
+}
+
+// entries turns what open and ask found into replaceable's facts. The
+// kernel saying no (EACCES, EPERM) is a no. A read-only file system
+// (EROFS) is a yes: the same directory may be writable where it is mounted
+// elsewhere (another mount, another node), and the caller could rename the
+// entry there. Any other answer cannot be trusted either way.
+func (c *chain) entries() []Entry {
+	var out []Entry
+	for i := 1; i < len(c.paths); i++ {
+		e := Entry{Path: c.paths[i]}
+		switch {
+		case i >= len(c.files):
+			e.Err = c.err
+		case i-1 >= len(c.writable):
+			if e.Err = c.askErr; e.Err == nil {
+				e.Err = errors.New("not asked")
+			}
+		default:
+			parent := c.stats[i-1]
+			e.UID, e.ParentUID = c.stats[i].Uid, parent.Uid
+			e.ParentSticky = parent.Mode&unix.S_ISVTX != 0
+			switch err := c.writable[i-1]; {
+			case err == nil, errors.Is(err, unix.EROFS):
+				e.ParentWritable = true
+			case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+			default:
+				e.Err = err
+			}
+		}
+		out = append(out, e)
+		if e.Err != nil {
+			break
+		}
+	}
+	if len(out) == 0 && c.err != nil { // "/" itself could not be opened
+		out = append(out, Entry{Path: "/", Err: c.err})
+	}
+	return out
+}
+
+func (c *chain) close() {
+	for _, f := range c.files {
+		f.Close()
 	}
 }
