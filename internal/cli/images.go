@@ -68,5 +68,5 @@ func cmdImages(ctx context.Context, a *app, args []string) error {
 	for i, r := range rows {
 		out[i] = r
 	}
-	return listing.Write(a.env.Stdout, *format, def, listing.ImageHeaders, out)
+	return a.list(*format, def, listing.ImageHeaders, out)
 }

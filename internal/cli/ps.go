@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,7 +84,18 @@ func cmdPs(ctx context.Context, a *app, args []string) error {
 	if o.quiet {
 		return nil
 	}
-	return listing.Write(a.env.Stdout, o.format, listing.ContainerTable, listing.ContainerHeaders, rows)
+	return a.list(o.format, listing.ContainerTable, listing.ContainerHeaders, rows)
+}
+
+// list writes rows as listing.Write does. A --format past its limits is
+// refused, and the audit record says so.
+func (a *app) list(format, def string, headers map[string]string, rows []any) error {
+	err := listing.Write(a.env.Stdout, format, def, headers, rows)
+	var limit *listing.LimitError
+	if errors.As(err, &limit) {
+		return a.refuse(err)
+	}
+	return err
 }
 
 // parseFilters turns --filter NAME=VALUE flags into the daemon's filters,

@@ -20,6 +20,7 @@ func TestPs(t *testing.T) {
 		{name: "table", args: []string{"ps", "--format", "table {{.ID}}\t{{.Names}}"}, stdout: "CONTAINER ID   NAMES\na1a1a1a1a1a1   alice-web\na2a2a2a2a2a2   alice-db\n"},
 		{name: "all users is root's", args: []string{"ps", "--all-users"}, code: 125, stderr: "userdocker: --all-users is for root only: ps shows your own containers\n"},
 		{name: "bad filter", args: []string{"ps", "--filter", "nonsense"}, code: 125, stderr: "userdocker: --filter \"nonsense\": bad format of filter (expected name=value)\nSee 'userdocker ps --help'.\n"},
+		{name: "format past its limits", args: []string{"ps", "--format", "{{range 1000000000000}}0123456789{{end}}"}, code: 125, stderr: "userdocker: --format \"{{range 1000000000000}}0123456789{{end}}\": it wrote more than 1 MiB for one line, the most a format may write here\n"},
 		{name: "bad format", args: []string{"ps", "--format", "{{.Secret}}"}, code: 125, stderr: "userdocker: --format \"{{.Secret}}\": template: format:1:2: executing \"format\" at <.Secret>: can't evaluate field Secret in type listing.ContainerRow\n"},
 	}
 	for _, tt := range tests {

@@ -123,3 +123,7 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// Label is the value of the container's label name, "" if it has none,
+// as docker's {{.Label "name"}}.
+func (r ContainerRow) Label(name string) string { return r.Labels[name] }

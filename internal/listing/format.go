@@ -1,58 +1,25 @@
 // Package listing turns what the daemon lists (containers, images) into
 // rows of userdocker's own, and renders them the way the docker CLI does:
 // aligned tables, --format Go templates, and an image tree. It is pure:
-// the daemon's answers and the time come in as values.
+// the daemon's answers and the time come in as values. The one exception
+// is a bound, not a fact: a --format template runs under Limits, on a
+// goroutine of its own, with a deadline.
 //
 // Templates see only the row types defined here, never the Engine API's
 // structs, so what a --format can reach is what userdocker chose to show.
 package listing
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"text/template"
+	"unicode/utf8"
 )
 
 // tablePrefix starts a --format that is rendered as a table with headers.
 const tablePrefix = "table"
-
-// funcs are the template functions docker's --format offers that make sense
-// on our rows.
-var funcs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	},
-	"join":  strings.Join,
-	"split": strings.Split,
-	"lower": strings.ToLower,
-	"upper": strings.ToUpper,
-	"title": func(s string) string {
-		if s == "" {
-			return s
-		}
-		return strings.ToUpper(s[:1]) + s[1:]
-	},
-	"truncate": func(s string, n int) string {
-		if n >= 0 && len(s) > n {
-			return s[:n]
-		}
-		return s
-	},
-	"pad": func(s string, before, after int) string {
-		return spaces(before) + s + spaces(after)
-	},
-}
-
-// maxPad bounds pad: a template is the user's, the memory root's.
-const maxPad = 256
-
-func spaces(n int) string {
-	return strings.Repeat(" ", max(0, min(n, maxPad)))
-}
 
 // FormatError says that a --format template does not parse or does not
 // fit the rows.
@@ -62,7 +29,22 @@ type FormatError struct {
 }
 
 func (e *FormatError) Error() string {
-	return fmt.Sprintf("--format %q: %v", e.Format, e.Err)
+	return fmt.Sprintf("--format %q: %v", shorten(e.Format, maxShown), e.Err)
+}
+
+// maxShown is how much of a format an error message quotes: the message
+// is one line, and a format may be a hundred kilobytes.
+const maxShown = 80
+
+// shorten cuts s to at most n bytes, at a rune boundary, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func (e *FormatError) Unwrap() error { return e.Err }
@@ -70,8 +52,13 @@ func (e *FormatError) Unwrap() error { return e.Err }
 // Write renders rows with format: "table" or "" gives the default table
 // def (itself "table ..."), "table TEMPLATE" a table with headers, and any
 // other TEMPLATE one line per row. Headers are the template run over
-// headers, a row-shaped map from field name to column title.
+// headers, a row-shaped map from field name to column title. The template
+// runs within DefaultLimits; nothing is written when it fails.
 func Write(w io.Writer, format, def string, headers map[string]string, rows []any) error {
+	return write(w, format, def, headers, rows, DefaultLimits)
+}
+
+func write(w io.Writer, format, def string, headers map[string]string, rows []any, lim Limits) error {
 	if format == "" || format == tablePrefix {
 		format = def
 	}
@@ -79,31 +66,36 @@ func Write(w io.Writer, format, def string, headers map[string]string, rows []an
 	if table {
 		body = strings.TrimLeft(body, " ")
 	}
-	tmpl, err := template.New("format").Funcs(funcs).Option("missingkey=zero").Parse(unescape(body))
+	b := &budget{lim: lim}
+	tmpl, err := template.New("format").Funcs(b.funcs()).Option("missingkey=zero").Parse(unescape(body))
 	if err != nil {
 		return &FormatError{Format: format, Err: err}
 	}
-	out := w
-	var tw *tabwriter.Writer
+	if err := b.restrict(tmpl); err != nil {
+		return &FormatError{Format: format, Err: err}
+	}
+	var header any
 	if table {
-		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-		out = tw
-		if err := tmpl.Execute(out, headers); err != nil {
-			return &FormatError{Format: format, Err: err}
-		}
-		fmt.Fprintln(out)
+		header = headerRow(headers)
 	}
-	for _, r := range rows {
-		if err := tmpl.Execute(out, r); err != nil {
-			return &FormatError{Format: format, Err: err}
-		}
-		fmt.Fprintln(out)
+	out, err := b.render(tmpl, header, rows)
+	if err != nil {
+		return &FormatError{Format: format, Err: err}
 	}
-	if tw != nil {
-		return tw.Flush()
+	if !table {
+		_, err := w.Write(out)
+		return err
 	}
-	return nil
+	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+	tw.Write(out)
+	return tw.Flush()
 }
+
+// headerRow is what a table's header line is rendered from.
+type headerRow map[string]string
+
+// Label is the title of a label's column, as the rows' Label gives its value.
+func (h headerRow) Label(name string) string { return strings.ToUpper(name) }
 
 // unescape turns the "\t" and "\n" a user types into a shell argument into
 // the characters, as docker does.

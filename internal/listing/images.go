@@ -191,3 +191,6 @@ func Tree(w io.Writer, list []image.Summary) {
 		walk(r, "", true, true)
 	}
 }
+
+// Label is the value of the image's label name, "" if it has none.
+func (r ImageRow) Label(name string) string { return r.Labels[name] }
