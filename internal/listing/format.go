@@ -10,6 +10,8 @@
 package listing
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -86,9 +88,46 @@ func write(w io.Writer, format, def string, headers map[string]string, rows []an
 		_, err := w.Write(out)
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+	// Aligning keeps every cell until the end, and pads each to the
+	// widest of its column: many cells would take memory, and one wide
+	// cell above many short lines would multiply the output.
+	if n := cells(out); n > lim.Cells {
+		return &FormatError{Format: format, Err: &LimitError{Msg: fmt.Sprintf("its table has more than %d cells, the most a format may make here", lim.Cells)}}
+	}
+	aligned := capWriter{max: lim.Bytes}
+	tw := tabwriter.NewWriter(&aligned, 10, 1, 3, ' ', 0)
 	tw.Write(out)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return &FormatError{Format: format, Err: &LimitError{Msg: fmt.Sprintf("its table is wider than %s, the most a format may write here", mib(lim.Bytes))}}
+	}
+	_, err = w.Write(aligned.buf.Bytes())
+	return err
+}
+
+// cells counts what text/tabwriter keeps a cell for: each cell ends with
+// a tab or vertical tab, each line with a newline or form feed.
+func cells(b []byte) int {
+	n := 0
+	for _, c := range b {
+		switch c {
+		case '\t', '\v', '\n', '\f':
+			n++
+		}
+	}
+	return n
+}
+
+// capWriter keeps what is written, up to max bytes.
+type capWriter struct {
+	buf bytes.Buffer
+	max int64
+}
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	if int64(c.buf.Len()+len(p)) > c.max {
+		return 0, errors.New("too much")
+	}
+	return c.buf.Write(p)
 }
 
 // headerRow is what a table's header line is rendered from.

@@ -34,6 +34,9 @@ type Limits struct {
 	// variables cannot add up. Functions that could make much more than
 	// they are given (printf, join, split, pad, …) count before they make.
 	FuncBytes int64
+	// Cells is how many cells a table may have, for text/tabwriter keeps
+	// each until it can align them.
+	Cells int
 	// Depth is how deep actions may nest (if, range, with, else and
 	// parenthesized pipelines), which keeps the walk of a template and
 	// its execution's stack small.
@@ -49,6 +52,7 @@ var DefaultLimits = Limits{
 	RowBytes:  1 << 20,
 	Bytes:     16 << 20,
 	FuncBytes: 4 << 20,
+	Cells:     100_000,
 	Depth:     32,
 }
 

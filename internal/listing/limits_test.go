@@ -31,6 +31,8 @@ func TestLimits(t *testing.T) {
 		{name: "one line floods", format: "{{range 1000000000000}}0123456789{{end}}", want: "it wrote more than 1 MiB for one line"},
 		{name: "all lines flood", format: "{{range 600}}0123456789{{end}}",
 			change: func(l *Limits) { l.Bytes = 10000 }, want: "it wrote more than 10000 bytes, the most"},
+		{name: "aligned table", format: `table {{pad "" 256 256}}{{pad "" 256 256}}\t{{range 10000}}\n\t{{end}}`, want: "its table is wider than 16 MiB"},
+		{name: "many cells", format: `table {{range 100000}}\t\n{{end}}`, want: "its table has more than 100000 cells"},
 		{name: "wide printf", format: `{{range 100}}{{$x := printf "%999999d" 1}}{{end}}`, want: "its functions made more than 4 MiB for one line"},
 		{name: "precision", format: `{{printf "%.999999f%.999999f%.999999f%.999999f%.999999f" 1.0 1.0 1.0 1.0 1.0}}`, want: "its functions made more than 4 MiB"},
 		{name: "one argument many times", format: `{{$s := printf "%999999s" ""}}{{printf "%[1]s%[1]s%[1]s%[1]s%[1]s" $s}}`, want: "its functions made more than 4 MiB"},

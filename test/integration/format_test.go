@@ -30,6 +30,7 @@ func TestHostileFormats(t *testing.T) {
 		{"quadratic join", `{{$s := printf "%99999s" ""}}{{len (join (split $s "") $s)}}`, "its functions made more than"},
 		{"recursion", `{{define "a"}}{{template "a" .}}{{template "a" .}}{{end}}{{template "a" .}}`, "{{define}} and {{block}} are not offered here"},
 		{"table flood", `table {{range 1000000000000}}0123456789{{end}}`, "it wrote more than 1 MiB"},
+		{"aligned table", `table {{pad "" 256 256}}{{pad "" 256 256}}\t{{range 20000}}\n\t{{end}}`, "its table "},
 	}
 	for _, sub := range []string{"ps", "images"} {
 		for _, h := range hostile {
