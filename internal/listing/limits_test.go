@@ -125,3 +125,25 @@ func TestTimeLimitStopsTheTemplate(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// FuzzWrite runs any template under small limits: it must never panic,
+// and never write more than the limits allow.
+func FuzzWrite(f *testing.F) {
+	for _, s := range []string{`{{.ID}}`, `table {{.Names}}\t{{.Label "x"}}`, `{{json .}}`,
+		`{{range $k, $v := .Labels}}{{$k}}={{printf "%-5q" $v}}{{end}}`, `{{range 10}}{{print . "x" 1}}{{else}}-{{end}}`,
+		`{{define "a"}}{{end}}`, `{{with .ID}}{{join (split . "") "."}}{{end}}`, `{{printf "%[2]*[1]d" 1 2}}`} {
+		f.Add(s)
+	}
+	lim := Limits{Time: time.Second, Steps: 10_000, RowBytes: 4096, Bytes: 16384, FuncBytes: 1 << 16, Cells: 1000, Depth: 8}
+	rows := []any{ContainerRow{ID: "abc", Names: "alice-web", Labels: map[string]string{"x": "1"}}, ContainerRow{ID: "def"}}
+	f.Fuzz(func(t *testing.T, format string) {
+		var b bytes.Buffer
+		err := write(&b, format, ContainerTable, ContainerHeaders, rows, lim)
+		if int64(b.Len()) > lim.Bytes {
+			t.Fatalf("wrote %d bytes, limit %d", b.Len(), lim.Bytes)
+		}
+		if err != nil && b.Len() > 0 {
+			t.Fatalf("wrote %d bytes and failed: %v", b.Len(), err)
+		}
+	})
+}
