@@ -1,6 +1,15 @@
 // Package hostpath looks up host paths for the mount policy: it resolves
 // symlinks and .. with the caller's rights and finds every entry on the way
 // that the caller could replace (and so swap for a symlink after the check).
+//
+// Whether the caller could is asked of the kernel, as the caller (see
+// asuser.Access), never read from mode bits: ACLs grant more than the bits
+// show. On NFS the kernel asks the server (an ACCESS call with the
+// caller's credentials: uid and groups with sec=sys, the caller's ticket
+// with Kerberos), so the server's ACLs count and root squashing plays no
+// part, root not being asked about. The entries themselves are opened as
+// whoever resolved the path (the caller; root for a site path the caller
+// cannot reach), and an entry that cannot be opened counts as replaceable.
 package hostpath
 
 import (
