@@ -23,8 +23,8 @@ import (
 // tablePrefix starts a --format that is rendered as a table with headers.
 const tablePrefix = "table"
 
-// FormatError says that a --format template does not parse or does not
-// fit the rows.
+// FormatError says that a --format template does not parse, does not fit
+// the rows, or went past its Limits (Err is then a *LimitError).
 type FormatError struct {
 	Format string
 	Err    error

@@ -113,7 +113,7 @@ func (b *budget) tick() (string, error) {
 	return "", nil
 }
 
-// Write counts what the template writes into buf.
+// budgetWriter keeps what the template writes in buf, within the budget.
 type budgetWriter struct {
 	b   *budget
 	buf *bytes.Buffer
