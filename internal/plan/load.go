@@ -1,6 +1,11 @@
 package plan
 
-import "errors"
+import (
+	"errors"
+	"io/fs"
+
+	units "github.com/docker/go-units"
+)
 
 // JudgeLoad refuses every tag of an image archive that loading would let
 // its owner hijack (DESIGN.md §3.8): a tag the site's image allow-list lets
@@ -25,4 +30,71 @@ func JudgeLoad(tags, patterns []string, existing map[string]bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// DirEntry is what the edge found at one entry of a directory's path.
+type DirEntry struct {
+	Path    string
+	Missing bool
+	Symlink bool
+	Dir     bool
+	UID     int
+	Mode    fs.FileMode // permissions, with fs.ModeSticky
+}
+
+// CheckSpoolDir judges load.spool_dir by its path's entries, "/" first and
+// the directory last: root writes users' archives there, so nobody but
+// root may be able to change any entry on the way. Each must be a
+// directory, not a symbolic link, owned by root and not writable by group
+// or others; a parent that others may write is enough if it has the
+// sticky bit (as /var/tmp), which keeps them from renaming root's entries.
+// The directory itself may be missing (userdocker makes it, 0700), not
+// its parents.
+func CheckSpoolDir(entries []DirEntry) error {
+	if why := SpoolDirProblem(entries); why != "" {
+		return refuse("load.spool_dir", "load: the spool directory is not safe: %s; the administrator must fix load.spool_dir", why)
+	}
+	return nil
+}
+
+// SpoolDirProblem is CheckSpoolDir's reason, for config check: "" when
+// there is none, else the entry and what is wrong with it.
+func SpoolDirProblem(entries []DirEntry) string {
+	for i, e := range entries {
+		last := i == len(entries)-1
+		var why string
+		switch {
+		case e.Missing && last:
+			return ""
+		case e.Missing:
+			why = "does not exist"
+		case e.Symlink:
+			why = "is a symbolic link (name the real path)"
+		case !e.Dir:
+			why = "is not a directory"
+		case e.UID != 0:
+			why = sprintf("is owned by uid %d, not root", e.UID)
+		case e.Mode&0o022 != 0 && (last || e.Mode&fs.ModeSticky == 0):
+			why = sprintf("is writable by group or others (mode %04o)", e.Mode.Perm())
+		}
+		if why != "" {
+			return e.Path + " " + why
+		}
+	}
+	return ""
+}
+
+// CheckRoom refuses to write need more bytes where only avail are free
+// (for users: root's reserved blocks do not count) when that would leave
+// less than minFree (load.min_free). where names the file system.
+func CheckRoom(where string, avail, need, minFree int64) error {
+	if avail-need >= minFree {
+		return nil
+	}
+	if need == 0 {
+		return refuse("load.min_free", "load: %s has %s free, less than the %s this system keeps free (load.min_free)",
+			where, units.BytesSize(float64(avail)), units.BytesSize(float64(minFree)))
+	}
+	return refuse("load.min_free", "load: %s has %s free; %s more would leave less than the %s this system keeps free (load.min_free)",
+		where, units.BytesSize(float64(avail)), units.BytesSize(float64(need)), units.BytesSize(float64(minFree)))
 }

@@ -1,6 +1,9 @@
 package plan
 
-import "testing"
+import (
+	"io/fs"
+	"testing"
+)
 
 func TestJudgeLoad(t *testing.T) {
 	patterns := []string{`^ud-test/(busybox|cuda):`, `^docker\.io/library/debian:`}
@@ -30,6 +33,69 @@ func TestJudgeLoad(t *testing.T) {
 			}
 			if err == nil || err.Error() != tt.err {
 				t.Fatalf("JudgeLoad() = %v, want %q", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestCheckSpoolDir(t *testing.T) {
+	root := DirEntry{Path: "/", Dir: true, Mode: 0o755}
+	varDir := DirEntry{Path: "/var", Dir: true, Mode: 0o755}
+	spool := DirEntry{Path: "/var/spool", Dir: true, Mode: 0o700}
+	tests := []struct {
+		name    string
+		entries []DirEntry
+		why     string
+	}{
+		{name: "root's", entries: []DirEntry{root, varDir, spool}},
+		{name: "missing: made by userdocker", entries: []DirEntry{root, varDir, {Path: "/var/spool", Missing: true}}},
+		{name: "below a sticky world-writable parent", entries: []DirEntry{root, {Path: "/var", Dir: true, Mode: 0o777 | fs.ModeSticky}, spool}},
+		{name: "a parent missing", entries: []DirEntry{root, {Path: "/var", Missing: true}, {Path: "/var/spool", Missing: true}}, why: "/var does not exist"},
+		{name: "a symlink on the way", entries: []DirEntry{root, {Path: "/var", Symlink: true}, spool}, why: "/var is a symbolic link (name the real path)"},
+		{name: "a file", entries: []DirEntry{root, varDir, {Path: "/var/spool", Mode: 0o600}}, why: "/var/spool is not a directory"},
+		{name: "a user's", entries: []DirEntry{root, varDir, {Path: "/var/spool", Dir: true, UID: 2001, Mode: 0o700}}, why: "/var/spool is owned by uid 2001, not root"},
+		{name: "a parent a user owns", entries: []DirEntry{root, {Path: "/var", Dir: true, UID: 2001, Mode: 0o755}, spool}, why: "/var is owned by uid 2001, not root"},
+		{name: "group-writable", entries: []DirEntry{root, varDir, {Path: "/var/spool", Dir: true, Mode: 0o770}}, why: "/var/spool is writable by group or others (mode 0770)"},
+		{name: "world-writable even with the sticky bit", entries: []DirEntry{root, varDir, {Path: "/var/spool", Dir: true, Mode: 0o777 | fs.ModeSticky}}, why: "/var/spool is writable by group or others (mode 0777)"},
+		{name: "a parent others may write, no sticky bit", entries: []DirEntry{root, {Path: "/var", Dir: true, Mode: 0o777}, spool}, why: "/var is writable by group or others (mode 0777)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckSpoolDir(tt.entries)
+			if tt.why == "" {
+				if err != nil {
+					t.Fatalf("CheckSpoolDir() = %v, want nil", err)
+				}
+				return
+			}
+			want := "load: the spool directory is not safe: " + tt.why + "; the administrator must fix load.spool_dir"
+			if err == nil || err.Error() != want || len(Refusals(err)) != 1 {
+				t.Fatalf("CheckSpoolDir() = %v, want the refusal %q", err, want)
+			}
+		})
+	}
+}
+
+func TestCheckRoom(t *testing.T) {
+	const gib = 1 << 30
+	tests := []struct {
+		name                 string
+		avail, need, minFree int64
+		err                  string
+	}{
+		{name: "room", avail: 10 * gib, need: 4 * gib, minFree: 2 * gib},
+		{name: "exactly the reserve left", avail: 6 * gib, need: 4 * gib, minFree: 2 * gib},
+		{name: "one byte short", avail: 6*gib - 1, need: 4 * gib, minFree: 2 * gib,
+			err: "load: the disk has 6GiB free; 4GiB more would leave less than the 2GiB this system keeps free (load.min_free)"},
+		{name: "below the reserve before anything", avail: gib, minFree: 2 * gib,
+			err: "load: the disk has 1GiB free, less than the 2GiB this system keeps free (load.min_free)"},
+		{name: "no reserve", avail: 4 * gib, need: 4 * gib},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckRoom("the disk", tt.avail, tt.need, tt.minFree)
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || err.Error() != tt.err) {
+				t.Fatalf("CheckRoom() = %v, want %q", err, tt.err)
 			}
 		})
 	}
