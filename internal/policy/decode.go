@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	units "github.com/docker/go-units"
 	toml "github.com/pelletier/go-toml/v2"
 )
 
@@ -144,6 +145,25 @@ func duration(_ *decodeCtx, v any) (any, []problem) {
 		return nil, one("", fmt.Errorf("%q is negative", s))
 	}
 	return dur, nil
+}
+
+// size decodes a size as docker writes them ("4g", "512m", "1.5g",
+// "100000": bytes; k, m, g, t, p are powers of 1024), at least least.
+func size(least int64) decoder {
+	return func(_ *decodeCtx, v any) (any, []problem) {
+		s, ok := v.(string)
+		if !ok {
+			return nil, one("", wrongType(`a size string such as "4g"`, v))
+		}
+		n, err := units.RAMInBytes(s)
+		switch {
+		case err != nil:
+			return nil, one("", &causeError{fmt.Sprintf(`%q is not a size such as "4g" or "512m"`, s), err})
+		case n < least:
+			return nil, one("", fmt.Errorf("%q is less than %d bytes", s, least))
+		}
+		return Bytes(n), nil
+	}
 }
 
 func list(c check) decoder {

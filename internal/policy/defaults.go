@@ -61,6 +61,11 @@ func Default() *Policy {
 			ConfineMemory: true,
 			StopTimeout:   10 * time.Second,
 		},
+		Load: ImageLoad{
+			MaxSize:  16 << 30,
+			SpoolDir: "/var/spool/userdocker",
+			MinFree:  2 << 30,
+		},
 		Audit: Audit{
 			Log: "syslog",
 		},

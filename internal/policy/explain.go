@@ -41,6 +41,8 @@ func formatValue(ptr any) string {
 		return strconv.Itoa(*v)
 	case *time.Duration:
 		return tomlString(v.String())
+	case *Bytes:
+		return tomlString(v.String())
 	case *[]string:
 		return tomlArray(*v)
 	case *map[string]string:

@@ -192,8 +192,8 @@ func (fp *fileParser) table(path, schema string, m map[string]any, dst layer, ov
 }
 
 func (fp *fileParser) leaf(l *leaf, path string, v any, dst layer, override string) {
-	if override != "" && l.systemOnly {
-		fp.fail(path, "", errors.New("cannot be set in an override: ud-prolog and ud-epilog use the system-wide value"))
+	if override != "" && l.systemOnly != "" {
+		fp.fail(path, "", errors.New("cannot be set in an override: "+l.systemOnly))
 		return
 	}
 	fp.ctx.expand = l.expand

@@ -56,6 +56,7 @@ func examplePolicy() *Policy {
 			ConfineMemory: true,
 			StopTimeout:   10 * time.Second,
 		},
+		Load:  ImageLoad{MaxSize: 16 << 30, SpoolDir: "/var/spool/userdocker", MinFree: 2 << 30},
 		Audit: Audit{Log: "syslog"},
 	}
 }
@@ -243,6 +244,18 @@ func TestParseInvalid(t *testing.T) {
 		{"override system-only", "[[override]]\ngid = 100\ndocker_host = 'tcp://other:2376'\n[override.slurm]\nstate_dir = '/tmp/x'\n", []string{
 			cfgPath + `:3:1: override[0].docker_host: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`,
 			cfgPath + `:5:1: override[0].slurm.state_dir: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`}},
+		{"load sizes", "[load]\nmax_size = '4 gigs'\nmin_free = 2048\n", []string{
+			cfgPath + `:2:1: load.max_size: "4 gigs" is not a size such as "4g" or "512m"`,
+			cfgPath + `:3:1: load.min_free: expected a size string such as "4g", found an integer`}},
+		{"load max size zero", "[load]\nmax_size = '0'\n", []string{
+			cfgPath + `:2:1: load.max_size: "0" is less than 1 bytes`}},
+		{"load spool relative", "[load]\nspool_dir = 'var/spool/ud'\n", []string{
+			cfgPath + `:2:1: load.spool_dir: "var/spool/ud" is not absolute`}},
+		{"load spool placeholder", "[load]\nspool_dir = '/var/spool/{user}'\n", []string{
+			cfgPath + `:2:1: load.spool_dir: "/var/spool/{user}": {user} does not expand here`}},
+		{"load spool in an override", "[[override]]\ngroup = 'g'\n[override.load]\nspool_dir = '/big'\nmin_free = '1g'\nmax_size = '64g'\n", []string{
+			cfgPath + `:4:1: override[0].load.spool_dir: cannot be set in an override: a node has one load spool, shared by all users`,
+			cfgPath + `:5:1: override[0].load.min_free: cannot be set in an override: a node has one load spool, shared by all users`}},
 		{"override bad value", "[[override]]\ngroup = 'g'\n[override.run]\npull = 'often'\n", []string{
 			cfgPath + `:4:1: override[0].run.pull: "often" is not one of never, missing, always`}},
 		{"override not a table list", "override = 1\n", []string{

@@ -2,7 +2,10 @@
 // overrides that apply to a caller, and judges requests against the result.
 package policy
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Policy is the effective configuration for one caller: the system-wide
 // values with every matching override applied and placeholders ({user},
@@ -13,6 +16,7 @@ type Policy struct {
 	Run         Run
 	GPU         GPU
 	Slurm       Slurm
+	Load        ImageLoad
 	Audit       Audit
 }
 
@@ -77,7 +81,39 @@ type Slurm struct {
 	StopTimeout   time.Duration
 }
 
+// ImageLoad is [load]: what `userdocker load` may make root write.
+type ImageLoad struct {
+	// MaxSize bounds an archive as the daemon unpacks it: the spool file
+	// userdocker writes, each layer counted at its unpacked size.
+	MaxSize Bytes
+	// SpoolDir is where the archive is kept while it is checked: root's
+	// alone, made 0700 if missing.
+	SpoolDir string
+	// MinFree is the free space (as users count it: root's reserved
+	// blocks aside) that a load leaves on the spool's file system and on
+	// Docker's data root.
+	MinFree Bytes
+}
+
+// Bytes is a size, written in the config as docker writes sizes ("4g",
+// "512m", "100000").
+type Bytes int64
+
 // Audit is [audit].
 type Audit struct {
 	Log string // "syslog" or an absolute file path
+}
+
+// String writes b as the config does: in the largest of t, g, m, k that
+// divides it, else in bytes.
+func (b Bytes) String() string {
+	for _, u := range []struct {
+		suffix string
+		shift  uint
+	}{{"t", 40}, {"g", 30}, {"m", 20}, {"k", 10}} {
+		if b != 0 && b%(1<<u.shift) == 0 {
+			return strconv.FormatInt(int64(b>>u.shift), 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(b), 10)
 }

@@ -113,6 +113,8 @@ func assign(dst, val any) {
 		*d = val.(int)
 	case *time.Duration:
 		*d = val.(time.Duration)
+	case *Bytes:
+		*d = val.(Bytes)
 	case *[]string:
 		*d = slices.Clone(val.([]string))
 	case *map[string]string:

@@ -244,3 +244,37 @@ func TestPlaceholdersNotExpanded(t *testing.T) {
 		t.Errorf("run.publish = %q: placeholders must not expand in regexes", got)
 	}
 }
+
+// TestForLoadSizes: a group may load bigger archives; the spool and its
+// reserve are the node's.
+func TestForLoadSizes(t *testing.T) {
+	c := mustParse(t, File{Name: cfgPath, Data: []byte(`
+[load]
+max_size = "4g"
+spool_dir = "/scratch/userdocker-spool"
+min_free = "10g"
+[[override]]
+group = "gpu-power-users"
+load.max_size = "1.5t"
+`)})
+	for _, tc := range []struct {
+		who  Who
+		want ImageLoad
+	}{
+		{alice, ImageLoad{MaxSize: 1536 << 30, SpoolDir: "/scratch/userdocker-spool", MinFree: 10 << 30}},
+		{bob, ImageLoad{MaxSize: 4 << 30, SpoolDir: "/scratch/userdocker-spool", MinFree: 10 << 30}},
+	} {
+		p, _, err := c.For(tc.who, "")
+		if err != nil || p.Load != tc.want {
+			t.Errorf("For(%s).Load = %+v, %v; want %+v", tc.who.User, p.Load, err, tc.want)
+		}
+	}
+}
+
+func TestBytesString(t *testing.T) {
+	for b, want := range map[Bytes]string{0: "0", 1: "1", 1023: "1023", 1024: "1k", 3 << 20: "3m", 1536 << 30: "1536g", 2 << 40: "2t", 1<<30 + 1: "1073741825"} {
+		if got := b.String(); got != want {
+			t.Errorf("Bytes(%d).String() = %q, want %q", int64(b), got, want)
+		}
+	}
+}

@@ -9,17 +9,18 @@ type leaf struct {
 	// expand: {user}, {uid}, {gid}, {home} and {job} expand in the value's
 	// strings (map values, not map keys) when resolved for a caller.
 	expand bool
-	// systemOnly keys cannot be set in an [[override]]: ud-prolog and
-	// ud-epilog have no caller and use the system-wide value, so a
-	// per-user daemon or state directory would escape their cleanup.
-	systemOnly bool
+	// systemOnly, when set, says why the key cannot be set in an
+	// [[override]]: ud-prolog and ud-epilog have no caller and use the
+	// system-wide value, so a per-user daemon or state directory would
+	// escape their cleanup; the load spool is one per node.
+	systemOnly string
 	// field points into p at the value this leaf sets.
 	field func(p *Policy) any
 }
 
 // leaves lists every key of the schema in the order Explain prints them.
 var leaves = []leaf{
-	{key: "docker_host", decode: str(dockerHost), systemOnly: true,
+	{key: "docker_host", decode: str(dockerHost), systemOnly: hooksUseIt,
 		field: func(p *Policy) any { return &p.DockerHost }},
 	{key: "subcommands", decode: list(oneOf(knownSubcommands...)),
 		field: func(p *Policy) any { return &p.Subcommands }},
@@ -76,7 +77,7 @@ var leaves = []leaf{
 	{key: "gpu.allow_loader_env", decode: boolean,
 		field: func(p *Policy) any { return &p.GPU.AllowLoaderEnv }},
 
-	{key: "slurm.state_dir", decode: str(stateDir), systemOnly: true,
+	{key: "slurm.state_dir", decode: str(stateDir), systemOnly: hooksUseIt,
 		field: func(p *Policy) any { return &p.Slurm.StateDir }},
 	{key: "slurm.outside_job", decode: str(oneOf("deny", "no-gpu", "allow")),
 		field: func(p *Policy) any { return &p.Slurm.OutsideJob }},
@@ -87,9 +88,22 @@ var leaves = []leaf{
 	{key: "slurm.stop_timeout", decode: duration,
 		field: func(p *Policy) any { return &p.Slurm.StopTimeout }},
 
+	{key: "load.max_size", decode: size(1),
+		field: func(p *Policy) any { return &p.Load.MaxSize }},
+	{key: "load.spool_dir", decode: str(stateDir), systemOnly: oneSpool,
+		field: func(p *Policy) any { return &p.Load.SpoolDir }},
+	{key: "load.min_free", decode: size(0), systemOnly: oneSpool,
+		field: func(p *Policy) any { return &p.Load.MinFree }},
+
 	{key: "audit.log", decode: str(auditLog), expand: true,
 		field: func(p *Policy) any { return &p.Audit.Log }},
 }
+
+// Why keys are systemOnly.
+const (
+	hooksUseIt = "ud-prolog and ud-epilog use the system-wide value"
+	oneSpool   = "a node has one load spool, shared by all users"
+)
 
 // tables are the keys that hold tables of further keys rather than values.
 var tables = map[string]bool{
@@ -98,6 +112,7 @@ var tables = map[string]bool{
 	"run.mounts": true,
 	"gpu":        true,
 	"slurm":      true,
+	"load":       true,
 	"audit":      true,
 }
 
