@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -61,6 +62,7 @@ type API interface {
 	ContainerExecResize(ctx context.Context, execID string, opts container.ResizeOptions) error
 	ImageList(ctx context.Context, opts image.ListOptions) ([]image.Summary, error)
 	ImageLoad(ctx context.Context, input io.Reader, opts ...client.ImageLoadOption) (image.LoadResponse, error)
+	Info(ctx context.Context) (system.Info, error)
 }
 
 // Engine talks to one Docker daemon.

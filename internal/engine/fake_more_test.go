@@ -7,6 +7,7 @@ import (
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 )
 
@@ -23,6 +24,7 @@ type fakeMore struct {
 	execResize  func(ctx context.Context, execID string, opts container.ResizeOptions) error
 	imageList   func(ctx context.Context, opts image.ListOptions) ([]image.Summary, error)
 	imageLoad   func(ctx context.Context, input io.Reader) (image.LoadResponse, error)
+	info        func(ctx context.Context) (system.Info, error)
 }
 
 func (f *fakeAPI) ContainerList(ctx context.Context, opts container.ListOptions) ([]container.Summary, error) {
@@ -103,4 +105,12 @@ func (f *fakeAPI) ImageLoad(ctx context.Context, input io.Reader, _ ...client.Im
 		return image.LoadResponse{}, unexpected("ImageLoad")
 	}
 	return f.more.imageLoad(ctx, input)
+}
+
+func (f *fakeAPI) Info(ctx context.Context) (system.Info, error) {
+	f.record("Info")
+	if f.more.info == nil {
+		return system.Info{}, unexpected("Info")
+	}
+	return f.more.info(ctx)
 }

@@ -52,6 +52,18 @@ func (e *Engine) Load(ctx context.Context, tarball io.Reader, quiet bool, out io
 	return nil
 }
 
+// DataRoot returns the daemon's data root directory (/var/lib/docker),
+// where loading writes: a path on the daemon's host.
+func (e *Engine) DataRoot(ctx context.Context) (string, error) {
+	var root string
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		info, err := e.api.Info(ctx)
+		root = info.DockerRootDir
+		return err
+	})
+	return root, e.wrap(err, "ask the daemon for its data root")
+}
+
 // fdOf returns out's descriptor, and clears isTerm when out has none.
 func fdOf(out io.Writer, isTerm *bool) uintptr {
 	if f, ok := out.(interface{ Fd() uintptr }); ok {
