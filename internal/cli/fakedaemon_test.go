@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/system"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
 
@@ -33,6 +34,8 @@ type fakeDaemon struct {
 	// inspected is called after each image inspect was answered, with the
 	// name asked for: a test can move a tag there.
 	inspected func(name string)
+	// dataRoot is the DockerRootDir of /info; "" is a fresh directory.
+	dataRoot string
 
 	mu      sync.Mutex
 	actions []string
@@ -47,6 +50,9 @@ var apiPath = regexp.MustCompile(`^/v[0-9.]+(/.*)$`)
 func (d *fakeDaemon) start(t *testing.T) (host string) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "docker.sock")
+	if d.dataRoot == "" {
+		d.dataRoot = t.TempDir()
+	}
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +84,8 @@ func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		json.NewEncoder(w).Encode(out)
+	case r.Method == http.MethodGet && path == "/info":
+		json.NewEncoder(w).Encode(system.Info{DockerRootDir: d.dataRoot})
 	case r.Method == http.MethodGet && path == "/images/json":
 		json.NewEncoder(w).Encode(d.images)
 	case r.Method == http.MethodGet && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json"):

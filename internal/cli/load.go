@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -12,16 +14,18 @@ import (
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/imagetar"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/spool"
 	"github.com/userdocker/userdocker/internal/tty"
 )
 
-// maxLoadSize bounds an image archive: it is copied to a root-only
-// temporary file to be read before the daemon gets it.
-const maxLoadSize = 16 << 30
-
-// spoolDir holds that file. It is fixed: TMPDIR is the caller's to set.
-const spoolDir = "/var/tmp"
-
+// cmdLoad is `load [-i FILE] [-q]`. The daemon never sees the user's
+// archive: imagetar reads it and writes a normalized copy into a spool
+// file (the only copy on disk: userdocker's own writer, so not spooled
+// twice), the tags of the copy are judged, and the daemon loads the copy.
+// Streaming the copy straight to the daemon would save the spool, but
+// docker save puts manifest.json after the layers, so the daemon would
+// have the whole archive before its tags were judged, and a refusal would
+// depend on how each daemon version treats an archive cut short.
 func cmdLoad(ctx context.Context, a *app, args []string) error {
 	fs := subFlags("load")
 	input := fs.StringP("input", "i", "", "Read from tar archive file, instead of STDIN")
@@ -37,20 +41,75 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer src.Close()
-	tmp, err := spool(src, maxLoadSize)
+	lim := a.pol.Load
+	dir, err := spool.Open(lim.SpoolDir)
+	if err != nil {
+		return a.refuseIf(err)
+	}
+	defer dir.Close()
+	lock, err := dir.Lock(int(a.who.UID))
+	if errors.Is(err, spool.ErrBusy) {
+		return a.refuse(&plan.Refusal{Rule: "load.one_at_a_time", Msg: "load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished"})
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	tmp, err := dir.Create(int64(lim.MinFree))
 	if err != nil {
 		return err
 	}
 	defer tmp.Close()
-	tags, err := imagetar.Tags(tmp)
+	free, err := spool.Free(dir.Path())
 	if err != nil {
-		return a.refuse(&plan.Refusal{Rule: "load", Msg: "load: " + err.Error()})
+		return err
+	}
+	if err := plan.CheckRoom(tmp.Where(), free, 0, int64(lim.MinFree)); err != nil {
+		return a.refuse(err)
+	}
+	archive, err := imagetar.Normalize(src, tmp, int64(lim.MaxSize))
+	if err != nil {
+		return a.refuseIf(loadError(err))
 	}
 	eng, err := a.engine()
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
+	if err := a.judgeTags(ctx, eng, archive.Tags); err != nil {
+		return err
+	}
+	if err := a.checkDataRoot(ctx, eng, archive, int64(lim.MinFree)); err != nil {
+		return err
+	}
+	a.debugf("load: %d bytes spooled, %d once unpacked, tags %q", archive.Size, archive.Unpacked, archive.Tags)
+	return eng.Load(ctx, tmp.Reader(archive.Size), *quiet || a.quiet, a.env.Stdout, engine.StdStreams().OutIsTerm)
+}
+
+// loadError says what a problem of the archive is, for the refusal.
+func loadError(err error) error {
+	var ae *imagetar.Error
+	if !errors.As(err, &ae) {
+		return err // the spool's refusal, or a failed write
+	}
+	msg := "load: " + ae.Msg
+	if errors.Is(err, imagetar.ErrTooLarge) {
+		msg += " (load.max_size)"
+	}
+	return &plan.Refusal{Rule: "load", Msg: msg}
+}
+
+// refuseIf records err as a refusal when it is one, and returns it.
+func (a *app) refuseIf(err error) error {
+	if len(plan.Refusals(err)) > 0 {
+		return a.refuse(err)
+	}
+	return err
+}
+
+// judgeTags refuses the load when a tag of the archive would replace an
+// allowed or an existing image.
+func (a *app) judgeTags(ctx context.Context, eng *engine.Engine, tags []string) error {
 	existing := map[string]bool{}
 	for _, t := range tags {
 		named, err := plan.NormalizeImage(t)
@@ -68,10 +127,26 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	if err := plan.JudgeLoad(tags, patterns, existing); err != nil {
 		return a.refuse(err)
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("load: rewind the archive: %w", err)
+	return nil
+}
+
+// checkDataRoot refuses a load that would leave the daemon's data root
+// with less than minFree: the daemon unpacks the archive there (its size)
+// and then its layers (what they unpack to). Only a local daemon's disk
+// can be looked at.
+func (a *app) checkDataRoot(ctx context.Context, eng *engine.Engine, archive *imagetar.Archive, minFree int64) error {
+	if !strings.HasPrefix(a.pol.DockerHost, "unix://") {
+		return nil
 	}
-	return eng.Load(ctx, tmp, *quiet || a.quiet, a.env.Stdout, engine.StdStreams().OutIsTerm)
+	root, err := eng.DataRoot(ctx)
+	if err != nil {
+		return err
+	}
+	free, err := spool.Free(root)
+	if err != nil {
+		return err
+	}
+	return a.refuseIf(plan.CheckRoom("Docker's data root ("+root+")", free, archive.Size+archive.Unpacked, minFree))
 }
 
 // loadSource opens -i FILE with the caller's rights (a regular file only),
@@ -90,28 +165,6 @@ func (a *app) loadSource(name string) (io.ReadCloser, error) {
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, fmt.Errorf("--input %s: not a regular file", name)
-	}
-	return f, nil
-}
-
-// spool copies r into an unlinked root-only temporary file, at most max
-// bytes, and returns it rewound.
-func spool(r io.Reader, max int64) (*os.File, error) {
-	f, err := os.CreateTemp(spoolDir, "userdocker-load-*")
-	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	os.Remove(f.Name()) // nothing but this process reaches it now
-	n, err := io.Copy(f, io.LimitReader(r, max+1))
-	if err == nil && n > max {
-		err = fmt.Errorf("the archive is larger than %d GiB, the most userdocker loads", max>>30)
-	}
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("load: %w", err)
 	}
 	return f, nil
 }
