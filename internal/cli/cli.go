@@ -55,6 +55,9 @@ type Env struct {
 	Rand io.Reader
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.
 	Program string
+	// Disks tells config check where directories are; nil: the real
+	// file systems.
+	Disks Disks
 }
 
 // app is what every subcommand works with.

@@ -116,8 +116,17 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	cfg, err := policy.Load(path, policy.Options{CheckFlag: flagChecker})
 	problems = append(problems, splitJoined(err)...)
 	problems = append(problems, splitJoined(policy.CheckOwnership(names, os.Geteuid()))...)
+	var warnings []string
+	if cfg != nil {
+		var spoolProblems []error
+		spoolProblems, warnings = a.checkSpool(cfg)
+		problems = append(problems, spoolProblems...)
+	}
 	for _, p := range problems {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(a.env.Stdout, "warning: %s\n", w)
 	}
 	if len(problems) > 0 {
 		they := "they are"
@@ -150,6 +159,10 @@ func splitJoined(err error) []error {
 // configHint says what to do about one problem `config check` found.
 func configHint(err error) string {
 	var ce *policy.ConfigError
+	var sp *spoolProblem
+	if errors.As(err, &sp) {
+		return sp.hint()
+	}
 	if !errors.As(err, &ce) {
 		return "the file must exist and be readable by root"
 	}

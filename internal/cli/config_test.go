@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 )
 
@@ -129,6 +130,7 @@ func runAs(t *testing.T, path, sudoUID string, args ...string) (int, string, str
 		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
 		Users:      adminUsers{},
 		ConfigPath: path,
+		Disks:      fakeDisks{},
 	})
 	dir := filepath.Dir(path)
 	return code, strings.ReplaceAll(out.String(), dir, "$DIR"), strings.ReplaceAll(errb.String(), dir, "$DIR")
@@ -299,5 +301,67 @@ func TestManPageKeys(t *testing.T) {
 		if !strings.Contains(string(data), k) {
 			t.Errorf("man/userdocker.toml.5 does not describe %s", k)
 		}
+	}
+}
+
+// fakeDisks: every directory is root's, 0755; /var/spool, /run and
+// /var/lib/docker are three file systems unless devices says otherwise;
+// a directory under /bad is alice's.
+type fakeDisks struct{ devices map[string]uint64 }
+
+func (fakeDisks) SpoolEntries(dir string) ([]plan.DirEntry, error) {
+	e := plan.DirEntry{Path: dir, Dir: true, Mode: 0o755}
+	if strings.HasPrefix(dir, "/bad") {
+		e.UID = 2001
+	}
+	return []plan.DirEntry{{Path: "/", Dir: true, Mode: 0o755}, e}, nil
+}
+
+func (d fakeDisks) Device(path string) (uint64, error) {
+	for prefix, dev := range d.devices {
+		if strings.HasPrefix(path, prefix) {
+			return dev, nil
+		}
+	}
+	for i, prefix := range []string{"/var/spool", "/run", "/var/lib/docker"} {
+		if strings.HasPrefix(path, prefix) {
+			return uint64(i + 1), nil
+		}
+	}
+	return 9, nil
+}
+
+func (fakeDisks) DataRoot() string { return "/var/lib/docker" }
+
+func TestConfigCheckSpool(t *testing.T) {
+	tests := []struct {
+		name    string
+		config  string
+		devices map[string]uint64
+		code    int
+		out     string
+	}{
+		{name: "a file system of its own", config: "[load]\nspool_dir = '/var/spool/ud'\n", out: "configuration OK: $DIR/config.toml (0 overrides)\n"},
+		{name: "shared with the state dir and the data root", devices: map[string]uint64{"/": 1}, out: "" +
+			"warning: load.spool_dir /var/spool/userdocker shares a file system with slurm.state_dir /run/userdocker: should it fill, ud-prolog fails and the node drains; load.min_free (2g) is all that guards it, a file system of its own is safer\n" +
+			"warning: load.spool_dir /var/spool/userdocker shares a file system with Docker's data root /var/lib/docker: should it fill, the daemon fails; load.min_free (2g) is all that guards it, a file system of its own is safer\n" +
+			"configuration OK: $DIR/config.toml (0 overrides)\n"},
+		{name: "a spool directory alice owns", config: "[load]\nspool_dir = '/bad/spool'\n", code: 1, out: "" +
+			"$DIR/config.toml:2: load.spool_dir: /bad/spool is owned by uid 2001, not root\n" +
+			"    hint: let root alone write every directory on the way: install -d -m 0700 -o root -g root /bad/spool, or set load.spool_dir to such a directory\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := configDir(t, tt.config, nil)
+			var out, errb bytes.Buffer
+			code := Main(context.Background(), Env{
+				Args: []string{"config", "check"}, Stdout: &out, Stderr: &errb,
+				Lookup: func(string) (string, bool) { return "", false }, Users: adminUsers{},
+				ConfigPath: path, Disks: fakeDisks{devices: tt.devices},
+			})
+			if got := strings.ReplaceAll(out.String(), filepath.Dir(path), "$DIR"); code != tt.code || got != tt.out {
+				t.Fatalf("exit %d, stdout\n%s\nwant %d,\n%s", code, got, tt.code, tt.out)
+			}
+		})
 	}
 }
