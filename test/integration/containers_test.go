@@ -3,14 +3,11 @@
 package integration
 
 import (
-	"archive/tar"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -252,40 +249,7 @@ func TestAttachAndExecUnderPTY(t *testing.T) {
 // rewritten to tags, in a file alice can read.
 func hijackArchive(t *testing.T, tags ...string) string {
 	t.Helper()
-	saved, err := exec.Command("docker", "save", deniedImage).Output()
-	if err != nil {
-		t.Fatalf("docker save: %v", err)
-	}
-	var out bytes.Buffer
-	tr, tw := tar.NewReader(bytes.NewReader(saved)), tar.NewWriter(&out)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(tr)
-		switch h.Name {
-		case "manifest.json":
-			body = bytes.Replace(body, []byte(`"`+strings.TrimPrefix(deniedImage, "docker.io/")+`"`), []byte(`"`+strings.Join(tags, `","`)+`"`), 1)
-		case "repositories":
-			body = []byte("{}")
-		}
-		h.Size = int64(len(body))
-		tw.WriteHeader(h)
-		tw.Write(body)
-	}
-	tw.Close()
-	dir := filepath.Join("/srv/udtest", "load-"+fmt.Sprint(time.Now().UnixNano()))
-	os.MkdirAll(dir, 0o755)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	path := filepath.Join(dir, "image.tar")
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeArchive(t, withTags(savedEntries(t, deniedImage), tags...))
 }
 
 func TestLoadHijackRefused(t *testing.T) {
