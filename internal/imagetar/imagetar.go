@@ -54,6 +54,10 @@ import (
 // memory the name table takes.
 const MaxEntries = 100000
 
+// MaxTags bounds the tags an archive may name: each is looked up in the
+// daemon before the load.
+const MaxTags = 1000
+
 // Archive is what Normalize found in an image archive.
 type Archive struct {
 	// Tags are the tags loading would create, as written in the archive,
@@ -246,6 +250,9 @@ func (n *normalizer) file(name string, size int64) error {
 			return refusef("%s in the image archive: %v", name, err)
 		}
 		n.tags = append(n.tags, tags...)
+		if len(n.tags) > MaxTags {
+			return refusef("the image archive names more than %d tags", MaxTags)
+		}
 		n.unpacked += size
 		if err := n.header(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644}); err != nil {
 			return err

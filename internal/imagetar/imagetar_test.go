@@ -311,6 +311,8 @@ func TestNormalizeRefuses(t *testing.T) {
 			err: "manifest.json in the image archive: data after the JSON value"},
 		{name: "deep JSON", data: archive(t, file("repositories", strings.Repeat("[", 100)+strings.Repeat("]", 100))),
 			err: "repositories in the image archive: JSON nested more than 64 deep"},
+		{name: "too many tags", data: archive(t, file("repositories", `{"alice/app":{`+strings.TrimSuffix(manyTags(1001), ",")+`}}`)),
+			err: "the image archive names more than 1000 tags"},
 		{name: "bad manifest", data: archive(t, file("manifest.json", `{`)),
 			err: "manifest.json in the image archive: unexpected EOF"},
 		{name: "manifest of the wrong shape", data: archive(t, file("manifest.json", `{"RepoTags":["x:1"]}`)),
@@ -416,4 +418,12 @@ func TestBzip2(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(a.Tags, []string{"alice/app:1"}) || !reflect.DeepEqual(listing(t, out.Bytes()), saveListing) {
 		t.Fatalf("Normalize() = %+v, %v, %q", a, err, listing(t, out.Bytes()))
 	}
+}
+
+func manyTags(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `"t%d":"x",`, i)
+	}
+	return b.String()
 }
