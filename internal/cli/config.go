@@ -125,9 +125,11 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	for _, p := range problems {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(a.env.Stdout, "warning: %s\n", w)
-	}
+	defer func() {
+		for _, w := range warnings {
+			fmt.Fprintf(a.env.Stdout, "warning: %s\n", w)
+		}
+	}()
 	if len(problems) > 0 {
 		they := "they are"
 		if len(problems) == 1 {

@@ -343,9 +343,9 @@ func TestConfigCheckSpool(t *testing.T) {
 	}{
 		{name: "a file system of its own", config: "[load]\nspool_dir = '/var/spool/ud'\n", out: "configuration OK: $DIR/config.toml (0 overrides)\n"},
 		{name: "shared with the state dir and the data root", devices: map[string]uint64{"/": 1}, out: "" +
+			"configuration OK: $DIR/config.toml (0 overrides)\n" +
 			"warning: load.spool_dir /var/spool/userdocker shares a file system with slurm.state_dir /run/userdocker: should it fill, ud-prolog fails and the node drains; load.min_free (2g) is all that guards it, a file system of its own is safer\n" +
-			"warning: load.spool_dir /var/spool/userdocker shares a file system with Docker's data root /var/lib/docker: should it fill, the daemon fails; load.min_free (2g) is all that guards it, a file system of its own is safer\n" +
-			"configuration OK: $DIR/config.toml (0 overrides)\n"},
+			"warning: load.spool_dir /var/spool/userdocker shares a file system with Docker's data root /var/lib/docker: should it fill, the daemon fails; load.min_free (2g) is all that guards it, a file system of its own is safer\n"},
 		{name: "a spool directory alice owns", config: "[load]\nspool_dir = '/bad/spool'\n", code: 1, out: "" +
 			"$DIR/config.toml:2: load.spool_dir: /bad/spool is owned by uid 2001, not root\n" +
 			"    hint: let root alone write every directory on the way: install -d -m 0700 -o root -g root /bad/spool, or set load.spool_dir to such a directory\n"},

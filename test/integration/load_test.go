@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -414,4 +415,43 @@ func TestLoadOneAtATime(t *testing.T) {
 		t.Fatalf("images: first %q, second %q, bob's %q; want the first and bob's", imageID(first), imageID(second), imageID(bobs))
 	}
 	spoolIsEmpty(t, loadSpool)
+}
+
+// TestLoadSpoolDirOfAUser: a spool directory alice owns is refused by
+// load, which then writes nothing into it, and by root's config check,
+// which says where it was set; config check warns, here, that the default
+// spool shares a file system with Docker's data root (when it does).
+func TestLoadSpoolDirOfAUser(t *testing.T) {
+	requireSetup(t)
+	dir := filepath.Join("/srv/udtest", fmt.Sprintf("alice-spool-%d", time.Now().UnixNano()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	exec.Command("chown", alice+":", dir).Run()
+	config := ownConfig + "\n[load]\nspool_dir = \"" + dir + "\"\n"
+	writeConfig(t, config)
+	r := ud(t, alice, nil, "load", "-i", hijackArchive(t, "udtest-alice/spooled:1"))
+	want := "userdocker: load: the spool directory is not safe: " + dir + " is owned by uid " + uidOf(t, alice) + ", not root; the administrator must fix load.spool_dir\n"
+	if r.code != 125 || r.stderr != want {
+		t.Errorf("load: exit %d, stderr %q; want 125, %q", r.code, r.stderr, want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("root wrote %v into alice's directory", entries)
+	}
+	line := strconv.Itoa(strings.Count(config, "\n"))
+	r = udRoot(t, "config", "check")
+	wantCheck := testConfig + ":" + line + ": load.spool_dir: " + dir + " is owned by uid " + uidOf(t, alice) + ", not root\n    hint: "
+	if r.code != 1 || !strings.HasPrefix(r.stdout, wantCheck) {
+		t.Errorf("config check: exit %d, stdout %q; want 1, %q…", r.code, r.stdout, wantCheck)
+	}
+	writeConfig(t, ownConfig)
+	var spoolFS, rootFS syscall.Stat_t
+	if syscall.Stat("/var/spool", &spoolFS) != nil || syscall.Stat("/var/lib/docker", &rootFS) != nil || spoolFS.Dev != rootFS.Dev {
+		return // nothing to warn about on this machine
+	}
+	r = udRoot(t, "config", "check")
+	if warn := "\nwarning: load.spool_dir /var/spool/userdocker shares a file system with Docker's data root /var/lib/docker: "; r.code != 0 || !strings.Contains(r.stdout, warn) {
+		t.Errorf("config check: exit %d, stdout %q; want 0 and %q", r.code, r.stdout, warn)
+	}
 }
