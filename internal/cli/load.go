@@ -82,7 +82,7 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	if err := a.checkDataRoot(ctx, eng, archive, int64(lim.MinFree)); err != nil {
 		return err
 	}
-	a.debugf("load: %d bytes spooled, %d once unpacked, tags %q", archive.Size, archive.Unpacked, archive.Tags)
+	a.debugf("load: %d bytes spooled, %d once unpacked, %d entries with its layers, tags %q", archive.Size, archive.Unpacked, archive.Entries, archive.Tags)
 	return eng.Load(ctx, tmp.Reader(archive.Size), *quiet || a.quiet, a.env.Stdout, engine.StdStreams().OutIsTerm)
 }
 
