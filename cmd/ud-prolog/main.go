@@ -5,7 +5,9 @@
 // slurmd then drains the node and requeues the job held.
 //
 // slurm.conf's Prolog= passes no arguments, so in production the settings
-// come from the configuration file; the flags exist for tests.
+// come from the configuration file and the flags keep their defaults; the
+// flags exist for tests, and only whoever writes slurm.conf (root) could
+// set them.
 package main
 
 import (
@@ -41,6 +43,7 @@ func run(args []string, env map[string]string, stderr io.Writer) (auditLog strin
 	stateDir := fs.String("state-dir", "", "write records to `dir` instead of the configured [slurm] state_dir")
 	gresConf := fs.String("gres-conf", gpu.GresConfPath, "Slurm's gres.conf `file`")
 	cgroupRoot := fs.String("cgroup-root", alloc.DefaultCgroupRoot, "where the cgroup hierarchies are mounted")
+	driverRoot := fs.String("driver-root", alloc.DefaultDriverRoot, "look for the NVIDIA driver (proc/driver/nvidia, dev/nvidiactl) under `dir`")
 	if err := fs.Parse(args); err != nil {
 		return policy.Default().Audit.Log, err
 	}
@@ -55,6 +58,6 @@ func run(args []string, env map[string]string, stderr io.Writer) (auditLog strin
 		fmt.Fprintln(stderr, "ud-prolog: built with udmocknvml: GPUs are a mock, for tests only")
 	}
 	return set.AuditLog, alloc.Prolog(env, alloc.PrologConfig{
-		StateDir: set.StateDir, GresConf: *gresConf, CgroupRoot: *cgroupRoot, Log: stderr,
+		StateDir: set.StateDir, GresConf: *gresConf, CgroupRoot: *cgroupRoot, DriverRoot: *driverRoot, Log: stderr,
 	})
 }

@@ -101,7 +101,8 @@ func containsInt(xs []int, x int) bool {
 // GPUFacts are what the prolog found out about the node's GPUs, gathered
 // at the edge (GatherGPUFacts) for the pure NewRecord.
 type GPUFacts struct {
-	// NoNVML: the node has no NVIDIA driver (gpu.ErrNoNVML).
+	// NoNVML: NVML cannot be loaded (gpu.ErrNoNVML) and the node has no
+	// NVIDIA driver (gpu.DriverPresent).
 	NoNVML bool
 	// Err is why the facts below are incomplete, if they are.
 	Err error
@@ -161,12 +162,19 @@ type GPULister interface {
 	Close() error
 }
 
+// DefaultDriverRoot is the root of the node's file system, under which
+// the NVIDIA driver's files are looked for.
+const DefaultDriverRoot = "/"
+
 // PrologConfig is how ud-prolog runs. Zero fields take the defaults of a
 // production node; tests replace the edges.
 type PrologConfig struct {
 	StateDir   string // DefaultStateDir
 	GresConf   string // gpu.GresConfPath
 	CgroupRoot string // DefaultCgroupRoot
+	// DriverRoot is where the NVIDIA driver's files are looked for
+	// (gpu.DriverMarkers): DefaultDriverRoot.
+	DriverRoot string
 	Log        io.Writer
 
 	OpenGPUs   func() (GPULister, error)                    // gpu.Open
@@ -185,6 +193,9 @@ func (c *PrologConfig) setDefaults() {
 	}
 	if c.CgroupRoot == "" {
 		c.CgroupRoot = DefaultCgroupRoot
+	}
+	if c.DriverRoot == "" {
+		c.DriverRoot = DefaultDriverRoot
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
@@ -257,10 +268,19 @@ func Prolog(env map[string]string, cfg PrologConfig) error {
 // GatherGPUFacts asks NVML, gres.conf and the device files what the GPU
 // indices of a job on node refer to. It stops at the first failure and
 // says what it was in GPUFacts.Err.
+//
+// Without NVML, GRES indices are recorded as they are only on a node
+// without an NVIDIA driver. Where the driver is there (a library missing
+// or broken, a driver container), the index would be read by the GPU
+// runtime as an NVML index, which can name another job's GPU: that is
+// a failure like any other, and the job's GPUs are not granted.
 func GatherGPUFacts(cfg PrologConfig, node string, indices []int) GPUFacts {
 	var g GPUFacts
 	lib, err := cfg.OpenGPUs()
 	if errors.Is(err, gpu.ErrNoNVML) {
+		if marker, ok := gpu.DriverPresent(cfg.DriverRoot); ok {
+			return GPUFacts{Err: fmt.Errorf("NVML cannot be loaded, but this node has an NVIDIA driver (%s): a GRES index could name another job's GPU", marker)}
+		}
 		return GPUFacts{NoNVML: true}
 	}
 	if err != nil {

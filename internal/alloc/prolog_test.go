@@ -199,6 +199,7 @@ func testPrologConfig(t testing.TB, dir string, log *bytes.Buffer) (PrologConfig
 		StateDir:   dir,
 		GresConf:   "/etc/slurm/gres.conf",
 		CgroupRoot: t.TempDir(),
+		DriverRoot: t.TempDir(),
 		Log:        log,
 		OpenGPUs:   func() (GPULister, error) { return gpu.New(s) },
 		ReadFile: func(path string) ([]byte, error) {
@@ -344,5 +345,79 @@ func BenchmarkProlog(b *testing.B) {
 		if err := Prolog(env, cfg); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestGatherGPUFactsWithoutNVML: NVML that cannot be loaded means "record
+// the GRES indices" only on a node without an NVIDIA driver; with one, the
+// indices could name another job's GPUs and the facts carry the error.
+func TestGatherGPUFactsWithoutNVML(t *testing.T) {
+	tests := []struct {
+		name    string
+		markers []string // made under the driver root
+		want    string   // GPUFacts.Err, with ROOT for the driver root; "" for NoNVML
+	}{
+		{"no driver", nil, ""},
+		{"GPU device files but no driver", []string{"dev/nvidia0"}, ""},
+		{"driver's proc directory", []string{"proc/driver/nvidia/gpus"},
+			"NVML cannot be loaded, but this node has an NVIDIA driver (ROOT/proc/driver/nvidia): a GRES index could name another job's GPU"},
+		{"control device", []string{"dev/nvidiactl"},
+			"NVML cannot be loaded, but this node has an NVIDIA driver (ROOT/dev/nvidiactl): a GRES index could name another job's GPU"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, m := range tc.markers {
+				p := filepath.Join(root, m)
+				must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+				must(t, os.WriteFile(p, nil, 0o644))
+			}
+			cfg, _ := testPrologConfig(t, t.TempDir(), &bytes.Buffer{})
+			cfg.DriverRoot = root
+			cfg.OpenGPUs = func() (GPULister, error) { return nil, gpu.ErrNoNVML }
+			cfg.setDefaults()
+			g := GatherGPUFacts(cfg, "vm", []int{0, 2})
+			if tc.want == "" {
+				if !g.NoNVML || g.Err != nil {
+					t.Errorf("facts = %+v, want NoNVML", g)
+				}
+				return
+			}
+			want := strings.ReplaceAll(tc.want, "ROOT", root)
+			if g.NoNVML || g.Err == nil || g.Err.Error() != want {
+				t.Errorf("facts = %+v\nwant the error %s", g, want)
+			}
+		})
+	}
+}
+
+// TestPrologNVMLMissingWithDriver: the whole prolog on a node whose driver
+// is there but whose NVML cannot be loaded still succeeds (a failed prolog
+// drains the node), and its record holds gpu_error, no UUIDs and no
+// indices marked usable.
+func TestPrologNVMLMissingWithDriver(t *testing.T) {
+	requireRoot(t)
+	dir := stateDir(t)
+	var log bytes.Buffer
+	cfg, _ := testPrologConfig(t, dir, &log)
+	cfg.DriverRoot = t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(cfg.DriverRoot, "dev"), 0o755))
+	must(t, os.WriteFile(filepath.Join(cfg.DriverRoot, "dev/nvidiactl"), nil, 0o644))
+	cfg.OpenGPUs = func() (GPULister, error) { return nil, gpu.ErrNoNVML }
+
+	if err := Prolog(baseEnv(), cfg); err != nil {
+		t.Fatalf("Prolog: %v", err)
+	}
+	got, err := ReadRecord(dir, "42", 2001)
+	if err != nil {
+		t.Fatalf("ReadRecord: %v", err)
+	}
+	reason := "NVML cannot be loaded, but this node has an NVIDIA driver (" + cfg.DriverRoot + "/dev/nvidiactl): a GRES index could name another job's GPU"
+	if got.GPUIDsAreIndices || len(got.GPUUUIDs) != 0 || got.GPUError != reason || !reflect.DeepEqual(got.GPUIndices, []int{0, 2}) {
+		t.Errorf("record GPUs: indices %v, uuids %v, indices usable %v, error %q\nwant [0 2], none, false, %q",
+			got.GPUIndices, got.GPUUUIDs, got.GPUIDsAreIndices, got.GPUError, reason)
+	}
+	if want := "ud-prolog: job 42: GPUs [0 2] will not be granted to containers: " + reason + "\n"; log.String() != want {
+		t.Errorf("log = %q, want %q", log.String(), want)
 	}
 }

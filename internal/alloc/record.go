@@ -34,8 +34,9 @@ const DefaultStateDir = "/run/userdocker"
 //	  "node": "vm",                   // SLURMD_NODENAME, or the host name
 //	  "gpu_indices": [0, 2],          // SLURM_JOB_GPUS: Slurm GRES indices
 //	  "gpu_uuids": ["GPU-…", "GPU-…"],// the same GPUs as NVML UUIDs, same order
-//	  "gpu_ids_are_indices": false,   // true: NVML absent, gpu_uuids empty,
-//	                                  // only gpu_indices name the GPUs
+//	  "gpu_ids_are_indices": false,   // true: no NVIDIA driver (so no NVML),
+//	                                  // gpu_uuids empty, only gpu_indices
+//	                                  // name the GPUs
 //	  "gpu_error": "…",               // optional: why the GPUs could not be
 //	                                  // mapped; gpu_uuids is then empty and
 //	                                  // the job's GPUs must not be granted

@@ -410,3 +410,58 @@ func TestPrologAsShipped(t *testing.T) {
 		t.Errorf("ud-prolog without a job: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// driverRoot makes a root directory in which the NVIDIA driver looks
+// present (its control device, char 195:255 as the driver makes it), for
+// ud-prolog's --driver-root: this machine's own / stays without one.
+func driverRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "dev"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(root, "dev", "nvidiactl"), unix.S_IFCHR|0o666, int(unix.Mkdev(195, 255))); err != nil {
+		t.Fatalf("mknod: %v", err)
+	}
+	return root
+}
+
+// TestPrologDriverWithoutNVML: the shipped ud-prolog on a node whose
+// NVIDIA driver is there but whose NVML cannot be loaded (this machine
+// has no libnvidia-ml) must not record the GRES indices as usable, since
+// the GPU runtime would read them as NVML indices and could hand out
+// another job's GPU; it records gpu_error and still exits 0, so that the
+// node does not drain.
+func TestPrologDriverWithoutNVML(t *testing.T) {
+	requireSetup(t)
+	gres := fakeGPUs(t)
+	stateDir := t.TempDir()
+	job := testJobID(6)
+	root := driverRoot(t)
+	r := runHook(t, prolog, prologEnv(job, "0,2"), "--config", emptyConfig, "--state-dir", stateDir, "--gres-conf", gres, "--driver-root", root)
+	if r.code != 0 {
+		t.Fatalf("ud-prolog exited %d (a failed prolog drains the node):\n%s", r.code, r.stderr)
+	}
+	rec, err := alloc.ReadRecord(stateDir, job, 2001)
+	if err != nil {
+		t.Fatalf("ReadRecord: %v", err)
+	}
+	reason := "NVML cannot be loaded, but this node has an NVIDIA driver (" + root + "/dev/nvidiactl): a GRES index could name another job's GPU"
+	if rec.GPUIDsAreIndices || len(rec.GPUUUIDs) != 0 || rec.GPUError != reason || !slices.Equal(rec.GPUIndices, []int{0, 2}) {
+		t.Errorf("record: indices %v usable %v, UUIDs %v, gpu_error %q\nwant [0 2] not usable, no UUIDs, %q",
+			rec.GPUIndices, rec.GPUIDsAreIndices, rec.GPUUUIDs, rec.GPUError, reason)
+	}
+	if want := "ud-prolog: job " + job + ": GPUs [0 2] will not be granted to containers: " + reason + "\n"; r.stderr != want {
+		t.Errorf("stderr = %q, want %q", r.stderr, want)
+	}
+
+	// The same prolog with the machine's own root (no driver here)
+	// records the indices, as before.
+	r = runHook(t, prolog, prologEnv(job, "0,2"), "--config", emptyConfig, "--state-dir", stateDir, "--gres-conf", gres)
+	if rec, err = alloc.ReadRecord(stateDir, job, 2001); r.code != 0 || err != nil || !rec.GPUIDsAreIndices || rec.GPUError != "" {
+		if _, err := os.Stat("/dev/nvidiactl"); err == nil {
+			t.Skip("this machine has an NVIDIA driver")
+		}
+		t.Errorf("without a driver: exit %d, record %+v, %v; want the indices", r.code, rec, err)
+	}
+}
