@@ -20,6 +20,7 @@ func main() {
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
 		UID:        os.Getuid(),
+		Proc:       caller.SystemProc(),
 		Lookup:     os.LookupEnv,
 		Users:      caller.System{},
 		ConfigPath: policy.DefaultPath,

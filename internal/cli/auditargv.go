@@ -3,7 +3,6 @@ package cli
 import (
 	"strings"
 
-	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
 
@@ -93,7 +92,7 @@ func redactEnv(kv string) string {
 // global flags), so that every record says who. Without sudo's identity
 // the record stays without a caller.
 func (a *app) recordCaller() {
-	if who, err := caller.FromSudo(a.env.UID, a.env.Lookup, a.env.Users); err == nil {
+	if who, err := a.identify(); err == nil {
 		uid := who.UID
 		a.record.Caller, a.record.UID = who.Name, &uid
 	}

@@ -84,7 +84,7 @@ func TestRecordCaller(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &app{record: &audit.Record{}, env: Env{UID: tc.uid, Users: adminUsers{},
+			a := &app{record: &audit.Record{}, env: Env{UID: tc.uid, Users: adminUsers{}, Proc: parentOf(sudo),
 				Lookup: func(k string) (string, bool) { v, ok := sudo[k]; return v, ok }}}
 			a.recordCaller()
 			if a.record.Caller != tc.caller || (tc.caller == "") != (a.record.UID == nil) {

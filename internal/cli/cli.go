@@ -46,6 +46,9 @@ type Env struct {
 	Stderr io.Writer
 	// UID is the real uid of the process.
 	UID int
+	// Proc reads what the kernel says about the process and its parent
+	// (caller.SystemProc in production): what SUDO_UID is checked against.
+	Proc caller.Proc
 	// Lookup reads the environment: only sudo's own variables are used.
 	Lookup caller.Env
 	Users  caller.Lookup
@@ -69,6 +72,14 @@ type app struct {
 	debug  bool
 	quiet  bool
 	record *audit.Record
+	// identity is who the caller is, once identify has asked.
+	identity *identity
+}
+
+// identity is the outcome of establishing the caller.
+type identity struct {
+	who caller.Caller
+	err error
 }
 
 type command struct {
@@ -178,7 +189,11 @@ func (a *app) main(ctx context.Context) error {
 	if err := global.Parse(a.env.Args); err != nil {
 		return &runflags.UsageError{Msg: err.Error()}
 	}
-	who, err := caller.FromSudo(a.env.UID, a.env.Lookup, a.env.Users)
+	who, err := a.identify()
+	var forged *caller.IdentityError
+	if errors.As(err, &forged) { // not even --version for a forged identity
+		return a.refuseIdentity(forged)
+	}
 	if err == nil { // the audit record names the caller from here on
 		a.who = who
 		uid := who.UID
@@ -222,15 +237,8 @@ func (a *app) main(ctx context.Context) error {
 
 // loadPolicy loads the configuration and resolves it for the caller and job.
 func (a *app) loadPolicy(job string) error {
-	if a.cfg == nil {
-		cfg, err := policy.Load(a.env.ConfigPath, policy.Options{CheckFlag: flagChecker})
-		if err == nil {
-			err = policy.CheckOwnership(cfg.Files(), os.Geteuid())
-		}
-		if err != nil {
-			return fmt.Errorf("configuration: %w", firstProblem(err))
-		}
-		a.cfg = cfg
+	if err := a.loadConfig(); err != nil {
+		return err
 	}
 	pol, prov, err := a.cfg.For(who(a.who), job)
 	if err != nil {
@@ -240,6 +248,22 @@ func (a *app) loadPolicy(job string) error {
 	if job == "" {
 		a.debugPolicy(prov)
 	}
+	return nil
+}
+
+// loadConfig loads the configuration files once.
+func (a *app) loadConfig() error {
+	if a.cfg != nil {
+		return nil
+	}
+	cfg, err := policy.Load(a.env.ConfigPath, policy.Options{CheckFlag: flagChecker})
+	if err == nil {
+		err = policy.CheckOwnership(cfg.Files(), os.Geteuid())
+	}
+	if err != nil {
+		return fmt.Errorf("configuration: %w", firstProblem(err))
+	}
+	a.cfg = cfg
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/golden"
 	"os"
@@ -82,7 +83,7 @@ func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, 
 	var out, errb bytes.Buffer
 	sudo := map[string]string{"SUDO_UID": "2001", "SUDO_GID": "2001", "SUDO_USER": "alice"}
 	code := Main(context.Background(), Env{
-		Args: args, Stdout: &out, Stderr: &errb, UID: uid,
+		Args: args, Stdout: &out, Stderr: &errb, UID: uid, Proc: parentOf(sudo),
 		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
 		Users:      fakeUsers{},
 		ConfigPath: path,
@@ -90,6 +91,34 @@ func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, 
 		Program:    program,
 	})
 	return code, out.String(), errb.String()
+}
+
+// parentOf is the /proc of a process that sudo started with the
+// variables sudo (sudo's real uid is SUDO_UID), or, without SUDO_UID, that
+// a root shell started.
+func parentOf(sudo map[string]string) caller.Proc {
+	name, uid := "sudo", sudo["SUDO_UID"]
+	if _, ok := sudo["SUDO_UID"]; !ok {
+		name, uid = "bash", "0"
+	}
+	return fakeProc(name, uid, "4294967295")
+}
+
+// fakeProc is the /proc of a process whose parent (pid 4242) is name,
+// with real uid uid, in a session with login uid loginuid.
+func fakeProc(name, uid, loginuid string) caller.Proc {
+	return caller.Proc{
+		Getppid: func() int { return 4242 },
+		ReadFile: func(path string) ([]byte, error) {
+			switch path {
+			case "/proc/4242/status":
+				return []byte("Name:\t" + name + "\nUid:\t" + uid + "\t0\t0\t0\n"), nil
+			case "/proc/self/loginuid":
+				return []byte(loginuid), nil
+			}
+			return nil, os.ErrNotExist
+		},
+	}
 }
 
 func requireRoot(t *testing.T) {

@@ -126,7 +126,7 @@ func runAs(t *testing.T, path, sudoUID string, args ...string) (int, string, str
 	}
 	var out, errb bytes.Buffer
 	code := Main(context.Background(), Env{
-		Args: args, Stdout: &out, Stderr: &errb, UID: 0,
+		Args: args, Stdout: &out, Stderr: &errb, UID: 0, Proc: parentOf(sudo),
 		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
 		Users:      adminUsers{},
 		ConfigPath: path,
