@@ -13,6 +13,9 @@ GO      ?= go
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CMDS    := userdocker ud-prolog ud-epilog
+# The real userdocker lives here; $(PREFIX)/bin/userdocker, what sudo
+# starts, is ud-launch, which execs it with a clean environment.
+LIBEXECDIR := $(PREFIX)/libexec/userdocker
 
 VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/userdocker/userdocker/internal/cli.Version=$(VERSION)
@@ -22,26 +25,36 @@ LDFLAGS     := -X github.com/userdocker/userdocker/internal/cli.Version=$(VERSIO
 all: build
 
 help:
-	@echo 'make build     build $(CMDS) into bin/'
+	@echo 'make build     build $(CMDS) and ud-launch into bin/'
 	@echo 'make test      (root) set up the test machine, then vet, unit tests, integration tests, fuzzing'
 	@echo 'make demo      (root) set up the test machine and run scripts/demo.sh'
 	@echo 'make bench     run bench/*.sh, if any'
-	@echo 'make install   install binaries, man pages, bash completion, the example config,'
+	@echo 'make install   install binaries (userdocker: ud-launch, the real one in $$(PREFIX)/libexec/userdocker),'
+	@echo '               man pages, bash completion, the example config,'
 	@echo '               sudoers and Slurm snippets under $$(DESTDIR)$$(PREFIX) (share/userdocker)'
 	@echo 'make fmt | vet | clean'
 
+# ud-launch is linked without the C library (CGO_ENABLED=0: static, no
+# dynamic loader), so that no variable a sudoers rule lets through, such as
+# LD_PRELOAD, acts before it drops it; userdocker itself needs the C
+# library (NSS for users and groups, NVML through dlopen). See
+# internal/launch and README.md, "Security model".
 build:
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(CMDS))
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-X main.target=$(LIBEXECDIR)/userdocker' -o bin/ ./cmd/ud-launch
 
 testenv:
 	bash scripts/testenv.sh
 
-# The Slurm hooks go where slurm.conf names them; userdocker where the
-# sudoers drop-in allows it, so integration tests can call it through sudo.
+# The Slurm hooks go where slurm.conf names them; userdocker (ud-launch in
+# front of the real one) where the sudoers drop-in allows it, so
+# integration tests can call it through sudo. PREFIX must stay /usr/local.
 install-test-bins: build
 	install -m 0755 bin/ud-prolog bin/ud-epilog /usr/local/sbin/
-	install -m 0755 bin/userdocker /usr/local/bin/userdocker
+	install -d /usr/local/libexec/userdocker
+	install -m 0755 bin/userdocker /usr/local/libexec/userdocker/userdocker
+	install -m 0755 bin/ud-launch /usr/local/bin/userdocker
 
 test: testenv
 	$(MAKE) --no-print-directory install-test-bins
@@ -62,8 +75,9 @@ bench:
 	for f in "$$@"; do echo "== $$f"; bash "$$f"; done
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/userdocker/slurm
-	install -m 0755 bin/userdocker $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/share/userdocker/slurm
+	install -m 0755 bin/userdocker $(DESTDIR)$(LIBEXECDIR)/userdocker
+	install -m 0755 bin/ud-launch $(DESTDIR)$(PREFIX)/bin/userdocker
 	# The name the Python userdocker's README gave its nvidia-docker alias;
 	# sudoers.userdocker lists it too (sudo matches a command by its name).
 	ln -sf userdocker $(DESTDIR)$(PREFIX)/bin/nvidia-userdocker

@@ -17,6 +17,7 @@ import (
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/launch"
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/runflags"
@@ -50,6 +51,8 @@ type Env struct {
 	// (caller.SystemProc in production): what SUDO_UID is checked against.
 	Proc caller.Proc
 	// Lookup reads the environment: only sudo's own variables are used.
+	// Installed behind ud-launch, userdocker gets no variables but those
+	// of launch.Passed (and launch.UnsafeVar): add a new one there.
 	Lookup caller.Env
 	Users  caller.Lookup
 	// ConfigPath is policy.DefaultPath in production; tests pass another.
@@ -198,6 +201,9 @@ func (a *app) main(ctx context.Context) error {
 		a.who = who
 		uid := who.UID
 		a.record.Caller, a.record.UID = who.Name, &uid
+	}
+	if names, _ := a.env.Lookup(launch.UnsafeVar); names != "" && err == nil {
+		return a.refuseEarly(fmt.Errorf("%s reached userdocker through sudo (ud-launch dropped it): the sudoers rule for userdocker must not let callers set variables (SETENV); tell your admin", names), &who)
 	}
 	if *version { // like docker --version, also without sudo
 		fmt.Fprintf(a.env.Stdout, "userdocker version %s\n", Version)

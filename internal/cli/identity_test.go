@@ -11,6 +11,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/launch"
 )
 
 // TestIdentityRefusals: a caller identity that the kernel does not
@@ -88,5 +89,33 @@ func TestIdentityRefusals(t *testing.T) {
 				t.Errorf("audit record %s\nwant refused, caller %q, the reason, exit 125, argv %q", data, tc.caller, tc.args)
 			}
 		})
+	}
+}
+
+// TestUnsafeEnvRefused: when ud-launch reports that the loader's variables
+// reached it, userdocker refuses, --version included, and the audit
+// record names the caller.
+func TestUnsafeEnvRefused(t *testing.T) {
+	for _, args := range [][]string{{"ps"}, {"--version"}} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(path, []byte(testConfig+"\n[audit]\nlog = \""+dir+"/audit.log\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sudo := map[string]string{"SUDO_UID": "2001", "SUDO_USER": "alice", launch.UnsafeVar: "LD_PRELOAD,LD_LIBRARY_PATH"}
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), Env{
+			Args: args, Stdout: &out, Stderr: &errb, UID: 0, Proc: parentOf(sudo),
+			Lookup: func(k string) (string, bool) { v, ok := sudo[k]; return v, ok }, Users: fakeUsers{}, ConfigPath: path,
+		})
+		want := "userdocker: LD_PRELOAD,LD_LIBRARY_PATH reached userdocker through sudo (ud-launch dropped it): the sudoers rule for userdocker must not let callers set variables (SETENV); tell your admin\n"
+		if code != 125 || out.String() != "" || errb.String() != want {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 125, nothing, %q", args, code, out.String(), errb.String(), want)
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, "audit.log"))
+		var rec audit.Record
+		if json.Unmarshal(data, &rec) != nil || rec.Decision != audit.Refused || rec.Caller != "alice" {
+			t.Errorf("%v: audit record %s; want refused, caller alice", args, data)
+		}
 	}
 }

@@ -22,6 +22,7 @@ func TestMakeInstall(t *testing.T) {
 	}
 	want := map[string]os.FileMode{
 		"usr/bin/userdocker":                               0o755,
+		"usr/libexec/userdocker/userdocker":                0o755,
 		"usr/sbin/ud-prolog":                               0o755,
 		"usr/sbin/ud-epilog":                               0o755,
 		"usr/share/man/man1/userdocker.1":                  0o644,
@@ -42,6 +43,20 @@ func TestMakeInstall(t *testing.T) {
 		if fi.Mode().Perm() != mode {
 			t.Errorf("%s has mode %#o, want %#o", name, fi.Mode().Perm(), mode)
 		}
+	}
+	// What sudo starts is ud-launch: no dynamic loader, and the real
+	// userdocker where PREFIX puts it (not installed on this machine).
+	launcher := filepath.Join(dest, "usr/bin/userdocker")
+	if interp, err := elfInterpreter(launcher); err != nil || interp != "" {
+		t.Errorf("%s: interpreter %q, %v; want a static ud-launch", launcher, interp, err)
+	}
+	if interp, err := elfInterpreter(filepath.Join(dest, "usr/libexec/userdocker/userdocker")); err != nil || interp == "" {
+		t.Errorf("the real userdocker: interpreter %q, %v; want the C library's loader (NSS, NVML)", interp, err)
+	}
+	out, err := exec.Command(launcher, "--version").CombinedOutput()
+	if _, statErr := os.Stat("/usr/libexec/userdocker/userdocker"); os.IsNotExist(statErr) &&
+		(err == nil || string(out) != "userdocker: start /usr/libexec/userdocker/userdocker: no such file or directory\n") {
+		t.Errorf("ud-launch built for PREFIX=/usr: %v, %q; want it to start /usr/libexec/userdocker/userdocker", err, out)
 	}
 	if _, err := exec.LookPath("man"); err != nil {
 		t.Log("man is not installed: pages not rendered")

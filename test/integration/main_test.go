@@ -12,6 +12,7 @@ import (
 
 	"bytes"
 	"context"
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,6 +39,10 @@ const (
 	alice       = "udtest-alice"
 	bob         = "udtest-bob"
 )
+
+// testBinary, what the tests call through sudo, is ud-launch as installed,
+// in front of testRealBinary, the real userdocker.
+const testRealBinary = testDir + "/libexec/userdocker"
 
 var skipReason string
 
@@ -87,18 +92,27 @@ func setup() string {
 	if err := exec.Command("docker", "image", "inspect", testImage).Run(); err != nil {
 		return "test image " + testImage + " is missing: run scripts/testenv.sh"
 	}
-	if err := os.MkdirAll(testDir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(testRealBinary), 0o755); err != nil {
 		return err.Error()
 	}
 	if err := os.MkdirAll(testConfDir, 0o755); err != nil {
 		return err.Error()
 	}
-	build := exec.Command("go", "build", "-o", testBinary,
+	build := exec.Command("go", "build", "-o", testRealBinary,
 		"-ldflags", "-X github.com/userdocker/userdocker/internal/policy.DefaultPath="+testConfig,
 		"github.com/userdocker/userdocker/cmd/userdocker")
 	build.Env = append(os.Environ(), "CGO_CFLAGS=-Wno-deprecated-declarations")
 	if out, err := build.CombinedOutput(); err != nil {
 		return "build: " + string(out)
+	}
+	launcher := exec.Command("go", "build", "-o", testBinary, "-ldflags", "-X main.target="+testRealBinary,
+		"github.com/userdocker/userdocker/cmd/ud-launch")
+	launcher.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := launcher.CombinedOutput(); err != nil {
+		return "build ud-launch: " + string(out)
+	}
+	if interp, err := elfInterpreter(testBinary); err != nil || interp != "" {
+		return fmt.Sprintf("ud-launch must start without a dynamic loader: interpreter %q, %v", interp, err)
 	}
 	rule := fmt.Sprintf("# userdocker integration tests\n%s, %s ALL=(root) NOPASSWD: %s\n", alice, bob, testBinary) + sudoersAudit()
 	if err := os.WriteFile(sudoersFile, []byte(rule), 0o440); err != nil {
@@ -174,9 +188,16 @@ func ud(t *testing.T, who string, env []string, args ...string) result {
 // sudoers rule), such as the udmocknvml build of the GPU tests.
 func udBinary(t *testing.T, bin, who string, env []string, args ...string) result {
 	t.Helper()
+	return sudoAs(t, who, env, append([]string{bin}, args...)...)
+}
+
+// sudoAs runs `sudo -n ARGS` as who, with env added to a minimal
+// environment, and returns what it did.
+func sudoAs(t *testing.T, who string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sudo", append([]string{"-n", bin}, args...)...)
+	cmd := exec.CommandContext(ctx, "sudo", append([]string{"-n"}, args...)...)
 	asUser(t, cmd, who)
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/home/" + who, "LANG=C"}, env...)
 	return collect(t, cmd, "run userdocker as "+who)
@@ -279,4 +300,24 @@ func prepareDirs(t *testing.T) {
 		os.MkdirAll(d, 0o755)
 		exec.Command("chown", u+":", d).Run()
 	}
+}
+
+// elfInterpreter returns the program interpreter (dynamic loader) an ELF
+// file names, or "" for a statically linked one.
+func elfInterpreter(path string) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				return "", err
+			}
+			return strings.TrimRight(string(b), "\x00"), nil
+		}
+	}
+	return "", nil
 }
