@@ -10,6 +10,7 @@ import (
 	"github.com/userdocker/userdocker/internal/cli"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/shortlived"
+	"github.com/userdocker/userdocker/internal/sudoers"
 )
 
 func main() {
@@ -24,6 +25,7 @@ func main() {
 		Lookup:     os.LookupEnv,
 		Users:      caller.System{},
 		ConfigPath: policy.DefaultPath,
+		Sudoers:    sudoers.Read,
 		Program:    os.Args[0],
 	}))
 }

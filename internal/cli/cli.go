@@ -57,6 +57,9 @@ type Env struct {
 	Users  caller.Lookup
 	// ConfigPath is policy.DefaultPath in production; tests pass another.
 	ConfigPath string
+	// Sudoers reads the system's sudo rules for `config check`
+	// (sudoers.Read in production); nil: they are not checked.
+	Sudoers func() ([]byte, error)
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/sudoers"
 )
 
 // configCommand is one subcommand of `userdocker config`.
@@ -125,6 +126,7 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	for _, p := range problems {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
 	}
+	warnings = append(warnings, a.sudoersWarnings()...)
 	defer func() {
 		for _, w := range warnings {
 			fmt.Fprintf(a.env.Stdout, "warning: %s\n", w)
@@ -141,6 +143,25 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.env.Stdout, "configuration OK: %s (%s)\n", strings.Join(cfg.Files(), ", "), plural(cfg.Overrides(), "override"))
 	return nil
+}
+
+// sudoersWarnings are what `config check` says about sudo's rules for
+// userdocker: they are not userdocker's configuration, but a rule that
+// lets callers set variables (SETENV, env_keep of SUDO_*/LD_*) undoes
+// what userdocker's identity checks and ud-launch are for. Warnings, not
+// problems: the configuration itself may still be fine.
+func (a *app) sudoersWarnings() []string {
+	if a.env.Sudoers == nil {
+		return nil
+	}
+	data, err := a.env.Sudoers()
+	if err == nil {
+		var ws []string
+		if ws, err = sudoers.Warnings(data); err == nil {
+			return ws
+		}
+	}
+	return []string{fmt.Sprintf("sudoers not checked for SETENV and env_keep: %v", err)}
 }
 
 // splitJoined returns the errors errors.Join put together in err.
