@@ -60,6 +60,7 @@ func TestMain(m *testing.M) {
 	}
 	mark := markAudit()
 	code := m.Run()
+	removeSetenvRule()
 	if skipReason == "" {
 		if err := checkAudit(mark); err != nil {
 			fmt.Fprintf(os.Stderr, "integration: audit: %v\n", err)
@@ -98,6 +99,7 @@ func setup() string {
 	if err := os.MkdirAll(testConfDir, 0o755); err != nil {
 		return err.Error()
 	}
+	removeSetenvRule() // left by a run that was killed
 	build := exec.Command("go", "build", "-o", testRealBinary,
 		"-ldflags", "-X github.com/userdocker/userdocker/internal/policy.DefaultPath="+testConfig,
 		"github.com/userdocker/userdocker/cmd/userdocker")
