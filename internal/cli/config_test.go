@@ -355,7 +355,7 @@ func TestConfigCheckSpool(t *testing.T) {
 			path := configDir(t, tt.config, nil)
 			var out, errb bytes.Buffer
 			code := Main(context.Background(), Env{
-				Args: []string{"config", "check"}, Stdout: &out, Stderr: &errb,
+				Args: []string{"config", "check"}, Stdout: &out, Stderr: &errb, Proc: parentOf(nil),
 				Lookup: func(string) (string, bool) { return "", false }, Users: adminUsers{},
 				ConfigPath: path, Disks: fakeDisks{devices: tt.devices},
 			})
