@@ -2,7 +2,8 @@
 # demo.sh — userdocker at work on the test machine, as the unprivileged
 # user uddemo: a container in a 2-GPU Slurm job gets exactly the job's GPUs
 # and CPUs and runs as uddemo; a detached container is removed by ud-epilog
-# when its job ends.
+# when its job ends; a job on two nodes gets a container on each, on that
+# node's dockerd with that node's GPU.
 #
 # `make demo` runs it after scripts/testenv.sh and `make install-test-bins`
 # (userdocker in /usr/local/bin, ud-prolog/ud-epilog in /usr/local/sbin).
@@ -83,9 +84,22 @@ scancel "$job"
 t0=$(date +%s%N)
 for _ in $(seq 300); do docker inspect "$id" >/dev/null 2>&1 || break; sleep 0.1; done
 if docker inspect "$id" >/dev/null 2>&1; then
-	say "the container is still there after 30 s: see /var/log/slurm/slurmd.log"
+	say "the container is still there after 30 s: see /var/log/slurm/slurmd-$(hostname -s).log"
 	exit 1
 fi
 say "ud-epilog removed the container $(( ($(date +%s%N) - t0) / 1000000 )) ms after scancel; the record is gone too:"
 echo "  containers of job $job: $(docker ps -aq --filter "label=io.userdocker.job=$job" | wc -l); record: $(ls "$STATE_DIR/job-$job.json" 2>/dev/null || echo none)"
 echo "  node state: $(sinfo -h -o %T)"
+
+step "4. one job on two nodes: a container on each, with that node's GPU"
+say "vm2 is this machine in namespaces of its own, with its own slurmd, dockerd and GPUs /dev/nvidia4-5 (docs/testing.md)."
+step4=$(mktemp /tmp/ud-demo.XXXXXX)
+trap 'rm -f "$step1" "$step4"' EXIT
+cat >"$step4" <<EOS
+#!/bin/sh
+c=\$(sudo -n $UD run --rm ud-test/cuda sh -c 'echo "NVIDIA_VISIBLE_DEVICES=\$NVIDIA_VISIBLE_DEVICES"')
+echo "  node \$(hostname): Slurm gave GPU \$SLURM_STEP_GPUS; its container got \$c"
+EOS
+chmod 0755 "$step4"
+show "srun -p multi -N2 --gres=gpu:1 -c1 --mem=256 sudo userdocker run --rm ud-test/cuda sh -c 'echo \$NVIDIA_VISIBLE_DEVICES'"
+as_demo "srun -p multi -N2 --gres=gpu:1 -c1 --mem=256 $step4" | sort

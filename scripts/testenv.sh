@@ -14,12 +14,22 @@
 #   - test images built FROM scratch around busybox-static:
 #     ud-test/busybox, ud-test/cuda (ENV NVIDIA_VISIBLE_DEVICES=all), ud-test/denied
 #   - users udtest-alice (2001, in udtest-gpu 2100), udtest-bob (2002), uddemo (2010)
-#   - four fake GPUs /dev/nvidia0..3 and a single-node Slurm (munge, slurmctld,
-#     slurmd) with Gres=gpu:4, cgroup confinement and the ud-prolog/ud-epilog hooks
+#   - six fake GPUs /dev/nvidia0..5 and a two-node Slurm (munge, slurmctld, a
+#     slurmd each for node vm = `hostname -s` with Gres=gpu:4 and node vm2
+#     with Gres=gpu:2), cgroup confinement and the ud-prolog/ud-epilog hooks;
+#     the default partition "debug" is vm alone, the hidden partition "multi"
+#     is vm and vm2
+#   - vm2: its own mount, UTS and network namespaces, dockerd, /run and spool
+#     (scripts/testenv-node2.sh); TCP between the nodes over a veth pair
+#   - a registry on 127.0.0.1:5000 holding the test images and a pull-through
+#     mirror of it on 127.0.0.1:5001 (scripts/testenv-registry.sh)
+#   - a rootful Podman API service on /run/podman/podman.sock with the test
+#     images (scripts/testenv-podman.sh)
 #   - the sudoers drop-in from contrib/slurm
 #
 # Idempotent: a second run changes nothing and restarts nothing; it only
-# re-checks (a few seconds, most of it three 0.3 s containers and one srun).
+# re-checks (a few seconds, most of it a few 0.3 s containers and two sruns).
+# docs/testing.md describes the machine it leaves and how to look at vm2.
 # Every step prints one line.
 set -euo pipefail
 
@@ -32,6 +42,8 @@ HOOK_STATE=/var/lib/userdocker-test
 TEST_LOG_DIR=/var/log/userdocker-test
 DOCKERD_LOG=$TEST_LOG_DIR/dockerd.log
 DOCKERD_PATH=$HOOK_DIR:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Configuration files of the test daemons other than the host's dockerd and Slurm.
+TESTENV_ETC=/etc/userdocker-testenv
 
 SLURM_CONF_DIR=/etc/slurm
 SLURM_LOG_DIR=/var/log/slurm
@@ -50,7 +62,7 @@ SUDOERS_DST=/etc/sudoers.d/userdocker
 PACKAGES=(docker.io containerd runc tini iptables cgroupfs-mount apparmor
 	sudo busybox-static munge slurm-wlm slurm-client slurmd slurmctld
 	slurm-wlm-basic-plugins gcc libc6-dev make git procps util-linux
-	acl)
+	acl iproute2 curl docker-registry podman)
 
 # name uid gid extra-groups
 USERS=(
@@ -64,6 +76,14 @@ GPU_GID=2100
 IMAGES=(ud-test/busybox:latest ud-test/cuda:latest ud-test/denied:latest)
 
 NODE=$(hostname -s)
+
+# shellcheck source=scripts/testenv-node2.sh
+source "$REPO/scripts/testenv-node2.sh"
+# shellcheck source=scripts/testenv-registry.sh
+source "$REPO/scripts/testenv-registry.sh"
+# shellcheck source=scripts/testenv-podman.sh
+source "$REPO/scripts/testenv-podman.sh"
+[[ $NODE != "$NODE2" ]] || { echo "testenv: this host is named $NODE2, the name of the emulated second node" >&2; exit 1; }
 
 CHECK=0
 case "${1:-}" in
@@ -107,6 +127,42 @@ step() {
 	"$fix"
 	"$pred" || die "$name: still not right after setting it up"
 	say "$name: set up"
+}
+
+# without_fds COMMAND...: run COMMAND without the file descriptors above 2
+# that this script inherited. Under `flock /run/userdocker-dev.lock make test`
+# one of them holds that lock, and a daemon started with it would hold the
+# lock for as long as it runs. (flock itself keeps the lock until we end.)
+without_fds() {
+	(
+		fd=
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-"
+		done
+		"$@" # not exec: COMMAND may be a function
+	)
+}
+
+# after PREDICATE... -- "NAME PREDICATE FIX"...: the steps, when every
+# PREDICATE before -- holds; otherwise (in check mode: something they
+# need is missing) they are only listed as missing.
+after() {
+	local p s
+	while [[ $1 != -- ]]; do
+		if ! "$1"; then
+			while [[ $1 != -- ]]; do shift; done
+			shift
+			for s in "$@"; do MISSING+=("${s%% *}"); done
+			return 0
+		fi
+		shift
+	done
+	shift
+	for s in "$@"; do
+		# shellcheck disable=SC2086 # NAME PREDICATE FIX
+		step $s
+	done
 }
 
 # wait_for SECONDS COMMAND...: poll COMMAND every half second.
@@ -171,17 +227,22 @@ install_hook() {
 
 # --- dockerd ----------------------------------------------------------------
 
-dockerd_pid() { pgrep -x dockerd | head -n 1; }
+# The host's dockerd writes its pid to the default /var/run/docker.pid; vm2's
+# dockerd runs under the same name.
+dockerd_pid() { pid_of /var/run/docker.pid dockerd; }
+# has_hook_path PID: whether the hook directory is on that process's PATH.
+has_hook_path() {
+	tr '\0' '\n' <"/proc/$1/environ" | grep -q "^PATH=\(.*:\)\?$HOOK_DIR\(:.*\)\?$"
+}
 dockerd_has_hook() {
 	local pid
 	pid=$(dockerd_pid) || return 1
-	[[ -n $pid ]] || return 1
-	tr '\0' '\n' <"/proc/$pid/environ" | grep -q "^PATH=\(.*:\)\?$HOOK_DIR\(:.*\)\?$"
+	has_hook_path "$pid"
 }
 have_dockerd() { dockerd_has_hook && docker info >/dev/null 2>&1; }
 start_dockerd() {
 	local pid
-	pid=$(dockerd_pid) || true
+	pid=$(dockerd_pid) || pid=
 	if [[ -n $pid ]]; then
 		if dockerd_has_hook; then
 			say "dockerd: pid $pid has the hook on its PATH, waiting for it to answer"
@@ -201,7 +262,7 @@ start_dockerd() {
 		# dockerd starts its own containerd (Debian's docker.io does when
 		# /run/containerd/containerd.sock is absent); setsid keeps it out of
 		# the caller's session, so make's or CI's end does not take it down.
-		env PATH="$DOCKERD_PATH" setsid -f dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
+		without_fds env PATH="$DOCKERD_PATH" setsid -f dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
 	fi
 	if ! wait_for 60 docker info; then
 		tail -n 30 "$DOCKERD_LOG" >&2 || true
@@ -256,6 +317,7 @@ build_images() {
 }
 
 # hook_value CIDFILE: what the hook recorded for that container ("-" if nothing).
+# (vm2's dockerd runs the same hook: the records of both are here.)
 hook_value() {
 	local id
 	id=$(cat "$1")
@@ -263,12 +325,13 @@ hook_value() {
 	rm -f "$HOOK_STATE/hook/$id"
 }
 # The end-to-end check of DESIGN.md §5: the daemon passes --gpus to the hook.
+# hook_works [DOCKER-COMMAND]: against that docker command (default: docker).
 hook_works() {
-	local d got=
+	local d got= dk=${1:-docker}
 	d=$(mktemp -d)
-	if docker run --rm --cidfile "$d/a" --gpus '"device=GPU-a,GPU-b"' ud-test/busybox:latest true &&
-		docker run --rm --cidfile "$d/b" --gpus all ud-test/cuda:latest true &&
-		docker run --rm --cidfile "$d/c" ud-test/cuda:latest true; then
+	if $dk run --rm --cidfile "$d/a" --gpus '"device=GPU-a,GPU-b"' ud-test/busybox:latest true &&
+		$dk run --rm --cidfile "$d/b" --gpus all ud-test/cuda:latest true &&
+		$dk run --rm --cidfile "$d/c" ud-test/cuda:latest true; then
 		got="$(hook_value "$d/a")|$(hook_value "$d/b")|$(hook_value "$d/c")"
 	fi
 	rm -rf "$d"
@@ -322,18 +385,22 @@ install_sudoers() {
 
 # --- fake GPUs --------------------------------------------------------------
 
-# /dev/nvidiaN as the NVIDIA driver makes them: character device 195, minor N.
+# /dev/nvidiaN as the NVIDIA driver makes them: character device 195, minor
+# N. 0-3 are vm's, 4-5 vm2's (one /dev for both).
+GPU_MINORS=(0 1 2 3 "${NODE2_GPUS[@]}")
+gpu_ok() { [[ -c /dev/nvidia$1 && $(stat -c '%t:%T' "/dev/nvidia$1") == "c3:$(printf '%x' "$1")" ]]; }
 have_gpus() {
 	local n
-	for n in 0 1 2 3; do
-		[[ -c /dev/nvidia$n && $(stat -c '%t:%T' /dev/nvidia$n) == "c3:$(printf '%x' $n)" ]] || return 1
+	for n in "${GPU_MINORS[@]}"; do
+		gpu_ok "$n" || return 1
 	done
 }
 make_gpus() {
 	local n
-	for n in 0 1 2 3; do
-		rm -f /dev/nvidia$n
-		mknod -m 0666 /dev/nvidia$n c 195 $n
+	for n in "${GPU_MINORS[@]}"; do
+		gpu_ok "$n" && continue
+		rm -f "/dev/nvidia$n"
+		mknod -m 0666 "/dev/nvidia$n" c 195 "$n"
 	done
 }
 
@@ -354,16 +421,17 @@ start_munge() {
 	chmod 0400 /etc/munge/munge.key
 	install -d -o munge -g munge -m 0755 /run/munge
 	install -d -o munge -g munge -m 0700 /var/log/munge /var/lib/munge
-	pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged </dev/null >/dev/null 2>&1
+	pgrep -x munged >/dev/null || without_fds runuser -u munge -- /usr/sbin/munged </dev/null >/dev/null 2>&1
 	wait_for 10 bash -c 'munge -n | unmunge' || die "munge: munged does not answer"
 }
 
 # --- slurm ------------------------------------------------------------------
 
-# The node's size as slurmd sees it. RealMemory must not exceed what slurmd
+# The nodes' size as slurmd sees it. RealMemory must not exceed what slurmd
 # detects, or the node registers as invalid and drains; leave 10% for the
 # system and round down to a GiB so small readings' jitter changes nothing.
-node_line() {
+# vm2 is the same machine: the same size (CPUs and memory counted twice).
+node_lines() {
 	local c mem
 	c=$(slurmd -C | head -n 1)
 	mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$c")
@@ -371,15 +439,23 @@ node_line() {
 	local topo
 	topo=$(grep -o '\(CPUs\|Boards\|SocketsPerBoard\|CoresPerSocket\|ThreadsPerCore\)=[0-9]*' <<<"$c" | tr '\n' ' ')
 	echo "NodeName=$NODE NodeAddr=127.0.0.1 ${topo}RealMemory=$mem Gres=gpu:4 State=UNKNOWN"
+	echo "NodeName=$NODE2 NodeHostname=$NODE2 NodeAddr=127.0.0.1 Port=$NODE2_PORT ${topo}RealMemory=$mem Gres=gpu:${#NODE2_GPUS[@]} State=UNKNOWN"
 }
 
 cgroup_plugin() {
 	if have_cgroups; then echo cgroup/v1; else echo cgroup/v2; fi
 }
 
+# Per-node paths (%n): two slurmd daemons share this machine.
+SLURMD_SPOOL=/var/spool/slurmd
+slurmd_pidfile() {
+	if [[ $1 == "$NODE2" ]]; then echo "$NODE2_SLURMD_PID"; else echo "/run/slurmd-$1.pid"; fi
+}
+
 slurm_conf() {
 	cat <<-EOF
-		# Written by userdocker's scripts/testenv.sh: a single-node test cluster.
+		# Written by userdocker's scripts/testenv.sh: a two-node test cluster on
+		# one machine ($NODE2 runs in namespaces of its own: scripts/testenv-node2.sh).
 		ClusterName=userdocker-test
 		SlurmctldHost=$NODE(127.0.0.1)
 		SlurmUser=$SLURM_USER
@@ -412,21 +488,27 @@ slurm_conf() {
 		JobAcctGatherType=jobacct_gather/none
 		JobCompType=jobcomp/none
 		StateSaveLocation=/var/spool/slurmctld
-		SlurmdSpoolDir=/var/spool/slurmd
+		SlurmdSpoolDir=$SLURMD_SPOOL/%n
 		SlurmctldPidFile=/run/slurmctld.pid
-		SlurmdPidFile=/run/slurmd.pid
+		SlurmdPidFile=/run/slurmd-%n.pid
 		SlurmctldLogFile=$SLURM_LOG_DIR/slurmctld.log
-		SlurmdLogFile=$SLURM_LOG_DIR/slurmd.log
+		SlurmdLogFile=$SLURM_LOG_DIR/slurmd-%n.log
 		SlurmctldDebug=info
 		SlurmdDebug=info
-		$(node_line)
-		PartitionName=debug Default=YES Nodes=ALL MaxTime=INFINITE State=UP
+		$(node_lines)
+		# Jobs go to the host's node unless they ask for "multi": the tests
+		# that predate $NODE2 expect their containers on the host's dockerd.
+		PartitionName=debug Default=YES Nodes=$NODE MaxTime=INFINITE State=UP
+		# Multi-node jobs: srun -p multi -N2. Hidden, so that sinfo and squeue
+		# without -a show what they showed before there were two nodes.
+		PartitionName=multi Nodes=$NODE,$NODE2 MaxTime=INFINITE State=UP Hidden=YES
 	EOF
 }
 gres_conf() {
 	cat <<-EOF
-		# Written by userdocker's scripts/testenv.sh: four fake GPUs (mknod c 195 N).
-		Name=gpu File=/dev/nvidia[0-3]
+		# Written by userdocker's scripts/testenv.sh: fake GPUs (mknod c 195 N).
+		NodeName=$NODE Name=gpu File=/dev/nvidia[0-3]
+		NodeName=$NODE2 Name=gpu File=/dev/nvidia[${NODE2_GPUS[0]}-${NODE2_GPUS[-1]}]
 	EOF
 }
 cgroup_conf() {
@@ -443,16 +525,30 @@ cgroup_conf() {
 conf_differs() {
 	! cmp -s <("${1%.conf}_conf") "$SLURM_CONF_DIR/$1"
 }
-# slurm_stale: whether a configuration file is newer than a running daemon.
+slurmd_pid() { pid_of "$(slurmd_pidfile "$1")" slurmd; }
+# stray_slurmds: slurmd daemons that are neither node's, such as the one of
+# the single-node layout (pid file /run/slurmd.pid). A daemon's forks for
+# prologs are slurmd too, but their parent is a slurmd.
+stray_slurmds() {
+	local pid ppid known
+	known=" $(slurmd_pid "$NODE") $(slurmd_pid "$NODE2") "
+	for pid in $(pgrep -x slurmd); do
+		ppid=$(ps -o ppid= -p "$pid" | tr -d ' ') || continue
+		[[ $(cat "/proc/$ppid/comm" 2>/dev/null) == slurmd || $known == *" $pid "* ]] || echo "$pid"
+	done
+}
+# slurm_stale: whether a configuration file is newer than a running daemon,
+# or a slurmd runs that belongs to no node of this configuration.
 slurm_stale() {
-	local f p
-	for p in /run/slurmctld.pid /run/slurmd.pid; do
-		[[ -e $p ]] || return 0
+	local f p comm
+	while read -r p comm; do
+		pid_of "$p" "$comm" >/dev/null || continue
 		for f in slurm.conf gres.conf cgroup.conf; do
 			[[ $SLURM_CONF_DIR/$f -nt $p ]] && return 0
 		done
-	done
-	return 1
+	done < <(printf '%s slurmctld\n%s slurmd\n%s slurmd\n' /run/slurmctld.pid \
+		"$(slurmd_pidfile "$NODE")" "$(slurmd_pidfile "$NODE2")")
+	[[ -n $(stray_slurmds) ]]
 }
 
 have_slurm_conf() {
@@ -460,7 +556,9 @@ have_slurm_conf() {
 	for f in slurm.conf gres.conf cgroup.conf; do
 		conf_differs "$f" && return 1
 	done
-	[[ -x $PROLOG && -x $EPILOG && -d /var/spool/slurmctld && -d /var/spool/slurmd ]]
+	[[ -x $PROLOG && -x $EPILOG && -d /var/spool/slurmctld ]] || return 1
+	[[ -d $SLURMD_SPOOL/$NODE && -d $SLURMD_SPOOL/$NODE2 ]] || return 1
+	[[ $(readlink "$SLURM_LOG_DIR/slurmd.log") == "slurmd-$NODE.log" ]]
 }
 write_slurm_conf() {
 	local f
@@ -473,8 +571,16 @@ write_slurm_conf() {
 		fi
 	done
 	install -d -o "$SLURM_USER" -g "$SLURM_USER" -m 0755 /var/spool/slurmctld
-	install -d -m 0755 /var/spool/slurmd
+	install -d -m 0755 "$SLURMD_SPOOL" "$SLURMD_SPOOL/$NODE" "$SLURMD_SPOOL/$NODE2"
 	chown "$SLURM_USER:$SLURM_USER" "$SLURM_LOG_DIR"
+	# The single-node layout logged to slurmd.log: keep that name working
+	# for the host's node (and keep what it holds).
+	local old=$SLURM_LOG_DIR/slurmd.log
+	if [[ -f $old && ! -L $old ]]; then
+		cat "$old" >>"$SLURM_LOG_DIR/slurmd-$NODE.log"
+		rm -f "$old"
+	fi
+	ln -sfn "slurmd-$NODE.log" "$old"
 	local hook
 	for hook in "$PROLOG" "$EPILOG"; do
 		# Only where the real binary is missing: `make test` installs it.
@@ -485,7 +591,9 @@ write_slurm_conf() {
 	done
 }
 
-slurm_daemons_up() { pgrep -x slurmctld >/dev/null && pgrep -x slurmd >/dev/null && ! slurm_stale; }
+slurm_daemons_up() {
+	pgrep -x slurmctld >/dev/null && slurmd_pid "$NODE" >/dev/null && slurmd_pid "$NODE2" >/dev/null && ! slurm_stale
+}
 # stop_daemon NAME: TERM each process of exactly that name, by pid, and wait.
 stop_daemon() {
 	local pid
@@ -495,53 +603,61 @@ stop_daemon() {
 	done
 }
 start_slurm() {
-	if slurm_stale && pgrep -x 'slurmctld|slurmd' >/dev/null; then
+	if slurm_stale; then
 		say "slurm: configuration newer than the daemons, restarting slurmctld and slurmd"
 		stop_daemon slurmd
 		stop_daemon slurmctld
+		rm -f /run/slurmd.pid
 	fi
-	# Both daemonize themselves.
-	pgrep -x slurmctld >/dev/null || slurmctld </dev/null >/dev/null 2>&1 ||
+	# All daemonize themselves. vm2's slurmd runs in vm2's mount and UTS
+	# namespaces, in the host's network namespace.
+	pgrep -x slurmctld >/dev/null || without_fds slurmctld </dev/null >/dev/null 2>&1 ||
 		{ slurm_logs; die "slurm: slurmctld does not start"; }
 	wait_for 30 scontrol ping || { slurm_logs; die "slurm: slurmctld does not answer"; }
-	pgrep -x slurmd >/dev/null || slurmd </dev/null >/dev/null 2>&1 ||
-		{ slurm_logs; die "slurm: slurmd does not start"; }
+	slurmd_pid "$NODE" >/dev/null || without_fds slurmd -N "$NODE" </dev/null >/dev/null 2>&1 ||
+		{ slurm_logs; die "slurm: slurmd -N $NODE does not start"; }
+	slurmd_pid "$NODE2" >/dev/null || without_fds in_node2_hostnet slurmd -N "$NODE2" </dev/null >/dev/null 2>&1 ||
+		{ slurm_logs; die "slurm: slurmd -N $NODE2 does not start"; }
 }
 
 slurm_logs() {
 	local f
-	for f in "$SLURM_LOG_DIR/slurmctld.log" "$SLURM_LOG_DIR/slurmd.log"; do
+	for f in "$SLURM_LOG_DIR/slurmctld.log" "$SLURM_LOG_DIR/slurmd-$NODE.log" "$SLURM_LOG_DIR/slurmd-$NODE2.log"; do
 		[[ -e $f ]] || continue
 		echo "---- last lines of $f" >&2
 		tail -n 40 "$f" >&2
 	done
 }
 
-node_state() { sinfo -h -N -n "$NODE" -o '%t' 2>/dev/null | head -n 1; }
-node_ready() { [[ $(node_state) =~ ^(idle|mix|alloc|comp)$ ]]; }
+# -a: vm2 is only in the hidden partition.
+node_state() { sinfo -a -h -N -n "$1" -o '%t' 2>/dev/null | head -n 1; }
+node_ready() { [[ $(node_state "$1") =~ ^(idle|mix|alloc|comp)$ ]]; }
+nodes_ready() { node_ready "$NODE" && node_ready "$NODE2"; }
+# wait_node NAME
 wait_node() {
 	local deadline=$((SECONDS + 60)) st resumed=0
-	while ! node_ready; do
-		st=$(node_state)
+	while ! node_ready "$1"; do
+		st=$(node_state "$1")
 		# down/drain without "*" means slurmd answers but the node was set
 		# aside (a failed prolog or epilog, an earlier bad registration).
 		if [[ $st =~ ^(down|drain|drng|fail)$ ]] && ((resumed < 3)); then
-			say "slurm: node $NODE is $st ($(sinfo -h -N -n "$NODE" -o '%E')), resuming it"
-			scontrol update nodename="$NODE" state=resume || true
+			say "slurm: node $1 is $st ($(sinfo -a -h -N -n "$1" -o '%E')), resuming it"
+			scontrol update nodename="$1" state=resume || true
 			resumed=$((resumed + 1))
 		fi
 		if ((SECONDS >= deadline)); then
-			sinfo -N -l >&2 || true
+			sinfo -a -N -l >&2 || true
 			slurm_logs
-			die "slurm: node $NODE is '$st', not idle, after 60s"
+			die "slurm: node $1 is '$st', not idle, after 60s"
 		fi
 		sleep 1
 	done
 }
-have_slurm() { slurm_daemons_up && node_ready; }
+have_slurm() { slurm_daemons_up && nodes_ready; }
 start_slurm_and_wait() {
 	start_slurm
-	wait_node
+	wait_node "$NODE"
+	wait_node "$NODE2"
 }
 
 # A real job as a real user, asking for GPUs: exercises munge, the
@@ -554,6 +670,17 @@ srun_works() {
 		sh -c 'echo "gpus=$SLURM_STEP_GPUS"') || return 1
 	[[ $out == gpus=[0-3] ]] || {
 		echo "srun printed '$out', want gpus=<index>" >&2
+		return 1
+	}
+}
+# A job on both nodes: one task each, on its node's GPUs (GRES indices
+# count per node).
+srun_multi_works() {
+	local out
+	out=$(cd / && timeout 60 runuser -u udtest-alice -- srun --quiet -p multi -N2 -t 1 --gres=gpu:1 \
+		sh -c 'echo "$(hostname) gpus=$SLURM_STEP_GPUS"' | sort | tr '\n' ' ') || return 1
+	[[ $out =~ ^$NODE\ gpus=[0-3]\ $NODE2\ gpus=[01]\ $ ]] || {
+		echo "srun -p multi -N2 printed '$out', want '$NODE gpus=<0-3> $NODE2 gpus=<0-1>'" >&2
 		return 1
 	}
 }
@@ -573,23 +700,28 @@ step gpu-hook have_hook install_hook
 # dockerd first among the daemons: others may be using it, so restart it
 # early and only when the hook is missing from its PATH.
 step dockerd have_dockerd start_dockerd
-if have_dockerd; then
-	step images have_images build_images
-	step hook-records-gpus hook_works no_fix
-else
-	MISSING+=(images hook-records-gpus)
-fi
+after have_dockerd -- "images have_images build_images" "hook-records-gpus hook_works no_fix"
+# The registry before vm2, whose dockerd pulls through the mirror.
+step registry have_registry start_registry_main
+step registry-mirror have_mirror start_mirror
+after have_dockerd have_registry -- "registry-images have_registry_images push_registry_images"
+after have_mirror have_registry_images -- "mirror-serves mirror_serves no_fix"
+# The second node: its namespaces, dockerd and images; Slurm comes later.
+step vm2-network have_node2_network make_node2_network
+step vm2-namespaces have_node2_ns make_node2_ns
+after have_node2_network have_node2_ns -- "vm2-dockerd have_node2_dockerd start_node2_dockerd"
+after have_node2_dockerd have_images -- "vm2-images have_node2_images load_node2_images" \
+	"vm2-hook-records-gpus node2_hook_works no_fix" "vm2-tcp node2_tcp_works no_fix"
+step podman have_podman start_podman
+after have_podman have_images -- "podman-images have_podman_images load_podman_images" \
+	"podman-docker-cli podman_runs no_fix"
 step users have_users make_users
 step sudoers have_sudoers install_sudoers
 step fake-gpus have_gpus make_gpus
 step munge have_munge start_munge
 step slurm-config have_slurm_conf write_slurm_conf
-step slurm have_slurm start_slurm_and_wait
-if have_slurm && have_users; then
-	step srun-gres srun_works srun_fix
-else
-	MISSING+=(srun-gres)
-fi
+after have_node2_ns -- "slurm have_slurm start_slurm_and_wait"
+after have_slurm have_users -- "srun-gres srun_works srun_fix" "srun-two-nodes srun_multi_works srun_fix"
 
 if ((CHECK)) && ((${#MISSING[@]})); then
 	echo "testenv: missing: ${MISSING[*]}" >&2
