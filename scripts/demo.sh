@@ -101,5 +101,9 @@ c=\$(sudo -n $UD run --rm ud-test/cuda sh -c 'echo "NVIDIA_VISIBLE_DEVICES=\$NVI
 echo "  node \$(hostname): Slurm gave GPU \$SLURM_STEP_GPUS; its container got \$c"
 EOS
 chmod 0755 "$step4"
+# vm2 is in no partition of the test slurm.conf (docs/testing.md): one
+# made for this step.
+scontrol show partition multi >/dev/null 2>&1 || scontrol create PartitionName=multi Nodes="$(hostname -s),vm2" State=UP
 show "srun -p multi -N2 --gres=gpu:1 -c1 --mem=256 sudo userdocker run --rm ud-test/cuda sh -c 'echo \$NVIDIA_VISIBLE_DEVICES'"
 as_demo "srun -p multi -N2 --gres=gpu:1 -c1 --mem=256 $step4" | sort
+for _ in $(seq 60); do scontrol delete PartitionName=multi 2>/dev/null && break; sleep 1; done

@@ -236,6 +236,30 @@ node2_tcp_works() {
 	}
 }
 
+# --- Slurm ----------------------------------------------------------------------
+
+# vm2 is in no partition of slurm.conf: root sees every partition, hidden
+# or not, and the older suites want one line from `sinfo -h -o %T` as root.
+# A multi-node job runs in a partition made for the time it needs.
+MULTI_PARTITION=multi
+multi_partition_up() {
+	scontrol show partition "$MULTI_PARTITION" >/dev/null 2>&1 ||
+		scontrol create PartitionName="$MULTI_PARTITION" Nodes="$NODE,$NODE2" MaxTime=INFINITE State=UP
+}
+# Slurm refuses to delete a partition while a job of it is not finished
+# (the epilog still runs): retry for a minute.
+multi_partition_down() {
+	wait_for 60 bash -c "! scontrol show partition $MULTI_PARTITION >/dev/null 2>&1 ||
+		scontrol delete PartitionName=$MULTI_PARTITION" ||
+		{ echo "scontrol delete PartitionName=$MULTI_PARTITION keeps failing" >&2; return 1; }
+}
+
+# Real nodes resolve each other's names, and sudo resolves its own host's
+# (else: "sudo: unable to resolve host vm2").
+HOSTS_LINE="$NODE2_ADDR $NODE2 # userdocker testenv: the emulated second node"
+have_node2_hosts() { grep -qxF "$HOSTS_LINE" /etc/hosts; }
+add_node2_hosts() { echo "$HOSTS_LINE" >>/etc/hosts; }
+
 # --- helpers shared with testenv.sh -------------------------------------------
 
 # pid_of PIDFILE COMM: the pid in PIDFILE if that process lives and is COMM.

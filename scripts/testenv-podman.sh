@@ -8,11 +8,52 @@
 # the test images loaded into Podman's own storage (/var/lib/containers).
 # `docker -H unix://$PODMAN_SOCK …` and the Docker API client talk to it.
 # Findings on what works through the Docker CLI: docs/notes/podman.md.
+#
+# Its containers.conf and registries.conf are this script's own (through
+# CONTAINERS_CONF and CONTAINERS_REGISTRIES_CONF), not /etc/containers.
 
 PODMAN_SOCK=/run/podman/podman.sock
 PODMAN_PIDFILE=$TEST_RUN/podman.pid
 PODMAN_LOG=$TEST_LOG_DIR/podman.log
 PODMAN_FLAGS=(--cgroup-manager=cgroupfs --events-backend=file)
+PODMAN_CONF=$TESTENV_ETC/containers.conf
+PODMAN_REGISTRIES=$TESTENV_ETC/registries.conf
+
+# Rootful Podman 4.3 raises its containers' RLIMIT_NOFILE and RLIMIT_NPROC
+# hard limits (to 1048576 and 4194304), which needs CAP_SYS_RESOURCE, and
+# root here runs without it: runc fails with "error setting rlimit type 7
+# (6): operation not permitted", which the Docker CLI shows as "unable to
+# upgrade to tcp, received 409". Give containers this process's limits, as
+# dockerd does.
+podman_conf() {
+	cat <<-EOF
+		# Written by userdocker's scripts/testenv.sh.
+		[containers]
+		default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=$(ulimit -Hu):$(ulimit -Hu)"]
+		[engine]
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+	EOF
+}
+# The registry, insecure as dockerd treats it; Docker Hub names through the
+# mirror first, as vm2's dockerd does.
+podman_registries() {
+	cat <<-EOF
+		# Written by userdocker's scripts/testenv.sh.
+		unqualified-search-registries = ["docker.io"]
+		[[registry]]
+		location = "$REGISTRY"
+		insecure = true
+		[[registry]]
+		prefix = "docker.io"
+		location = "docker.io"
+		[[registry.mirror]]
+		location = "127.0.0.1:$MIRROR_PORT"
+		insecure = true
+	EOF
+}
+# pm ARGS…: the podman command line with this service's configuration.
+pm() { CONTAINERS_CONF=$PODMAN_CONF CONTAINERS_REGISTRIES_CONF=$PODMAN_REGISTRIES podman "${PODMAN_FLAGS[@]}" "$@"; }
 
 podman_cmd() { echo podman "${PODMAN_FLAGS[@]}" system service --time=0 "unix://$PODMAN_SOCK"; }
 podman_pid() { pid_of "$PODMAN_PIDFILE" podman; }
@@ -23,25 +64,33 @@ podman_answers() {
 }
 have_podman() {
 	local pid
-	pid=$(podman_pid) && podman_current "$pid" && podman_answers
+	pid=$(podman_pid) && podman_current "$pid" && podman_answers || return 1
+	cmp -s <(podman_conf) "$PODMAN_CONF" && cmp -s <(podman_registries) "$PODMAN_REGISTRIES" || return 1
+	[[ ! $PODMAN_CONF -nt $PODMAN_PIDFILE && ! $PODMAN_REGISTRIES -nt $PODMAN_PIDFILE ]]
 }
 start_podman() {
 	mkdir -p "$TEST_RUN" "$TEST_LOG_DIR" "$(dirname "$PODMAN_SOCK")"
+	mkdir -p "$TESTENV_ETC"
+	cmp -s <(podman_conf) "$PODMAN_CONF" || podman_conf >"$PODMAN_CONF"
+	cmp -s <(podman_registries) "$PODMAN_REGISTRIES" || podman_registries >"$PODMAN_REGISTRIES"
 	local pid
-	if pid=$(podman_pid) && ! podman_current "$pid"; then
-		say "podman: pid $pid runs another command line, restarting it"
-		stop_pid "$pid" podman
+	if pid=$(podman_pid); then
+		if ! podman_current "$pid" || [[ $PODMAN_CONF -nt $PODMAN_PIDFILE || $PODMAN_REGISTRIES -nt $PODMAN_PIDFILE ]]; then
+			say "podman: pid $pid runs with another command line or configuration, restarting it"
+			stop_pid "$pid" podman
+		fi
 	fi
 	if ! podman_pid >/dev/null; then
 		# shellcheck disable=SC2046 # podman_cmd's words are the command
-		without_fds setsid -f sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$PODMAN_PIDFILE" \
+		CONTAINERS_CONF=$PODMAN_CONF CONTAINERS_REGISTRIES_CONF=$PODMAN_REGISTRIES \
+			without_fds setsid -f sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$PODMAN_PIDFILE" \
 			$(podman_cmd) >>"$PODMAN_LOG" 2>&1 </dev/null
 	fi
 	wait_for 30 podman_answers || {
 		tail -n 20 "$PODMAN_LOG" >&2
 		die "podman: $PODMAN_SOCK does not answer after 30s (log: $PODMAN_LOG)"
 	}
-	podman "${PODMAN_FLAGS[@]}" info --format '{{.Host.CgroupManager}} {{.Host.EventLogger}}' |
+	pm info --format '{{.Host.CgroupManager}} {{.Host.EventLogger}}' |
 		grep -qx 'cgroupfs file' || die "podman: podman info does not show cgroupfs and file events"
 }
 
@@ -52,16 +101,16 @@ start_podman() {
 have_podman_images() {
 	local i
 	for i in "${IMAGES[@]}"; do
-		[[ sha256:$(podman "${PODMAN_FLAGS[@]}" image inspect --format '{{.Id}}' "docker.io/$i" 2>/dev/null) == \
+		[[ sha256:$(pm image inspect --format '{{.Id}}' "docker.io/$i" 2>/dev/null) == \
 			"$(docker image inspect -f '{{.Id}}' "$i")" ]] || return 1
 	done
 }
 load_podman_images() {
 	local i
-	docker save "${IMAGES[@]}" | podman "${PODMAN_FLAGS[@]}" load -q >/dev/null
+	docker save "${IMAGES[@]}" | pm load -q >/dev/null
 	for i in "${IMAGES[@]}"; do
-		podman "${PODMAN_FLAGS[@]}" tag "localhost/$i" "docker.io/$i"
-		podman "${PODMAN_FLAGS[@]}" untag "docker.io/$i" "localhost/$i"
+		pm tag "localhost/$i" "docker.io/$i"
+		pm untag "docker.io/$i" "localhost/$i"
 	done
 }
 

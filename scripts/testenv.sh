@@ -17,8 +17,8 @@
 #   - six fake GPUs /dev/nvidia0..5 and a two-node Slurm (munge, slurmctld, a
 #     slurmd each for node vm = `hostname -s` with Gres=gpu:4 and node vm2
 #     with Gres=gpu:2), cgroup confinement and the ud-prolog/ud-epilog hooks;
-#     the default partition "debug" is vm alone, the hidden partition "multi"
-#     is vm and vm2
+#     the one partition "debug" is vm alone: vm2 joins jobs only through a
+#     partition "multi" made for a while (scripts/testenv-node2.sh)
 #   - vm2: its own mount, UTS and network namespaces, dockerd, /run and spool
 #     (scripts/testenv-node2.sh); TCP between the nodes over a veth pair
 #   - a registry on 127.0.0.1:5000 holding the test images and a pull-through
@@ -496,12 +496,12 @@ slurm_conf() {
 		SlurmctldDebug=info
 		SlurmdDebug=info
 		$(node_lines)
-		# Jobs go to the host's node unless they ask for "multi": the tests
-		# that predate $NODE2 expect their containers on the host's dockerd.
+		# The host's node alone: the tests that predate $NODE2 expect their
+		# containers on the host's dockerd and one line from sinfo -h -o %T.
+		# $NODE2 is in no partition; a multi-node test makes one for itself
+		# (scontrol create PartitionName=multi Nodes=$NODE,$NODE2) and
+		# deletes it. (Hidden=YES would not do: root sees hidden partitions.)
 		PartitionName=debug Default=YES Nodes=$NODE MaxTime=INFINITE State=UP
-		# Multi-node jobs: srun -p multi -N2. Hidden, so that sinfo and squeue
-		# without -a show what they showed before there were two nodes.
-		PartitionName=multi Nodes=$NODE,$NODE2 MaxTime=INFINITE State=UP Hidden=YES
 	EOF
 }
 gres_conf() {
@@ -618,6 +618,8 @@ start_slurm() {
 		{ slurm_logs; die "slurm: slurmd -N $NODE does not start"; }
 	slurmd_pid "$NODE2" >/dev/null || without_fds in_node2_hostnet slurmd -N "$NODE2" </dev/null >/dev/null 2>&1 ||
 		{ slurm_logs; die "slurm: slurmd -N $NODE2 does not start"; }
+	# slurmd writes its pid file once it has daemonized.
+	wait_for 30 slurm_daemons_up || { slurm_logs; die "slurm: the daemons' pid files do not appear"; }
 }
 
 slurm_logs() {
@@ -629,24 +631,26 @@ slurm_logs() {
 	done
 }
 
-# -a: vm2 is only in the hidden partition.
-node_state() { sinfo -a -h -N -n "$1" -o '%t' 2>/dev/null | head -n 1; }
-node_ready() { [[ $(node_state "$1") =~ ^(idle|mix|alloc|comp)$ ]]; }
+# node_state NAME: the node's state as scontrol says it (IDLE, MIXED,
+# IDLE+DRAIN, DOWN+NOT_RESPONDING, …): sinfo lists no node that is in no
+# partition, as vm2 mostly is.
+node_state() { scontrol -o show node "$1" 2>/dev/null | sed -n 's/.* State=\([^ ]*\).*/\1/p'; }
+node_ready() { [[ $(node_state "$1") =~ ^(IDLE|MIXED|ALLOCATED|COMPLETING)(\+COMPLETING)?$ ]]; }
 nodes_ready() { node_ready "$NODE" && node_ready "$NODE2"; }
 # wait_node NAME
 wait_node() {
 	local deadline=$((SECONDS + 60)) st resumed=0
 	while ! node_ready "$1"; do
 		st=$(node_state "$1")
-		# down/drain without "*" means slurmd answers but the node was set
-		# aside (a failed prolog or epilog, an earlier bad registration).
-		if [[ $st =~ ^(down|drain|drng|fail)$ ]] && ((resumed < 3)); then
-			say "slurm: node $1 is $st ($(sinfo -a -h -N -n "$1" -o '%E')), resuming it"
+		# down/drain while slurmd answers means the node was set aside (a
+		# failed prolog or epilog, an earlier bad registration).
+		if [[ $st =~ DOWN|DRAIN|FAIL && $st != *NOT_RESPONDING* ]] && ((resumed < 3)); then
+			say "slurm: node $1 is $st ($(scontrol -o show node "$1" | sed -n 's/.* Reason=\(.*\)/\1/p')), resuming it"
 			scontrol update nodename="$1" state=resume || true
 			resumed=$((resumed + 1))
 		fi
 		if ((SECONDS >= deadline)); then
-			sinfo -a -N -l >&2 || true
+			scontrol show node "$1" >&2 || true
 			slurm_logs
 			die "slurm: node $1 is '$st', not idle, after 60s"
 		fi
@@ -677,8 +681,10 @@ srun_works() {
 # count per node).
 srun_multi_works() {
 	local out
-	out=$(cd / && timeout 60 runuser -u udtest-alice -- srun --quiet -p multi -N2 -t 1 --gres=gpu:1 \
-		sh -c 'echo "$(hostname) gpus=$SLURM_STEP_GPUS"' | sort | tr '\n' ' ') || return 1
+	multi_partition_up || return 1
+	out=$(cd / && timeout 60 runuser -u udtest-alice -- srun --quiet -p "$MULTI_PARTITION" -N2 -t 1 --gres=gpu:1 \
+		sh -c 'echo "$(hostname) gpus=$SLURM_STEP_GPUS"' | sort | tr '\n' ' ') || true
+	multi_partition_down || return 1
 	[[ $out =~ ^$NODE\ gpus=[0-3]\ $NODE2\ gpus=[01]\ $ ]] || {
 		echo "srun -p multi -N2 printed '$out', want '$NODE gpus=<0-3> $NODE2 gpus=<0-1>'" >&2
 		return 1
@@ -709,12 +715,10 @@ after have_mirror have_registry_images -- "mirror-serves mirror_serves no_fix"
 # The second node: its namespaces, dockerd and images; Slurm comes later.
 step vm2-network have_node2_network make_node2_network
 step vm2-namespaces have_node2_ns make_node2_ns
+step vm2-hosts have_node2_hosts add_node2_hosts
 after have_node2_network have_node2_ns -- "vm2-dockerd have_node2_dockerd start_node2_dockerd"
 after have_node2_dockerd have_images -- "vm2-images have_node2_images load_node2_images" \
 	"vm2-hook-records-gpus node2_hook_works no_fix" "vm2-tcp node2_tcp_works no_fix"
-step podman have_podman start_podman
-after have_podman have_images -- "podman-images have_podman_images load_podman_images" \
-	"podman-docker-cli podman_runs no_fix"
 step users have_users make_users
 step sudoers have_sudoers install_sudoers
 step fake-gpus have_gpus make_gpus
@@ -722,6 +726,10 @@ step munge have_munge start_munge
 step slurm-config have_slurm_conf write_slurm_conf
 after have_node2_ns -- "slurm have_slurm start_slurm_and_wait"
 after have_slurm have_users -- "srun-gres srun_works srun_fix" "srun-two-nodes srun_multi_works srun_fix"
+# Last: nothing above needs Podman.
+step podman have_podman start_podman
+after have_podman have_images -- "podman-images have_podman_images load_podman_images" \
+	"podman-docker-cli podman_runs no_fix"
 
 if ((CHECK)) && ((${#MISSING[@]})); then
 	echo "testenv: missing: ${MISSING[*]}" >&2

@@ -19,7 +19,7 @@ import (
 // test checks from the outside is reachable from the host at these paths.
 const (
 	node2          = "vm2"
-	multiPartition = "multi"                           // partition of vm and vm2; "debug" (the default) is vm alone
+	multiPartition = "multi"                           // made by withMultiPartition; "debug" (the default) is vm alone
 	node2Run       = "/run/userdocker-test/vm2"        // vm2's /run as the host sees it
 	node2Socket    = node2Run + "/docker.sock"         // vm2's dockerd, its /run/docker.sock
 	node2StateDir  = node2Run + "/userdocker"          // vm2's /run/userdocker (ud-prolog's records)
@@ -44,6 +44,40 @@ func requireNode2(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(out)) != node2 {
 		missing(t, "the second node "+node2+" is not running (docker info on "+node2Socket+": "+strings.TrimSpace(string(out))+"): run scripts/testenv.sh")
 	}
+}
+
+// withMultiPartition makes the Slurm partition multiPartition of the
+// host's node and vm2 for the test, and deletes it when the test ends. vm2
+// is in no partition of the test slurm.conf: every partition shows in
+// `sinfo` as root (hidden ones too), and other tests want one line.
+// Slurm deletes a partition only once its jobs have finished, epilog
+// included: the cleanup retries for a minute.
+func withMultiPartition(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command("scontrol", "create", "PartitionName="+multiPartition,
+		"Nodes="+hostNode(t)+","+node2, "MaxTime=INFINITE", "State=UP").CombinedOutput(); err != nil {
+		t.Fatalf("scontrol create PartitionName=%s: %v\n%s", multiPartition, err, out)
+	}
+	t.Cleanup(func() {
+		var out []byte
+		var err error
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			if out, err = exec.Command("scontrol", "delete", "PartitionName="+multiPartition).CombinedOutput(); err == nil {
+				return
+			}
+		}
+		t.Errorf("scontrol delete PartitionName=%s: %v\n%s", multiPartition, err, out)
+	})
+}
+
+// hostNode is the host's Slurm node name: its short host name.
+func hostNode(t *testing.T) string {
+	t.Helper()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.SplitN(host, ".", 2)[0]
 }
 
 // dockerOn runs the docker CLI as root against a node's dockerd: node2
@@ -99,6 +133,7 @@ func waitLogLines(t *testing.T, path, substr string, want int) int {
 // daemon is its own, the node's processes see it at the standard path,
 // and the registry logs a request made through vm2's network.
 func TestTestEnvNode2(t *testing.T) {
+	requireSlurm(t)
 	requireNode2(t)
 	if got := dockerOn(t, node2, "info", "--format", "{{.Name}} {{.DockerRootDir}}"); got != node2+" /var/lib/userdocker-test/vm2/docker" {
 		t.Errorf("vm2's dockerd says %q, want its own name and data root", got)
@@ -115,6 +150,16 @@ func TestTestEnvNode2(t *testing.T) {
 	}
 	if got, err := onNode2(t, true, "hostname"); err != nil || got != node2 {
 		t.Errorf("hostname on vm2: %q, %v", got, err)
+	}
+
+	// A job on both nodes runs a task on each, as a test user would.
+	withMultiPartition(t)
+	cmd := exec.Command("srun", "--quiet", "-p", multiPartition, "-N2", "-t", "1", "hostname")
+	asUser(t, cmd, alice)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + alice, "LANG=C"}
+	out, err := cmd.CombinedOutput()
+	if lines := strings.Fields(string(out)); err != nil || len(lines) != 2 || !strings.Contains(string(out), node2) || !strings.Contains(string(out), hostNode(t)) {
+		t.Errorf("srun -p %s -N2 hostname: %v\n%s", multiPartition, err, out)
 	}
 
 	path := "/v2/ud-test/busybox/manifests/latest"
