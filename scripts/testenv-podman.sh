@@ -23,13 +23,15 @@ PODMAN_REGISTRIES=$TESTENV_ETC/registries.conf
 # hard limits (to 1048576 and 4194304), which needs CAP_SYS_RESOURCE, and
 # root here runs without it: runc fails with "error setting rlimit type 7
 # (6): operation not permitted", which the Docker CLI shows as "unable to
-# upgrade to tcp, received 409". Give containers this process's limits, as
-# dockerd does.
+# upgrade to tcp, received 409". Give containers limits below the
+# service's own: this process's open files (as dockerd gives), and 4096
+# processes (the service ran with a hard limit of 32768 where this shell
+# had 96364, so the shell's value is no bound).
 podman_conf() {
 	cat <<-EOF
 		# Written by userdocker's scripts/testenv.sh.
 		[containers]
-		default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=$(ulimit -Hu):$(ulimit -Hu)"]
+		default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
 		[engine]
 		cgroup_manager = "cgroupfs"
 		events_logger = "file"
