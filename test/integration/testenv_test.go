@@ -54,20 +54,31 @@ func requireNode2(t *testing.T) {
 // included: the cleanup retries for a minute.
 func withMultiPartition(t *testing.T) {
 	t.Helper()
+	// Left by a test that crashed: use it, and delete it at the end.
+	if exec.Command("scontrol", "show", "partition", multiPartition).Run() != nil {
+		createMultiPartition(t)
+	}
+	t.Cleanup(func() { deleteMultiPartition(t) })
+}
+
+func createMultiPartition(t *testing.T) {
+	t.Helper()
 	if out, err := exec.Command("scontrol", "create", "PartitionName="+multiPartition,
 		"Nodes="+hostNode(t)+","+node2, "MaxTime=INFINITE", "State=UP").CombinedOutput(); err != nil {
 		t.Fatalf("scontrol create PartitionName=%s: %v\n%s", multiPartition, err, out)
 	}
-	t.Cleanup(func() {
-		var out []byte
-		var err error
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-			if out, err = exec.Command("scontrol", "delete", "PartitionName="+multiPartition).CombinedOutput(); err == nil {
-				return
-			}
+}
+
+func deleteMultiPartition(t *testing.T) {
+	t.Helper()
+	var out []byte
+	var err error
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if out, err = exec.Command("scontrol", "delete", "PartitionName="+multiPartition).CombinedOutput(); err == nil {
+			return
 		}
-		t.Errorf("scontrol delete PartitionName=%s: %v\n%s", multiPartition, err, out)
-	})
+	}
+	t.Errorf("scontrol delete PartitionName=%s: %v\n%s", multiPartition, err, out)
 }
 
 // hostNode is the host's Slurm node name: its short host name.
