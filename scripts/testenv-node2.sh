@@ -64,8 +64,8 @@ have_node2_network() {
 	# No default route: like the host, vm2 reaches nothing outside, and
 	# fails at once (not after DNS timeouts) when it tries.
 	[[ -z $(ip -n "$NODE2_NETNS" route show default) ]] || return 1
-	[[ $(cat /proc/sys/net/ipv4/conf/$VETH_HOST/route_localnet) == 1 ]] || return 1
-	[[ $(ip netns exec "$NODE2_NETNS" cat /proc/sys/net/ipv4/conf/all/route_localnet) == 1 ]] || return 1
+	[[ $(cat "/proc/sys/net/ipv4/conf/$VETH_HOST/route_localnet" 2>/dev/null) == 1 ]] || return 1
+	[[ $(ip netns exec "$NODE2_NETNS" cat /proc/sys/net/ipv4/conf/all/route_localnet 2>/dev/null) == 1 ]] || return 1
 	iptables -w -t nat -C PREROUTING "${HOST_NAT_RULE[@]}" 2>/dev/null || return 1
 	ip netns exec "$NODE2_NETNS" iptables -w -t nat -C OUTPUT "${NODE2_NAT_RULE[@]}" 2>/dev/null || return 1
 	ip netns exec "$NODE2_NETNS" iptables -w -t nat -C POSTROUTING "${NODE2_SNAT_RULE[@]}" 2>/dev/null || return 1

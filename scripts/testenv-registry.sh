@@ -126,7 +126,7 @@ push_registry_images() {
 	local src dst
 	while read -r src dst; do
 		docker tag "$src" "$REGISTRY/$dst"
-		docker push -q "$REGISTRY/$dst" >/dev/null || {
+		docker push "$REGISTRY/$dst" >/dev/null || {
 			docker rmi "$REGISTRY/$dst" >/dev/null 2>&1
 			return 1
 		}
