@@ -11,10 +11,11 @@ import (
 // HookSettings are the configuration values ud-prolog and ud-epilog act
 // on: the system-wide ones, since the hooks act for no caller.
 type HookSettings struct {
-	StateDir    string        // [slurm] state_dir
-	StopTimeout time.Duration // [slurm] stop_timeout
-	DockerHost  string        // docker_host
-	AuditLog    string        // [audit] log: where the hooks' own records go
+	StateDir     string        // [slurm] state_dir
+	StopTimeout  time.Duration // [slurm] stop_timeout
+	EpilogBudget time.Duration // [slurm] epilog_budget
+	DockerHost   string        // docker_host
+	AuditLog     string        // [audit] log: where the hooks' own records go
 }
 
 // LoadHookSettings reads the hooks' settings from the configuration at path
@@ -39,5 +40,6 @@ func LoadHookSettings(path string) (HookSettings, error) {
 }
 
 func settingsOf(p *policy.Policy) HookSettings {
-	return HookSettings{StateDir: p.Slurm.StateDir, StopTimeout: p.Slurm.StopTimeout, DockerHost: p.DockerHost, AuditLog: p.Audit.Log}
+	return HookSettings{StateDir: p.Slurm.StateDir, StopTimeout: p.Slurm.StopTimeout, EpilogBudget: p.Slurm.EpilogBudget,
+		DockerHost: p.DockerHost, AuditLog: p.Audit.Log}
 }

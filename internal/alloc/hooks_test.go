@@ -9,7 +9,7 @@ import (
 )
 
 func TestLoadHookSettings(t *testing.T) {
-	def := HookSettings{StateDir: DefaultStateDir, StopTimeout: 10 * time.Second, DockerHost: "unix:///var/run/docker.sock", AuditLog: "syslog"}
+	def := HookSettings{StateDir: DefaultStateDir, StopTimeout: 5 * time.Second, EpilogBudget: 30 * time.Second, DockerHost: "unix:///var/run/docker.sock", AuditLog: "syslog"}
 	tests := []struct {
 		name    string
 		config  string // "" : no file
@@ -20,8 +20,8 @@ func TestLoadHookSettings(t *testing.T) {
 		{name: "empty configuration", config: "# nothing\n", want: def},
 		{
 			name:   "configured",
-			config: "docker_host = 'unix:///run/other.sock'\n[slurm]\nstate_dir = '/var/lib/userdocker'\nstop_timeout = '3s'\n[audit]\nlog = '/var/log/ud.log'\n",
-			want:   HookSettings{StateDir: "/var/lib/userdocker", StopTimeout: 3 * time.Second, DockerHost: "unix:///run/other.sock", AuditLog: "/var/log/ud.log"},
+			config: "docker_host = 'unix:///run/other.sock'\n[slurm]\nstate_dir = '/var/lib/userdocker'\nstop_timeout = '3s'\nepilog_budget = '1m'\n[audit]\nlog = '/var/log/ud.log'\n",
+			want:   HookSettings{StateDir: "/var/lib/userdocker", StopTimeout: 3 * time.Second, EpilogBudget: time.Minute, DockerHost: "unix:///run/other.sock", AuditLog: "/var/log/ud.log"},
 		},
 		{
 			name:    "broken configuration: defaults and the error",

@@ -132,6 +132,25 @@ func count(_ *decodeCtx, v any) (any, []problem) {
 	return int(n), nil
 }
 
+// positiveCount is a count that must be at least 1: a bound that 0
+// would turn into "nothing at all" by accident.
+func positiveCount(d *decodeCtx, v any) (any, []problem) {
+	n, probs := count(d, v)
+	if probs == nil && n.(int) == 0 {
+		return nil, one("", fmt.Errorf("must be at least 1"))
+	}
+	return n, probs
+}
+
+// positiveDuration is a duration that must be more than zero.
+func positiveDuration(d *decodeCtx, v any) (any, []problem) {
+	dur, probs := duration(d, v)
+	if probs == nil && dur.(time.Duration) == 0 {
+		return nil, one("", fmt.Errorf("must be more than 0s"))
+	}
+	return dur, probs
+}
+
 func duration(_ *decodeCtx, v any) (any, []problem) {
 	s, ok := v.(string)
 	if !ok {

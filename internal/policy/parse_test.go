@@ -54,7 +54,10 @@ func examplePolicy() *Policy {
 			OutsideJob:    "deny",
 			ConfineCPUs:   true,
 			ConfineMemory: true,
-			StopTimeout:   10 * time.Second,
+			// Not in the example file: the built-in defaults.
+			MaxContainersPerJob: 64,
+			StopTimeout:         10 * time.Second,
+			EpilogBudget:        30 * time.Second,
 		},
 		Load:  ImageLoad{MaxSize: 16 << 30, SpoolDir: "/var/spool/userdocker", MinFree: 2 << 30},
 		Audit: Audit{Log: "syslog"},
@@ -165,6 +168,12 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:2:1: slurm.stop_timeout: "-1s" is negative`}},
 		{"duration type", "[slurm]\nstop_timeout = 10\n", []string{
 			cfgPath + `:2:1: slurm.stop_timeout: expected a duration string such as "10s", found an integer`}},
+		{"epilog budget zero", "[slurm]\nepilog_budget = '0s'\n", []string{
+			cfgPath + `:2:1: slurm.epilog_budget: must be more than 0s`}},
+		{"containers per job zero", "[slurm]\nmax_containers_per_job = 0\n", []string{
+			cfgPath + `:2:1: slurm.max_containers_per_job: must be at least 1`}},
+		{"containers per job negative", "[slurm]\nmax_containers_per_job = -5\n", []string{
+			cfgPath + `:2:1: slurm.max_containers_per_job: -5 is negative`}},
 		{"negative count", "[gpu]\nmax_count = -1\n", []string{
 			cfgPath + `:2:1: gpu.max_count: -1 is negative`}},
 		{"count type", "[gpu]\nmax_memory_used_mib = 1.5\n", []string{
@@ -241,9 +250,10 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:4:1: override[1].gid: expected an integer, found a string`}},
 		{"override user priority", "[[override]]\nuser = 'bob'\npriority = 2\n", []string{
 			cfgPath + `:3:1: override[0].priority: only group and gid overrides have a priority: a caller has one user`}},
-		{"override system-only", "[[override]]\ngid = 100\ndocker_host = 'tcp://other:2376'\n[override.slurm]\nstate_dir = '/tmp/x'\n", []string{
+		{"override system-only", "[[override]]\ngid = 100\ndocker_host = 'tcp://other:2376'\n[override.slurm]\nstate_dir = '/tmp/x'\nepilog_budget = '10m'\n", []string{
 			cfgPath + `:3:1: override[0].docker_host: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`,
-			cfgPath + `:5:1: override[0].slurm.state_dir: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`}},
+			cfgPath + `:5:1: override[0].slurm.state_dir: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`,
+			cfgPath + `:6:1: override[0].slurm.epilog_budget: cannot be set in an override: ud-prolog and ud-epilog use the system-wide value`}},
 		{"load sizes", "[load]\nmax_size = '4 gigs'\nmin_free = 2048\n", []string{
 			cfgPath + `:2:1: load.max_size: "4 gigs" is not a size such as "4g" or "512m"`,
 			cfgPath + `:3:1: load.min_free: expected a size string such as "4g", found an integer`}},

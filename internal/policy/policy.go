@@ -78,7 +78,16 @@ type Slurm struct {
 	OutsideJob    string // "deny", "no-gpu" or "allow"
 	ConfineCPUs   bool
 	ConfineMemory bool
-	StopTimeout   time.Duration
+	// MaxContainersPerJob bounds the containers a job may have on a node
+	// at once, in any state: each costs ud-epilog time (DESIGN.md §3.11).
+	MaxContainersPerJob int
+	// StopTimeout is how long ud-epilog lets the job's running containers,
+	// all signalled at once, take to end before it kills them.
+	StopTimeout time.Duration
+	// EpilogBudget bounds ud-epilog's whole cleanup; it must stay below
+	// slurm.conf's PrologEpilogTimeout, or slurmd kills the epilog and
+	// drains the node.
+	EpilogBudget time.Duration
 }
 
 // ImageLoad is [load]: what `userdocker load` may make root write.

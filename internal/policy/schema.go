@@ -85,8 +85,13 @@ var leaves = []leaf{
 		field: func(p *Policy) any { return &p.Slurm.ConfineCPUs }},
 	{key: "slurm.confine_memory", decode: boolean,
 		field: func(p *Policy) any { return &p.Slurm.ConfineMemory }},
+	{key: "slurm.max_containers_per_job", decode: positiveCount,
+		field: func(p *Policy) any { return &p.Slurm.MaxContainersPerJob }},
 	{key: "slurm.stop_timeout", decode: duration,
 		field: func(p *Policy) any { return &p.Slurm.StopTimeout }},
+	// The epilog acts for no caller: only the system-wide value can apply.
+	{key: "slurm.epilog_budget", decode: positiveDuration, systemOnly: true,
+		field: func(p *Policy) any { return &p.Slurm.EpilogBudget }},
 
 	{key: "load.max_size", decode: size(1),
 		field: func(p *Policy) any { return &p.Load.MaxSize }},
