@@ -49,34 +49,16 @@ type Store struct {
 // Lock takes the reservation lock in dir, creating dir (root, 0755) if
 // needed; dir must be owned by root and writable by nobody else.
 func Lock(ctx context.Context, dir string) (*Store, error) {
-	if err := alloc.EnsureStateDir(dir); err != nil {
+	f, err := alloc.LockStateFile(ctx, dir, LockFile, lockWait)
+	switch {
+	case errors.Is(err, alloc.ErrStillLocked):
+		return nil, fmt.Errorf("GPU reservations: %w: another userdocker run is stuck choosing GPUs", err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("GPU reservations: %w", err)
 	}
-	path := filepath.Join(dir, LockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("GPU reservations: open lock %s: %w", path, err)
-	}
-	deadline := time.Now().Add(lockWait)
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return &Store{dir: dir, lock: f}, nil
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
-			f.Close()
-			if errors.Is(err, unix.EWOULDBLOCK) {
-				return nil, fmt.Errorf("GPU reservations: %s still locked after %s: another userdocker run is stuck choosing GPUs", path, lockWait)
-			}
-			return nil, fmt.Errorf("GPU reservations: lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	return &Store{dir: dir, lock: f}, nil
 }
 
 // Unlock releases the lock.
