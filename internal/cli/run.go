@@ -14,9 +14,11 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"golang.org/x/sys/unix"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/asuser"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/hostpath"
@@ -207,7 +209,8 @@ func (a *app) randomSuffix() string {
 }
 
 // start makes the image available, judges the request together with the
-// image's configuration, and runs the container from that image's ID.
+// image's configuration, and runs the container from that image's ID;
+// inside a job, only if the job has room for one more (takeJobSlot).
 func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, f plan.Facts, claim *gpuClaim) error {
 	eng, err := engine.New(a.pol.DockerHost)
 	if err != nil {
@@ -236,6 +239,11 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, f pl
 		return a.refuse(err)
 	}
 	a.debugPlan(p)
+	slot, err := a.takeJobSlot(ctx, eng, f.Job)
+	if err != nil {
+		return err
+	}
+	defer slot.release()
 	// Like docker, create the --cidfile before the container, so that a
 	// file the caller may not write stops the run before anything exists.
 	var cid *os.File
@@ -246,6 +254,7 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, f pl
 		defer cid.Close()
 	}
 	hooks := engine.Hooks{OnCreated: func(id string) error {
+		slot.release() // the new container counts now
 		a.record.Containers = append(a.record.Containers, id)
 		if err := claim.bind(ctx, id); err != nil {
 			return err
@@ -269,6 +278,56 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, f pl
 		return &StatusError{Code: code}
 	}
 	return nil
+}
+
+// jobSlot is room for one more container in the caller's job: the job's
+// lock, held from counting the job's containers until the new one exists.
+type jobSlot struct {
+	lock *os.File
+}
+
+// takeJobSlot takes the job's lock, counts the job's containers on this
+// node and lets plan.CheckJobContainers judge the count. Outside a job
+// there is nothing to count (nil slot). The image is pulled before, not
+// under the lock, so that one run's pull does not hold up the others.
+func (a *app) takeJobSlot(ctx context.Context, eng *engine.Engine, job *plan.Job) (*jobSlot, error) {
+	if job == nil {
+		return nil, nil
+	}
+	lock, err := alloc.LockJob(ctx, a.pol.Slurm.StateDir, job.ID)
+	if err != nil {
+		return nil, err
+	}
+	slot := &jobSlot{lock: lock}
+	list, err := eng.Containers(ctx, container.ListOptions{
+		All:     true,
+		Filters: filters.NewArgs(filters.Arg("label", plan.LabelJob+"="+job.ID)),
+	})
+	if err != nil {
+		slot.release()
+		return nil, err
+	}
+	counted := *job
+	counted.Containers = 0
+	for _, c := range list {
+		if c.Labels[plan.LabelJob] == job.ID {
+			counted.Containers++
+		}
+	}
+	a.debugf("job %s: %d containers on this node (slurm.max_containers_per_job = %d)", job.ID, counted.Containers, a.pol.Slurm.MaxContainersPerJob)
+	if err := plan.CheckJobContainers(a.pol, &counted); err != nil {
+		slot.release()
+		return nil, a.refuse(err)
+	}
+	return slot, nil
+}
+
+// release lets the job's next run count; it may be called again.
+func (s *jobSlot) release() {
+	if s != nil && s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
 }
 
 // createCIDFile creates the --cidfile with the caller's rights; like

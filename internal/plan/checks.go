@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"maps"
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -527,9 +528,10 @@ func checkStopTimeout(p *request.Plan, pol *policy.Policy, _ Facts) []string {
 	if t == nil {
 		return nil
 	}
-	limit := int(pol.Slurm.StopTimeout / time.Second)
+	// Rounded up: a stop_timeout of 500ms still allows --stop-timeout 1.
+	limit := int(math.Ceil(pol.Slurm.StopTimeout.Seconds()))
 	if *t < 0 || *t > limit {
-		return []string{fmt.Sprintf("--stop-timeout %d is not allowed on this system: at most %d seconds (slurm.stop_timeout)", *t, limit)}
+		return []string{fmt.Sprintf("--stop-timeout %d is not allowed on this system: from 0 to %d seconds (slurm.stop_timeout)", *t, limit)}
 	}
 	return nil
 }
@@ -658,4 +660,22 @@ func checkCIDFile(p *request.Plan, _ *policy.Policy, _ Facts) []string {
 		return []string{"the daemon may not write a container ID file; userdocker writes --cidfile with your rights"}
 	}
 	return nil
+}
+
+// CheckJobContainers refuses one more container for a job that has
+// slurm.max_containers_per_job on this node already. Every container of a
+// job, in any state, costs ud-epilog time when the job ends, and an epilog
+// that overruns slurmd's PrologEpilogTimeout drains the node (DESIGN.md
+// §3.11). Build cannot judge it: the count is a fact of the moment of
+// creation, which the edge gathers under the job's lock (Job.Containers)
+// and holds until the container exists, so concurrent runs cannot
+// together pass the limit. Outside a job there is no epilog to protect.
+func CheckJobContainers(pol *policy.Policy, job *Job) error {
+	limit := pol.Slurm.MaxContainersPerJob
+	if job == nil || job.Containers < limit {
+		return nil
+	}
+	return refuse("containers-per-job",
+		"your job %s has %d containers on this node, the most allowed (slurm.max_containers_per_job = %d): remove one first",
+		job.ID, job.Containers, limit)
 }

@@ -274,7 +274,7 @@ func TestChecks(t *testing.T) {
 			x.pol.Run.Args.Values["--restart"] = []string{`^on-failure:[1-3]$`}
 		}, rule: "restart", want: "--restart=on-failure:9 is not allowed"},
 
-		{name: "stop timeout long", break_: func(x *fix) { x.p.Config.StopTimeout = seconds(3600) }, rule: "stop-timeout", want: "--stop-timeout 3600 is not allowed on this system: at most 10 seconds (slurm.stop_timeout)"},
+		{name: "stop timeout long", break_: func(x *fix) { x.p.Config.StopTimeout = seconds(3600) }, rule: "stop-timeout", want: "--stop-timeout 3600 is not allowed on this system: from 0 to 10 seconds (slurm.stop_timeout)"},
 		{name: "stop timeout forever", break_: func(x *fix) { x.p.Config.StopTimeout = seconds(-1) }, rule: "stop-timeout", want: "--stop-timeout -1 is not allowed"},
 		{name: "stop timeout short", break_: func(x *fix) { x.p.Config.StopTimeout = seconds(10) }},
 

@@ -86,6 +86,10 @@ type Job struct {
 	CPUs string
 	// MemoryBytes is the job's memory limit, 0 when unknown or unlimited.
 	MemoryBytes int64
+	// Containers is how many containers the job has on this node, in
+	// any state: counted by the edge under the job's lock, right before
+	// a create (CheckJobContainers), and 0 before that.
+	Containers int
 }
 
 // Path is what the edge found at a host path.

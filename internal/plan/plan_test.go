@@ -189,6 +189,15 @@ func TestBuildRefusals(t *testing.T) {
 		{name: "pull always widening", args: []string{"--pull", "always", img}, pol: func(p *policy.Policy) { p.Run.Pull = "never" }, want: "--pull is not allowed on this system"},
 		{name: "admin default cannot grant privileged", args: []string{img}, pol: func(p *policy.Policy) { p.Run.Args.Default = []string{"--privileged"} }, want: "--privileged is not allowed on this system"},
 		{name: "cpuset outside job", args: []string{"--cpuset-cpus", "0-7", img}, pol: nil, want: ""},
+		{name: "stop-timeout within slurm.stop_timeout", args: []string{"--stop-timeout", "5", img}, pol: stopTimeoutAllowed, want: ""},
+		{name: "stop-timeout beyond slurm.stop_timeout", args: []string{"--stop-timeout", "600", img}, pol: stopTimeoutAllowed,
+			want: "--stop-timeout 600 is not allowed on this system: from 0 to 5 seconds (slurm.stop_timeout)"},
+		{name: "stop-timeout forever", args: []string{"--stop-timeout=-1", img}, pol: stopTimeoutAllowed,
+			want: "--stop-timeout -1 is not allowed on this system: from 0 to 5 seconds (slurm.stop_timeout)"},
+		{name: "admin default cannot make stop-timeout forever", args: []string{img}, pol: func(p *policy.Policy) {
+			stopTimeoutAllowed(p)
+			p.Run.Args.Default = []string{"--stop-timeout=-1"}
+		}, want: "--stop-timeout -1 is not allowed on this system"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -212,6 +221,45 @@ func TestBuildRefusals(t *testing.T) {
 			var u *runflags.UsageError
 			if len(Refusals(err)) == 0 && !errors.As(err, &u) {
 				t.Fatalf("error %q is neither a refusal nor a usage error", err)
+			}
+		})
+	}
+}
+
+// stopTimeoutAllowed lets users pass --stop-timeout, with the default
+// slurm.stop_timeout of 5s.
+func stopTimeoutAllowed(p *policy.Policy) {
+	p.Run.Args.Allowed = append(p.Run.Args.Allowed, "--stop-timeout")
+	p.Slurm.StopTimeout = 5 * time.Second
+}
+
+func TestCheckJobContainers(t *testing.T) {
+	pol := basePolicy()
+	pol.Slurm.MaxContainersPerJob = 3
+	tests := []struct {
+		name string
+		job  *Job
+		want string
+	}{
+		{"outside a job", nil, ""},
+		{"room for one more", &Job{ID: "42", Containers: 2}, ""},
+		{"full", &Job{ID: "42", Containers: 3},
+			"your job 42 has 3 containers on this node, the most allowed (slurm.max_containers_per_job = 3): remove one first"},
+		{"over (the limit was lowered)", &Job{ID: "42", Containers: 5},
+			"your job 42 has 5 containers on this node, the most allowed (slurm.max_containers_per_job = 3): remove one first"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckJobContainers(pol, tc.job)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			r := Refusals(err)
+			if len(r) != 1 || r[0].Rule != "containers-per-job" || r[0].Msg != tc.want {
+				t.Fatalf("CheckJobContainers() = %v, want refusal containers-per-job %q", err, tc.want)
 			}
 		})
 	}

@@ -90,7 +90,7 @@ var leaves = []leaf{
 	{key: "slurm.stop_timeout", decode: duration,
 		field: func(p *Policy) any { return &p.Slurm.StopTimeout }},
 	// The epilog acts for no caller: only the system-wide value can apply.
-	{key: "slurm.epilog_budget", decode: positiveDuration, systemOnly: true,
+	{key: "slurm.epilog_budget", decode: positiveDuration, systemOnly: hooksUseIt,
 		field: func(p *Policy) any { return &p.Slurm.EpilogBudget }},
 
 	{key: "load.max_size", decode: size(1),

@@ -286,7 +286,7 @@ func TestRequestFieldsJudged(t *testing.T) {
 		{"ulimit rtprio", []string{"--ulimit", "rtprio=99", img}, "--ulimit rtprio=99:99 is more than your own hard limit (rtprio=0)"},
 		{"ulimit nofile", []string{"--ulimit", "nofile=8192", img}, "--ulimit nofile=8192:8192 is more than your own hard limit (nofile=4096)"},
 		{"ulimit memlock", []string{"--ulimit", "memlock=-1", img}, "--ulimit memlock=unlimited:unlimited is more than your own hard limit (memlock=65536)"},
-		{"stop-timeout", []string{"--stop-timeout", "3600", img}, "--stop-timeout 3600 is not allowed on this system: at most 10 seconds (slurm.stop_timeout)"},
+		{"stop-timeout", []string{"--stop-timeout", "3600", img}, "--stop-timeout 3600 is not allowed on this system: from 0 to 5 seconds (slurm.stop_timeout)"},
 		{"stop-timeout forever", []string{"--stop-timeout", "-1", img}, "--stop-timeout -1 is not allowed on this system"},
 		{"log driver", []string{"--log-driver", "syslog", "--log-opt", "syslog-address=tcp://192.0.2.1:514", img}, `--log-driver "syslog" is not allowed on this system`},
 		{"log option", []string{"--log-driver", "local", "--log-opt", "max-size=1t", img}, `--log-opt "max-size=1t" is not allowed on this system`},
