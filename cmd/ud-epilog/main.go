@@ -1,7 +1,9 @@
 // Command ud-epilog is userdocker's Slurm Epilog. slurmd runs it as root,
 // with the job in its environment, when the job ends on the node; it
 // deletes the job's allocation records and stops and removes every
-// container labelled with the job (internal/jobclean). It exits non-zero
+// container labelled with the job (internal/jobclean), within [slurm]
+// epilog_budget, which must stay below slurm.conf's PrologEpilogTimeout.
+// It exits non-zero
 // only when something of the job is left, so that slurmd drains the node
 // rather than hand a GPU that a container still holds to the next job.
 //
@@ -46,9 +48,10 @@ func main() {
 func run(ctx context.Context, args []string, env map[string]string, stderr io.Writer, rec *audit.Record) (auditLog string, err error) {
 	fs := flag.NewFlagSet("ud-epilog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", policy.DefaultPath, "userdocker configuration `file` (docker_host, [slurm] state_dir, stop_timeout)")
+	config := fs.String("config", policy.DefaultPath, "userdocker configuration `file` (docker_host, [slurm] state_dir, stop_timeout, epilog_budget)")
 	stateDir := fs.String("state-dir", "", "remove records from `dir` instead of the configured [slurm] state_dir")
 	stopTimeout := fs.Duration("stop-timeout", 0, "give containers this long to stop instead of the configured [slurm] stop_timeout")
+	budget := fs.Duration("budget", 0, "end the cleanup within this `duration` instead of the configured [slurm] epilog_budget")
 	dockerHost := fs.String("docker-host", "", "talk to this Docker daemon instead of the configured docker_host")
 	if err := fs.Parse(args); err != nil {
 		return policy.Default().Audit.Log, err
@@ -63,6 +66,9 @@ func run(ctx context.Context, args []string, env map[string]string, stderr io.Wr
 	if *stopTimeout > 0 {
 		set.StopTimeout = *stopTimeout
 	}
+	if *budget > 0 {
+		set.EpilogBudget = *budget
+	}
 	if *dockerHost != "" {
 		set.DockerHost = *dockerHost
 	}
@@ -73,7 +79,7 @@ func run(ctx context.Context, args []string, env map[string]string, stderr io.Wr
 	defer docker.Close()
 	err = jobclean.Epilog(ctx, env, docker, jobclean.EpilogConfig{
 		StateDir: set.StateDir,
-		Options: jobclean.Options{StopTimeout: set.StopTimeout, Removed: func(id string) {
+		Options: jobclean.Options{StopTimeout: set.StopTimeout, Budget: set.EpilogBudget, Removed: func(id string) {
 			rec.Containers = append(rec.Containers, id)
 		}},
 		Log: stderr,

@@ -108,7 +108,7 @@ func TestEpilogAgainstMisbehavingDaemon(t *testing.T) {
 		want      string
 	}{
 		{"restarting", fakedocker.HangUp, 10 * time.Second, "list the job's containers"},
-		{"hanging", fakedocker.Hang, 45 * time.Second, "list the job's containers"},
+		{"hanging", fakedocker.Hang, 20 * time.Second, "list the job's containers"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestEpilogAgainstMisbehavingDaemon(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			r := runHook(t, epilog, map[string]string{"SLURM_JOB_ID": job}, "--config", emptyConfig, "--state-dir", stateDir, "--docker-host", host, "--stop-timeout", "1s")
+			r := runHook(t, epilog, map[string]string{"SLURM_JOB_ID": job}, "--config", emptyConfig, "--state-dir", stateDir, "--docker-host", host, "--stop-timeout", "1s", "--budget", "5s")
 			took := time.Since(start)
 			first, _, _ := strings.Cut(r.stderr, "\n")
 			if r.code != 1 || !strings.HasPrefix(first, "ud-epilog: job "+job+": ") || !strings.Contains(r.stderr, tc.want) {

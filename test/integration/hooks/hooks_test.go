@@ -199,10 +199,20 @@ func runHook(t *testing.T, bin string, env map[string]string, args ...string) re
 // it takes the whole stop timeout and then a SIGKILL, like a stubborn job.
 func startContainer(t *testing.T, job string, start bool) string {
 	t.Helper()
+	return jobContainer(t, job, start, nil)
+}
+
+// jobContainer is startContainer with change applied to the container's
+// configuration first (nil: none).
+func jobContainer(t *testing.T, job string, start bool, change func(*container.Config, *container.HostConfig)) string {
+	t.Helper()
 	ctx := context.Background()
-	resp, err := docker.ContainerCreate(ctx,
-		&container.Config{Image: testImage, Cmd: []string{"sleep", "600"}, Labels: map[string]string{plan.LabelJob: job}},
-		&container.HostConfig{}, nil, nil, "")
+	cfg := &container.Config{Image: testImage, Cmd: []string{"sleep", "600"}, Labels: map[string]string{plan.LabelJob: job}}
+	host := &container.HostConfig{}
+	if change != nil {
+		change(cfg, host)
+	}
+	resp, err := docker.ContainerCreate(ctx, cfg, host, nil, nil, "")
 	if err != nil {
 		t.Fatalf("create container: %v", err)
 	}
@@ -293,6 +303,80 @@ func TestEpilogRemovesTheJobsContainers(t *testing.T) {
 	r = runHook(t, epilog, env, args...)
 	if r.code != 0 || r.stderr != "" {
 		t.Errorf("second ud-epilog: exit %d, stderr %q; want 0 and nothing to say", r.code, r.stderr)
+	}
+}
+
+// TestEpilogEndsEveryKindOfContainer gives the epilog one container of
+// each kind a user can leave behind that could slow it down or survive
+// it, against the real dockerd: paused, restarting in a loop, created and
+// never started, --rm ones (which dockerd removes itself once they end:
+// "removal already in progress"), one with its own stop signal, one that
+// asks for an endless --stop-timeout. All must go, within the budget, and
+// the epilog must succeed.
+func TestEpilogEndsEveryKindOfContainer(t *testing.T) {
+	requireSetup(t)
+	job := testJobID(3)
+	ignoreTerm := []string{"sh", "-c", "trap '' TERM; sleep 600"}
+	kinds := []struct {
+		name   string
+		start  bool
+		change func(*container.Config, *container.HostConfig)
+		after  func(t *testing.T, id string)
+	}{
+		{name: "exited", start: true, change: func(c *container.Config, _ *container.HostConfig) { c.Cmd = []string{"true"} }},
+		{name: "created, never started"},
+		{name: "paused", start: true, after: func(t *testing.T, id string) {
+			if err := docker.ContainerPause(context.Background(), id); err != nil {
+				t.Fatalf("pause: %v", err)
+			}
+		}},
+		{name: "restarting", start: true, change: func(c *container.Config, h *container.HostConfig) {
+			c.Cmd = []string{"false"}
+			h.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyAlways}
+		}},
+		{name: "--rm, ends on SIGTERM", start: true, change: func(c *container.Config, h *container.HostConfig) {
+			c.Cmd = []string{"sh", "-c", `trap "exit 0" TERM; sleep 600 & wait`}
+			h.AutoRemove = true
+		}},
+		{name: "--rm, ignores SIGTERM", start: true, change: func(c *container.Config, h *container.HostConfig) {
+			c.Cmd = ignoreTerm
+			h.AutoRemove = true
+		}},
+		{name: "own stop signal", start: true, change: func(c *container.Config, _ *container.HostConfig) {
+			c.Cmd = []string{"sh", "-c", `trap "exit 0" USR1; sleep 600 & wait`}
+			c.StopSignal = "SIGUSR1"
+		}},
+		{name: "--stop-timeout=-1, ignores SIGTERM", start: true, change: func(c *container.Config, _ *container.HostConfig) {
+			c.Cmd = ignoreTerm
+			forever := -1
+			c.StopTimeout = &forever
+		}},
+	}
+	for _, k := range kinds {
+		id := jobContainer(t, job, k.start, k.change)
+		if k.after != nil {
+			k.after(t, id)
+		}
+	}
+	stateDir := t.TempDir()
+	if err := os.WriteFile(alloc.JobLockPath(stateDir, job), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := runHook(t, epilog, map[string]string{"SLURM_JOB_ID": job}, "--config", emptyConfig, "--state-dir", stateDir, "--stop-timeout", "2s", "--budget", "30s")
+	took := time.Since(start)
+	t.Logf("ud-epilog took %v:\n%s", took.Round(100*time.Millisecond), r.stderr)
+	if r.code != 0 {
+		t.Fatalf("ud-epilog exited %d", r.code)
+	}
+	if left := jobContainers(t, job); len(left) != 0 {
+		t.Errorf("containers of job %s left: %v", job, left)
+	}
+	if took > 30*time.Second {
+		t.Errorf("ud-epilog took %v, more than its budget of 30s", took)
+	}
+	if _, err := os.Stat(alloc.JobLockPath(stateDir, job)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the job's lock is still there: %v", err)
 	}
 }
 
