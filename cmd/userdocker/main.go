@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/cli"
 	"github.com/userdocker/userdocker/internal/policy"
@@ -16,16 +17,17 @@ import (
 func main() {
 	shortlived.Tune()
 	os.Exit(cli.Main(context.Background(), cli.Env{
-		Args:       os.Args[1:],
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		UID:        os.Getuid(),
-		Proc:       caller.SystemProc(),
-		Lookup:     os.LookupEnv,
-		Users:      caller.System{},
-		ConfigPath: policy.DefaultPath,
-		Sudoers:    sudoers.Read,
-		Program:    os.Args[0],
+		Args:           os.Args[1:],
+		Stdin:          os.Stdin,
+		Stdout:         os.Stdout,
+		Stderr:         os.Stderr,
+		UID:            os.Getuid(),
+		Proc:           caller.SystemProc(),
+		Lookup:         os.LookupEnv,
+		Users:          caller.System{},
+		ConfigPath:     policy.DefaultPath,
+		Sudoers:        sudoers.Read,
+		SlurmConfPaths: alloc.SlurmConfPaths,
+		Program:        os.Args[0],
 	}))
 }

@@ -60,6 +60,11 @@ type Env struct {
 	// Sudoers reads the system's sudo rules for `config check`
 	// (sudoers.Read in production); nil: they are not checked.
 	Sudoers func() ([]byte, error)
+	// SlurmConfPaths are where `config check` looks for slurm.conf (the
+	// first that exists), to compare slurm.epilog_budget with its
+	// PrologEpilogTimeout: alloc.SlurmConfPaths in production; none, no
+	// comparison.
+	SlurmConfPaths []string
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.

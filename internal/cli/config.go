@@ -9,9 +9,11 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/sudoers"
@@ -126,6 +128,11 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	for _, p := range problems {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
 	}
+	if cfg != nil {
+		if sys, _ := cfg.System(); sys != nil {
+			warnings = append(warnings, a.epilogBudgetWarnings(sys.Slurm.EpilogBudget)...)
+		}
+	}
 	warnings = append(warnings, a.sudoersWarnings()...)
 	defer func() {
 		for _, w := range warnings {
@@ -162,6 +169,27 @@ func (a *app) sudoersWarnings() []string {
 		}
 	}
 	return []string{fmt.Sprintf("sudoers not checked for SETENV and env_keep: %v", err)}
+}
+
+// epilogBudgetWarnings warns when slurm.epilog_budget is not below the
+// PrologEpilogTimeout of this node's slurm.conf (the first of
+// Env.SlurmConfPaths that can be read): slurmd would kill the epilog
+// before its budget ends, and drain the node. Nothing is said when there
+// is no slurm.conf, or it sets no timeout (Slurm then waits forever).
+func (a *app) epilogBudgetWarnings(budget time.Duration) []string {
+	for _, path := range a.env.SlurmConfPaths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if limit, ok := alloc.PrologEpilogTimeout(string(data)); ok && budget >= limit {
+			return []string{fmt.Sprintf("slurm.epilog_budget %s is not below PrologEpilogTimeout=%d of %s: slurmd kills a longer epilog and drains the node\n"+
+				"    hint: set [slurm] epilog_budget well below %s (what else the Epilog runs needs time too), or raise PrologEpilogTimeout",
+				budget, int(limit.Seconds()), path, limit)}
+		}
+		return nil
+	}
+	return nil
 }
 
 // splitJoined returns the errors errors.Join put together in err.

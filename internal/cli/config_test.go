@@ -119,19 +119,29 @@ func configDir(t *testing.T, main string, dropIns map[string]string) string {
 // that user through sudo.
 func runAs(t *testing.T, path, sudoUID string, args ...string) (int, string, string) {
 	t.Helper()
+	return runWith(t, path, sudoUID, nil, args...)
+}
+
+// runWith is runAs with change applied to the Env first (nil: none).
+func runWith(t *testing.T, path, sudoUID string, change func(*Env), args ...string) (int, string, string) {
+	t.Helper()
 	sudo := map[string]string{}
 	if sudoUID != "" {
 		u, _ := adminUsers{}.LookupId(sudoUID)
 		sudo = map[string]string{"SUDO_UID": sudoUID, "SUDO_GID": u.Gid, "SUDO_USER": u.Username}
 	}
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), Env{
+	env := Env{
 		Args: args, Stdout: &out, Stderr: &errb, UID: 0, Proc: parentOf(sudo),
 		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
 		Users:      adminUsers{},
 		ConfigPath: path,
 		Disks:      fakeDisks{},
-	})
+	}
+	if change != nil {
+		change(&env)
+	}
+	code := Main(context.Background(), env)
 	dir := filepath.Dir(path)
 	return code, strings.ReplaceAll(out.String(), dir, "$DIR"), strings.ReplaceAll(errb.String(), dir, "$DIR")
 }
@@ -179,6 +189,41 @@ func TestConfigCheckNamedFile(t *testing.T) {
 	code, out, errOut := runAs(t, configured, "", "config", "check", other)
 	if code != 0 || !strings.HasPrefix(out, "configuration OK: "+other+" (1 override)") || errOut != "" {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and OK for %s", code, out, errOut, other)
+	}
+}
+
+// config check compares slurm.epilog_budget with slurm.conf's
+// PrologEpilogTimeout: slurmd kills an epilog that overruns it and drains
+// the node. A warning, not a problem: everything still runs.
+func TestConfigCheckEpilogBudget(t *testing.T) {
+	tests := []struct {
+		name, budget, slurmConf string
+		warn                    bool
+	}{
+		{"default budget, long timeout", "", "PrologEpilogTimeout=120\n", false},
+		{"default budget, short timeout", "", "PrologEpilogTimeout=30\n", true},
+		{"budget cut to fit", "epilog_budget = \"20s\"\n", "PrologEpilogTimeout=30\n", false},
+		{"no timeout: slurmd waits forever", "", "Epilog=/usr/local/sbin/ud-epilog\n", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := configDir(t, adminConfig, map[string]string{"50-slurm.toml": "[slurm]\n" + tc.budget})
+			slurmConf := filepath.Join(t.TempDir(), "slurm.conf")
+			if err := os.WriteFile(slurmConf, []byte(tc.slurmConf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			missing := filepath.Join(t.TempDir(), "slurm.conf")
+			code, out, _ := runWith(t, path, "", func(e *Env) { e.SlurmConfPaths = []string{missing, slurmConf} }, "config", "check")
+			want := ""
+			if tc.warn {
+				want = "warning: slurm.epilog_budget 30s is not below PrologEpilogTimeout=30 of " + slurmConf +
+					": slurmd kills a longer epilog and drains the node\n" +
+					"    hint: set [slurm] epilog_budget well below 30s (what else the Epilog runs needs time too), or raise PrologEpilogTimeout\n"
+			}
+			if code != 0 || !strings.HasPrefix(out, "configuration OK: ") || !strings.HasSuffix(out, ")\n"+want) {
+				t.Errorf("exit %d, stdout %q; want 0 and %q after the OK", code, out, want)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,42 @@
+package alloc
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SlurmConfPaths are where slurm.conf usually is: the path of Slurm's own
+// builds and of Debian since Slurm 20, and the one of older Debian
+// packages.
+var SlurmConfPaths = []string{"/etc/slurm/slurm.conf", "/etc/slurm-llnl/slurm.conf"}
+
+// slurmInfinite16 is how Slurm writes "no limit" in a 16-bit setting
+// (INFINITE16 - 1 = 65534 is what scontrol shows for PrologEpilogTimeout
+// when it was never set).
+const slurmInfinite16 = 65534
+
+// PrologEpilogTimeout returns slurm.conf's PrologEpilogTimeout: how long
+// slurmd lets an Epilog run before it kills it and drains the node. ok is
+// false when text does not set one, or sets it to no limit (Slurm's
+// default) or to something that is not a number of seconds. Keys are
+// matched without regard to case, as Slurm does; comments (#) are
+// skipped, and Include lines are not followed.
+func PrologEpilogTimeout(text string) (d time.Duration, ok bool) {
+	for _, line := range strings.Split(text, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		for _, field := range strings.Fields(line) {
+			k, v, found := strings.Cut(field, "=")
+			if !found || !strings.EqualFold(k, "PrologEpilogTimeout") {
+				continue
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 || n >= slurmInfinite16 {
+				d, ok = 0, false
+				continue
+			}
+			d, ok = time.Duration(n)*time.Second, true // the last setting wins
+		}
+	}
+	return d, ok
+}
