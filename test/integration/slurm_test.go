@@ -207,10 +207,17 @@ func cancelJob(t *testing.T, j slurmJob) {
 // place where a user would forge them.
 func inJob(t *testing.T, j slurmJob, vars []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	argv := append([]string{"env"}, vars...)
+	return srunIn(t, j, 2*time.Minute, append(append(argv, "sudo", "-n", testBinary), args...)...)
+}
+
+// srunIn runs argv as a step of job j (`srun --jobid=J --overlap`), as the
+// job's user, for at most limit.
+func srunIn(t *testing.T, j slurmJob, limit time.Duration, argv ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	argv := append([]string{"--jobid=" + j.ID, "--overlap", "--quiet", "env"}, vars...)
-	argv = append(append(argv, "sudo", "-n", testBinary), args...)
+	argv = append([]string{"--jobid=" + j.ID, "--overlap", "--quiet"}, argv...)
 	cmd := exec.CommandContext(ctx, "srun", argv...)
 	asUser(t, cmd, j.User)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + j.User, "LANG=C"}
