@@ -239,6 +239,7 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, f pl
 		return a.refuse(err)
 	}
 	a.debugPlan(p)
+	// Before the --cidfile: a refusal leaves no empty file behind.
 	slot, err := a.takeJobSlot(ctx, eng, f.Job)
 	if err != nil {
 		return err

@@ -167,13 +167,19 @@ func TestSlurmContainersPerJobLimit(t *testing.T) {
 		t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
 	}
 
-	// The N+1-th, alone: refused, with the one line, and nothing created.
-	over := inJob(t, j, nil, "run", "-d", testImage, "sh", "-c", stubborn)
+	// The N+1-th, alone: refused, with the one line, and nothing created,
+	// not even its --cidfile.
+	cid := fmt.Sprintf("/tmp/udtest-cid-%s", j.ID)
+	t.Cleanup(func() { os.Remove(cid) })
+	over := inJob(t, j, nil, "run", "-d", "--cidfile", cid, testImage, "sh", "-c", stubborn)
 	if over.code != 125 || over.stderr != want+"\n" {
 		t.Errorf("4th container: exit %d, stderr %q; want 125 and %q", over.code, over.stderr, want)
 	}
 	if n := len(jobContainersOf(t, j)); n != 3 {
 		t.Errorf("dockerd holds %d containers of job %s after a refused run, want 3", n, j.ID)
+	}
+	if _, err := os.Stat(cid); !os.IsNotExist(err) {
+		t.Errorf("the refused run left its --cidfile %s: %v", cid, err)
 	}
 
 	docker(t, "rm", "-f", first)
