@@ -80,10 +80,11 @@ type Options struct {
 // jobID, in any state, with its anonymous volumes, within opts.Budget:
 //
 //  1. it sends each running container its stop signal, several at once;
-//  2. it waits until they have all ended, or opts.StopTimeout has passed;
-//  3. it removes every container by force (dockerd kills what still runs
-//     with SIGKILL), several at once. One that dockerd is removing already
-//     (a --rm container that ended in step 2) counts once it is gone.
+//  2. it removes by force, several at once, each container as soon as it
+//     has no processes, and the others when they have all had
+//     opts.StopTimeout (at most half the budget) since step 1: dockerd
+//     kills what still runs with SIGKILL. One that dockerd is removing
+//     already (a --rm container that ended) counts once it is gone.
 //
 // A failure with one container is logged and the others are still tried.
 // It then lists the job's containers again: the error names each one left
