@@ -1,7 +1,7 @@
 # userdocker — build, test and demo. `make help` lists the targets.
 #
 # test and demo need root on Debian 12: scripts/testenv.sh installs and
-# starts Docker, Slurm and munge, and makes test users (see README.md).
+# starts Docker, Slurm and munge, and makes test users (see docs/testing.md).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -38,7 +38,7 @@ help:
 # dynamic loader), so that no variable a sudoers rule lets through, such as
 # LD_PRELOAD, acts before it drops it; userdocker itself needs the C
 # library (NSS for users and groups, NVML through dlopen). See
-# internal/launch and README.md, "Security model".
+# internal/launch and docs/security-model.md, "The dynamic loader".
 build:
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(CMDS))
