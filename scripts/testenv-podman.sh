@@ -61,12 +61,18 @@ podman_cmd() { echo podman "${PODMAN_FLAGS[@]}" system service --time=0 "unix://
 podman_pid() { pid_of "$PODMAN_PIDFILE" podman; }
 # podman_current PID: whether PID runs the command line this script starts.
 podman_current() { [[ $(tr '\0' ' ' <"/proc/$1/cmdline") == "$(podman_cmd) " ]]; }
+# podman_cwd_ok PID: whether PID's working directory still exists. conmon,
+# which the service starts for each container, inherits it and fails
+# ("[conmon:e] Failed to get working directory", shown by the Docker CLI
+# as "unable to upgrade to tcp, received 409") once it is deleted, as a
+# worktree that ran testenv.sh may be.
+podman_cwd_ok() { [[ $(readlink "/proc/$1/cwd") != *" (deleted)" ]]; }
 podman_answers() {
 	curl -fsS -m 5 --unix-socket "$PODMAN_SOCK" http://d/v1.41/version 2>/dev/null | grep -q '"Components"'
 }
 have_podman() {
 	local pid
-	pid=$(podman_pid) && podman_current "$pid" && podman_answers || return 1
+	pid=$(podman_pid) && podman_current "$pid" && podman_cwd_ok "$pid" && podman_answers || return 1
 	cmp -s <(podman_conf) "$PODMAN_CONF" && cmp -s <(podman_registries) "$PODMAN_REGISTRIES" || return 1
 	[[ ! $PODMAN_CONF -nt $PODMAN_PIDFILE && ! $PODMAN_REGISTRIES -nt $PODMAN_PIDFILE ]]
 }
@@ -80,12 +86,15 @@ start_podman() {
 		if ! podman_current "$pid" || [[ $PODMAN_CONF -nt $PODMAN_PIDFILE || $PODMAN_REGISTRIES -nt $PODMAN_PIDFILE ]]; then
 			say "podman: pid $pid runs with another command line or configuration, restarting it"
 			stop_pid "$pid" podman
+		elif ! podman_cwd_ok "$pid"; then
+			say "podman: pid $pid runs in a deleted directory, where conmon cannot start, restarting it"
+			stop_pid "$pid" podman
 		fi
 	fi
 	if ! podman_pid >/dev/null; then
 		# shellcheck disable=SC2046 # podman_cmd's words are the command
 		CONTAINERS_CONF=$PODMAN_CONF CONTAINERS_REGISTRIES_CONF=$PODMAN_REGISTRIES \
-			without_fds setsid -f sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$PODMAN_PIDFILE" \
+			without_fds setsid -f sh -c 'cd / && echo $$ >"$1" && shift && exec "$@"' sh "$PODMAN_PIDFILE" \
 			$(podman_cmd) >>"$PODMAN_LOG" 2>&1 </dev/null
 	fi
 	wait_for 30 podman_answers || {
