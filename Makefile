@@ -12,10 +12,13 @@ export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 GO      ?= go
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= bin
 CMDS    := userdocker ud-prolog ud-epilog
 # The real userdocker lives here; $(PREFIX)/bin/userdocker, what sudo
 # starts, is ud-launch, which execs it with a clean environment.
 LIBEXECDIR := $(PREFIX)/libexec/userdocker
+# The example config and the sudoers and Slurm snippets.
+DOCDIR  ?= $(PREFIX)/share/userdocker
 
 VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/userdocker/userdocker/internal/cli.Version=$(VERSION)
@@ -40,9 +43,9 @@ help:
 # library (NSS for users and groups, NVML through dlopen). See
 # internal/launch and docs/security-model.md, "The dynamic loader".
 build:
-	@mkdir -p bin
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(CMDS))
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-X main.target=$(LIBEXECDIR)/userdocker' -o bin/ ./cmd/ud-launch
+	@mkdir -p $(BINDIR)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINDIR)/ $(addprefix ./cmd/,$(CMDS))
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-X main.target=$(LIBEXECDIR)/userdocker' -o $(BINDIR)/ ./cmd/ud-launch
 
 testenv:
 	bash scripts/testenv.sh
@@ -74,20 +77,25 @@ bench:
 	if [ $$# -eq 0 ]; then echo 'no bench/*.sh: nothing to run'; exit 0; fi; \
 	for f in "$$@"; do echo "== $$f"; bash "$$f"; done
 
+# The snippets name where the binaries are (/usr/local/... in contrib/):
+# they are installed with PREFIX filled in.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/share/userdocker/slurm
-	install -m 0755 bin/userdocker $(DESTDIR)$(LIBEXECDIR)/userdocker
-	install -m 0755 bin/ud-launch $(DESTDIR)$(PREFIX)/bin/userdocker
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/slurm
+	install -m 0755 $(BINDIR)/userdocker $(DESTDIR)$(LIBEXECDIR)/userdocker
+	install -m 0755 $(BINDIR)/ud-launch $(DESTDIR)$(PREFIX)/bin/userdocker
 	# The name the Python userdocker's README gave its nvidia-docker alias;
 	# sudoers.userdocker lists it too (sudo matches a command by its name).
 	ln -sf userdocker $(DESTDIR)$(PREFIX)/bin/nvidia-userdocker
-	install -m 0755 bin/ud-prolog bin/ud-epilog $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 contrib/slurm/README.md contrib/slurm/*.example contrib/slurm/*.fragment \
-		contrib/slurm/sudoers.userdocker $(DESTDIR)$(PREFIX)/share/userdocker/slurm/
-	install -m 0755 contrib/slurm/sbatch-example.sh $(DESTDIR)$(PREFIX)/share/userdocker/slurm/
+	install -m 0755 $(BINDIR)/ud-prolog $(BINDIR)/ud-epilog $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 contrib/slurm/README.md contrib/slurm/*.example $(DESTDIR)$(DOCDIR)/slurm/
+	for f in slurm.conf.fragment sudoers.userdocker; do \
+		sed 's|/usr/local/|$(PREFIX)/|g' contrib/slurm/$$f >$(DESTDIR)$(DOCDIR)/slurm/$$f; \
+		chmod 0644 $(DESTDIR)$(DOCDIR)/slurm/$$f; \
+	done
+	install -m 0755 contrib/slurm/sbatch-example.sh $(DESTDIR)$(DOCDIR)/slurm/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	install -m 0644 contrib/config.toml.example $(DESTDIR)$(PREFIX)/share/userdocker/
+	install -m 0644 contrib/config.toml.example $(DESTDIR)$(DOCDIR)/
 	install -m 0644 man/userdocker.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/userdocker.toml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/ud-prolog.8 man/ud-epilog.8 $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -12,7 +12,8 @@ import (
 
 // TestMakeInstall runs `make install` into a scratch DESTDIR and checks
 // that everything an admin needs lands where the man pages say, with the
-// right modes, and that each man page renders without roff warnings.
+// right modes, that the snippets name PREFIX's paths, and that each man
+// page renders without roff warnings.
 func TestMakeInstall(t *testing.T) {
 	requireSetup(t)
 	dest := t.TempDir()
@@ -42,6 +43,16 @@ func TestMakeInstall(t *testing.T) {
 		}
 		if fi.Mode().Perm() != mode {
 			t.Errorf("%s has mode %#o, want %#o", name, fi.Mode().Perm(), mode)
+		}
+	}
+	// The snippets name the binaries where PREFIX put them.
+	for name, line := range map[string]string{
+		"usr/share/userdocker/slurm/sudoers.userdocker":  "Cmnd_Alias USERDOCKER = /usr/bin/userdocker, /usr/bin/nvidia-userdocker",
+		"usr/share/userdocker/slurm/slurm.conf.fragment": "Epilog=/usr/sbin/ud-epilog",
+	} {
+		b, err := os.ReadFile(filepath.Join(dest, name))
+		if err != nil || !strings.Contains(string(b), "\n"+line+"\n") || strings.Contains(string(b), "/usr/local/") {
+			t.Errorf("%s: %v; want the line %q and no /usr/local/ with PREFIX=/usr:\n%s", name, err, line, b)
 		}
 	}
 	// What sudo starts is ud-launch: no dynamic loader, and the real
