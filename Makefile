@@ -17,13 +17,16 @@ CMDS    := userdocker ud-prolog ud-epilog
 # The real userdocker lives here; $(PREFIX)/bin/userdocker, what sudo
 # starts, is ud-launch, which execs it with a clean environment.
 LIBEXECDIR := $(PREFIX)/libexec/userdocker
-# The example config and the sudoers and Slurm snippets.
+# The example config and the sudoers and Slurm snippets (make package:
+# /usr/share/doc/userdocker).
 DOCDIR  ?= $(PREFIX)/share/userdocker
+# Where make package puts the .deb and the .rpm.
+PKGDIR  ?= dist
 
 VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/userdocker/userdocker/internal/cli.Version=$(VERSION)
 
-.PHONY: all help build test testenv install-test-bins demo bench install fmt vet clean
+.PHONY: all help build test testenv install-test-bins demo bench install package fmt vet clean
 
 all: build
 
@@ -35,6 +38,9 @@ help:
 	@echo 'make install   install binaries (userdocker: ud-launch, the real one in $$(PREFIX)/libexec/userdocker),'
 	@echo '               man pages, bash completion, the example config,'
 	@echo '               sudoers and Slurm snippets under $$(DESTDIR)$$(PREFIX) (share/userdocker)'
+	@echo 'make package   build $(PKGDIR)/userdocker_VERSION_ARCH.deb and an .rpm (PREFIX=/usr, config in'
+	@echo '               /etc/userdocker, snippets in /usr/share/doc/userdocker; version from git,'
+	@echo '               see scripts/package-version.sh); needs Go and gcc, no root; docs/packages.md'
 	@echo 'make fmt | vet | clean'
 
 # ud-launch is linked without the C library (CGO_ENABLED=0: static, no
@@ -101,6 +107,11 @@ install: build
 	install -m 0644 man/ud-prolog.8 man/ud-epilog.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 contrib/bash-completion/userdocker $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 
+# A .deb and an .rpm of what make install puts under PREFIX=/usr, built by
+# nfpm (tools/go.mod): scripts/package.sh, docs/packages.md.
+package:
+	GO='$(GO)' PKGDIR='$(PKGDIR)' bash scripts/package.sh
+
 fmt:
 	$(GO) fmt ./...
 
@@ -108,4 +119,4 @@ vet:
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin $(PKGDIR)
