@@ -58,11 +58,12 @@ SUDOERS_SRC=$REPO/contrib/slurm/sudoers.userdocker
 SUDOERS_DST=/etc/sudoers.d/userdocker
 
 # acl: setfacl, for the test of a mount below a directory that an ACL
-# opens to a user.
+# opens to a user. rpm: rpm -qp, to read the .rpm of make package (the
+# package test; Debian cannot install it).
 PACKAGES=(docker.io containerd runc tini iptables cgroupfs-mount apparmor
 	sudo busybox-static munge slurm-wlm slurm-client slurmd slurmctld
 	slurm-wlm-basic-plugins gcc libc6-dev make git procps util-linux
-	acl iproute2 curl docker-registry podman)
+	acl iproute2 curl docker-registry podman rpm)
 
 # name uid gid extra-groups
 USERS=(
