@@ -77,9 +77,14 @@ func missing(t *testing.T, why string) {
 // installTreeHooks builds ud-prolog and ud-epilog from this tree and
 // installs them (atomically) where the test slurm.conf runs them, so the
 // tests judge the code they sit beside; make install-test-bins does the
-// same for make test. A mock prolog left by a crashed run is replaced.
+// same for make test. A mock prolog left by a crashed run is replaced, and
+// slurm.conf and the package a killed TestPackage left are put back and
+// removed.
 func installTreeHooks() string {
 	os.Remove(savedProlog)
+	if err := cleanPackageTest(); err != nil {
+		return "undo what a killed package test left: " + err.Error()
+	}
 	dir, err := os.MkdirTemp("", "ud-slurm-hooks-")
 	if err != nil {
 		return err.Error()
@@ -207,8 +212,15 @@ func cancelJob(t *testing.T, j slurmJob) {
 // place where a user would forge them.
 func inJob(t *testing.T, j slurmJob, vars []string, args ...string) result {
 	t.Helper()
+	return inJobBinary(t, j, testBinary, vars, args...)
+}
+
+// inJobBinary is inJob for another userdocker at bin, such as the one
+// installed from the package.
+func inJobBinary(t *testing.T, j slurmJob, bin string, vars []string, args ...string) result {
+	t.Helper()
 	argv := append([]string{"env"}, vars...)
-	return srunIn(t, j, 2*time.Minute, append(append(argv, "sudo", "-n", testBinary), args...)...)
+	return srunIn(t, j, 2*time.Minute, append(append(argv, "sudo", "-n", bin), args...)...)
 }
 
 // srunIn runs argv as a step of job j (`srun --jobid=J --overlap`), as the
