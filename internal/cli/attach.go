@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdAttach(ctx context.Context, a *app, args []string) error {
@@ -16,7 +17,7 @@ func cmdAttach(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageErrorf("\"attach\" requires exactly 1 argument")
+		return refusal.Usagef("\"attach\" requires exactly 1 argument")
 	}
 	return a.withOwn(ctx, fs.Arg(0), func(eng *engine.Engine, id string) error {
 		return exitWith(eng.Attach(ctx, id, o, a.streams()))

@@ -18,8 +18,8 @@ import (
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/launch"
-	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
 
@@ -174,13 +174,13 @@ func exitCode(err error) int {
 // refusal on its own line, usage errors with a pointer to help.
 func (a *app) report(err error) {
 	w := a.env.Stderr
-	if rs := plan.Refusals(err); len(rs) > 0 {
+	if rs := refusal.All(err); len(rs) > 0 {
 		for _, r := range rs {
 			fmt.Fprintf(w, "userdocker: %s\n", r.Msg)
 		}
 		return
 	}
-	var u *runflags.UsageError
+	var u *refusal.UsageError
 	if errors.As(err, &u) {
 		fmt.Fprintf(w, "userdocker: %s\nSee 'userdocker %s--help'.\n", u.Msg, helpFor(a.record.Subcommand))
 		return
@@ -198,7 +198,7 @@ func (a *app) main(ctx context.Context) error {
 	global.BoolVarP(&a.debug, "debug", "D", false, "Explain what the policy decided and why")
 	legacy := addLegacyFlags(global)
 	if err := global.Parse(a.env.Args); err != nil {
-		return &runflags.UsageError{Msg: err.Error()}
+		return &refusal.UsageError{Msg: err.Error()}
 	}
 	who, err := a.identify()
 	var forged *caller.IdentityError
@@ -231,7 +231,7 @@ func (a *app) main(ctx context.Context) error {
 	if *help || len(rest) == 0 {
 		a.usage(a.env.Stdout)
 		if len(rest) == 0 && !*help {
-			return &runflags.UsageError{Msg: "a subcommand is required"}
+			return &refusal.UsageError{Msg: "a subcommand is required"}
 		}
 		return errHelpShown
 	}
@@ -246,7 +246,7 @@ func (a *app) main(ctx context.Context) error {
 		}
 		return c.run(ctx, a, rest[1:])
 	}
-	return &runflags.UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name)}
+	return &refusal.UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name)}
 }
 
 // loadPolicy loads the configuration and resolves it for the caller and job.
@@ -303,7 +303,7 @@ func (a *app) mayUse(c command) bool {
 // refuse records err as a policy refusal and returns it.
 func (a *app) refuse(err error) error {
 	a.record.Decision = audit.Refused
-	for _, r := range plan.Refusals(err) {
+	for _, r := range refusal.All(err) {
 		a.record.Reasons = append(a.record.Reasons, r.Msg)
 	}
 	if len(a.record.Reasons) == 0 {
@@ -350,8 +350,4 @@ func helpFor(sub string) string {
 		return ""
 	}
 	return sub + " "
-}
-
-func usageErrorf(format string, args ...any) error {
-	return &runflags.UsageError{Msg: fmt.Sprintf(format, args...)}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -49,12 +50,12 @@ func addLegacyFlags(fs *pflag.FlagSet) *legacyFlags {
 // only chooses a note: it is the caller's to pick, so it decides nothing.
 func (a *app) legacyGlobals(l *legacyFlags, fs *pflag.FlagSet, rest []string) ([]string, error) {
 	if a.quiet && a.debug {
-		return nil, usageErrorf("cannot specify both --quiet and --debug")
+		return nil, refusal.Usagef("cannot specify both --quiet and --debug")
 	}
 	if fs.Changed("executor") {
 		note, ok := executors[l.executor]
 		if !ok {
-			return nil, usageErrorf("invalid argument %q for \"--executor\" flag: only \"docker\" and \"nvidia-docker\" are accepted (and neither is needed)", l.executor)
+			return nil, refusal.Usagef("invalid argument %q for \"--executor\" flag: only \"docker\" and \"nvidia-docker\" are accepted (and neither is needed)", l.executor)
 		}
 		a.notef("%s", note)
 	} else if filepath.Base(a.env.Program) == nvidiaAlias {
@@ -64,7 +65,7 @@ func (a *app) legacyGlobals(l *legacyFlags, fs *pflag.FlagSet, rest []string) ([
 		return rest, nil
 	}
 	if rest[0] != "run" {
-		return nil, usageErrorf("-n/--dry-run before the subcommand applies to run only, not %q", rest[0])
+		return nil, refusal.Usagef("-n/--dry-run before the subcommand applies to run only, not %q", rest[0])
 	}
 	return append([]string{"run", "--dry-run"}, rest[1:]...), nil
 }

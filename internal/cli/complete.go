@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
 
@@ -29,7 +30,7 @@ func completions() map[string]func(a *app) []string {
 // for root the config subcommands.
 func cmdComplete(_ context.Context, a *app, args []string) error {
 	if len(args) != 1 || completions()[args[0]] == nil {
-		return usageErrorf("usage: userdocker %s subcommands|run|config", completeCommand)
+		return refusal.Usagef("usage: userdocker %s subcommands|run|config", completeCommand)
 	}
 	for _, s := range completions()[args[0]](a) {
 		fmt.Fprintln(a.env.Stdout, s)

@@ -16,6 +16,7 @@ import (
 	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/sudoers"
 )
 
@@ -43,7 +44,7 @@ func cmdConfig(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		a.configUsage(a.env.Stdout)
 		if len(args) == 0 {
-			return usageErrorf("\"config\" needs a subcommand (see 'userdocker config --help')")
+			return refusal.Usagef("\"config\" needs a subcommand (see 'userdocker config --help')")
 		}
 		return errHelpShown
 	}
@@ -53,7 +54,7 @@ func cmdConfig(ctx context.Context, a *app, args []string) error {
 			return c.run(ctx, a, args[1:])
 		}
 	}
-	return usageErrorf("unknown subcommand \"config %s\" (see 'userdocker config --help')", args[0])
+	return refusal.Usagef("unknown subcommand \"config %s\" (see 'userdocker config --help')", args[0])
 }
 
 func (a *app) configUsage(w io.Writer) {
@@ -76,7 +77,7 @@ func (a *app) configFlags(name string, args []string, add func(fs *pflag.FlagSet
 		add(fs)
 	}
 	if err := fs.Parse(args); err != nil {
-		return "", usageErrorf("config %s: %v", name, err)
+		return "", refusal.Usagef("config %s: %v", name, err)
 	}
 	if help {
 		fmt.Fprintf(a.env.Stdout, "Usage:  userdocker config %s %s\n\n%s.\nFILE defaults to %s.\n\nOptions:\n%s", name, c.usage, c.summary, a.env.ConfigPath, fs.FlagUsages())
@@ -88,7 +89,7 @@ func (a *app) configFlags(name string, args []string, add func(fs *pflag.FlagSet
 	case 1:
 		return fs.Arg(0), nil
 	}
-	return "", usageErrorf("\"config %s\" accepts at most one FILE, got %d arguments", name, fs.NArg())
+	return "", refusal.Usagef("\"config %s\" accepts at most one FILE, got %d arguments", name, fs.NArg())
 }
 
 func configCommandNamed(name string) configCommand {
@@ -290,7 +291,7 @@ func cmdConfigExplain(_ context.Context, a *app, args []string) error {
 		return err
 	}
 	if name == "" {
-		return usageErrorf("config explain: --user is required")
+		return refusal.Usagef("config explain: --user is required")
 	}
 	db, ok := a.env.Users.(interface {
 		caller.Lookup

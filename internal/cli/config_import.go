@@ -13,6 +13,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/oldconfig"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
 
@@ -33,7 +34,7 @@ func cmdConfigImport(_ context.Context, a *app, args []string) error {
 	fs.VarPF(&help, "help", "h", "Print usage").NoOptDefVal = "true"
 	out := fs.StringP("output", "o", "", "write the TOML to `FILE` (which must not exist) instead of stdout")
 	if err := fs.Parse(args); err != nil {
-		return usageErrorf("config import: %v", err)
+		return refusal.Usagef("config import: %v", err)
 	}
 	c := configCommandNamed("import")
 	if help {
@@ -47,7 +48,7 @@ func cmdConfigImport(_ context.Context, a *app, args []string) error {
 	case 1:
 		path = fs.Arg(0)
 	default:
-		return usageErrorf("\"config import\" accepts one PATH, got %d arguments", fs.NArg())
+		return refusal.Usagef("\"config import\" accepts one PATH, got %d arguments", fs.NArg())
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "config.py")

@@ -13,8 +13,9 @@ import (
 
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/owned"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
 
@@ -37,7 +38,7 @@ func subFlags(name string) *pflag.FlagSet {
 // synopsis and the flags) and returns errHelpShown.
 func (a *app) parseSub(fs *pflag.FlagSet, synopsis string, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%v", err)
+		return refusal.Usagef("%v", err)
 	}
 	if h, _ := fs.GetBool("help"); h {
 		fmt.Fprintf(a.env.Stdout, "Usage:  userdocker %s\n\nOptions:\n%s", synopsis, runflags.FlagUsages(fs))
@@ -56,7 +57,7 @@ func (a *app) owner() owned.Caller {
 
 // ownFilter is the daemon-side filter for the caller's containers.
 func (a *app) ownFilter() filters.Args {
-	return filters.NewArgs(filters.Arg("label", plan.LabelUID+"="+strconv.FormatUint(uint64(a.who.UID), 10)))
+	return filters.NewArgs(filters.Arg("label", label.UID+"="+strconv.FormatUint(uint64(a.who.UID), 10)))
 }
 
 // mine lists the caller's containers, running or not: filtered on the
@@ -68,7 +69,7 @@ func (a *app) mine(ctx context.Context, eng *engine.Engine) ([]owned.Container, 
 	}
 	var out []owned.Container
 	for _, c := range list {
-		out = append(out, owned.Container{ID: c.ID, Names: c.Names, UID: c.Labels[plan.LabelUID]})
+		out = append(out, owned.Container{ID: c.ID, Names: c.Names, UID: c.Labels[label.UID]})
 	}
 	return owned.Mine(a.owner(), out), nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdExec(ctx context.Context, a *app, args []string) error {
@@ -24,7 +25,7 @@ func cmdExec(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() < 2 {
-		return usageErrorf("\"exec\" requires at least 2 arguments")
+		return refusal.Usagef("\"exec\" requires at least 2 arguments")
 	}
 	req.Cmd = fs.Args()[1:]
 	opts, err := plan.Exec(req, a.pol, a.who)

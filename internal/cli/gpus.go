@@ -17,7 +17,7 @@ import (
 	"github.com/userdocker/userdocker/internal/gpu"
 	"github.com/userdocker/userdocker/internal/gpureserve"
 	"github.com/userdocker/userdocker/internal/gpuuse"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -94,15 +94,15 @@ var activeStates = map[string]bool{"created": true, "running": true, "paused": t
 func containerFacts(c container.Summary) gpuuse.Container {
 	out := gpuuse.Container{
 		ID:     c.ID,
-		UID:    c.Labels[plan.LabelUID],
-		User:   c.Labels[plan.LabelUser],
-		Job:    c.Labels[plan.LabelJob],
+		UID:    c.Labels[label.UID],
+		User:   c.Labels[label.User],
+		Job:    c.Labels[label.Job],
 		Active: activeStates[string(c.State)],
 	}
 	if len(c.Names) > 0 {
 		out.Name = strings.TrimPrefix(c.Names[0], "/")
 	}
-	if g := c.Labels[plan.LabelGPUs]; g != "" {
+	if g := c.Labels[label.GPUs]; g != "" {
 		out.GPUs = strings.Split(g, ",")
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/userdocker/userdocker/internal/listing"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdImages(ctx context.Context, a *app, args []string) error {
@@ -24,10 +25,10 @@ func cmdImages(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() > 1 {
-		return usageErrorf("\"images\" accepts at most 1 argument")
+		return refusal.Usagef("\"images\" accepts at most 1 argument")
 	}
 	if *tree && (*quiet || *format != "" || *digests) {
-		return usageErrorf("conflicting options: --tree cannot be combined with -q, --format or --digests")
+		return refusal.Usagef("conflicting options: --tree cannot be combined with -q, --format or --digests")
 	}
 	f, err := parseFilters(*filterSpecs)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // procSelfCgroup is where the kernel says which job the caller runs in;
@@ -68,7 +69,7 @@ func (a *app) jobFacts() (*plan.Job, []string, error) {
 //     configurations use it.
 func (a *app) outsideJob() error {
 	if a.pol.Slurm.OutsideJob == "deny" {
-		return a.refuse(&plan.Refusal{Rule: "job", Msg: "containers run only inside a Slurm job on this system (slurm.outside_job = \"deny\"): srun [--gres=gpu:N] userdocker run ..."})
+		return a.refuse(&refusal.Refusal{Rule: "job", Msg: "containers run only inside a Slurm job on this system (slurm.outside_job = \"deny\"): srun [--gres=gpu:N] userdocker run ..."})
 	}
 	a.debugf("outside any Slurm job: slurm.outside_job = %q: no GPUs, no job confinement", a.pol.Slurm.OutsideJob)
 	return nil
@@ -81,7 +82,7 @@ func (a *app) outsideJob() error {
 // GPUs must not run silently without them, nor with guessed ones.
 func jobGPUs(rec alloc.Record) ([]string, error) {
 	if rec.GPUError != "" {
-		return nil, &plan.Refusal{Rule: "gpus", Msg: fmt.Sprintf(
+		return nil, &refusal.Refusal{Rule: "gpus", Msg: fmt.Sprintf(
 			"job %s: your job's GPUs (Slurm GRES %s) cannot be given to containers on this node: %s; tell your admin",
 			rec.JobID, joinInts(rec.GPUIndices), strings.Join(strings.Fields(rec.GPUError), " "))}
 	}

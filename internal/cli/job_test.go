@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/userdocker/userdocker/internal/alloc"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func TestJobGPUs(t *testing.T) {
@@ -34,7 +34,7 @@ func TestJobGPUs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := jobGPUs(tc.rec)
 			if tc.wantMsg != "" {
-				rs := plan.Refusals(err)
+				rs := refusal.All(err)
 				if len(rs) != 1 || rs[0].Msg != tc.wantMsg || rs[0].Rule != "gpus" {
 					t.Fatalf("jobGPUs() error = %v, want one gpus refusal %q", err, tc.wantMsg)
 				}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdKill(ctx context.Context, a *app, args []string) error {
@@ -14,7 +15,7 @@ func cmdKill(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageErrorf("\"kill\" requires at least 1 argument")
+		return refusal.Usagef("\"kill\" requires at least 1 argument")
 	}
 	return a.forEach(ctx, fs.Args(), func(eng *engine.Engine, id, arg string) error {
 		if err := eng.Kill(ctx, id, *signal); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/imagetar"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/spool"
 	"github.com/userdocker/userdocker/internal/tty"
 )
@@ -34,7 +35,7 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("\"load\" accepts no arguments")
+		return refusal.Usagef("\"load\" accepts no arguments")
 	}
 	src, err := a.loadSource(*input)
 	if err != nil {
@@ -49,7 +50,7 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	defer dir.Close()
 	lock, err := dir.Lock(int(a.who.UID))
 	if errors.Is(err, spool.ErrBusy) {
-		return a.refuse(&plan.Refusal{Rule: "load.one_at_a_time", Msg: "load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished"})
+		return a.refuse(&refusal.Refusal{Rule: "load.one_at_a_time", Msg: "load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished"})
 	}
 	if err != nil {
 		return err
@@ -96,12 +97,12 @@ func loadError(err error) error {
 	if errors.Is(err, imagetar.ErrTooLarge) {
 		msg += " (load.max_size)"
 	}
-	return &plan.Refusal{Rule: "load", Msg: msg}
+	return &refusal.Refusal{Rule: "load", Msg: msg}
 }
 
 // refuseIf records err as a refusal when it is one, and returns it.
 func (a *app) refuseIf(err error) error {
-	if len(plan.Refusals(err)) > 0 {
+	if len(refusal.All(err)) > 0 {
 		return a.refuse(err)
 	}
 	return err
@@ -154,7 +155,7 @@ func (a *app) checkDataRoot(ctx context.Context, eng *engine.Engine, archive *im
 func (a *app) loadSource(name string) (io.ReadCloser, error) {
 	if name == "" {
 		if a.env.Stdin == nil || tty.IsTerminal(a.env.Stdin.Fd()) {
-			return nil, usageErrorf("load: requested load from stdin, but stdin is a terminal: pass -i FILE or pipe an archive in")
+			return nil, refusal.Usagef("load: requested load from stdin, but stdin is a terminal: pass -i FILE or pipe an archive in")
 		}
 		return io.NopCloser(a.env.Stdin), nil
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdLogs(ctx context.Context, a *app, args []string) error {
@@ -21,7 +22,7 @@ func cmdLogs(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageErrorf("\"logs\" requires exactly 1 argument")
+		return refusal.Usagef("\"logs\" requires exactly 1 argument")
 	}
 	o.ShowStdout, o.ShowStderr = true, true
 	return a.withOwn(ctx, fs.Arg(0), func(eng *engine.Engine, id string) error {

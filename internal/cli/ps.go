@@ -11,9 +11,10 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/spf13/pflag"
 
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/listing"
 	"github.com/userdocker/userdocker/internal/owned"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // psOptions are ps's flags.
@@ -44,13 +45,13 @@ func cmdPs(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("\"ps\" accepts no arguments")
+		return refusal.Usagef("\"ps\" accepts no arguments")
 	}
 	if o.gpu != (psGPUOptions{}) {
 		return a.psGPU(ctx, o.gpu)
 	}
 	if o.allUsers && !a.who.Root {
-		return a.refuse(&plan.Refusal{Rule: "ps", Msg: "--all-users is for root only: ps shows your own containers"})
+		return a.refuse(&refusal.Refusal{Rule: "ps", Msg: "--all-users is for root only: ps shows your own containers"})
 	}
 	f, err := parseFilters(o.filters)
 	if err != nil {
@@ -71,7 +72,7 @@ func cmdPs(ctx context.Context, a *app, args []string) error {
 	var rows []any
 	now := time.Now()
 	for _, c := range list {
-		if !o.allUsers && !owned.IsMine(a.owner(), c.Labels[plan.LabelUID]) {
+		if !o.allUsers && !owned.IsMine(a.owner(), c.Labels[label.UID]) {
 			continue // the daemon's filter is not all we rely on
 		}
 		r := listing.Container(c, now, o.noTrunc)
@@ -105,7 +106,7 @@ func parseFilters(specs []string) (filters.Args, error) {
 	for _, s := range specs {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
-			return f, usageErrorf("--filter %q: bad format of filter (expected name=value)", s)
+			return f, refusal.Usagef("--filter %q: bad format of filter (expected name=value)", s)
 		}
 		f.Add(strings.ToLower(strings.TrimSpace(k)), v)
 	}

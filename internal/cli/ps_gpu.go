@@ -8,6 +8,7 @@ import (
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/gpureserve"
 	"github.com/userdocker/userdocker/internal/gpuuse"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // psGPUOptions are ps's GPU views; at most one may be chosen.
@@ -35,7 +36,7 @@ func (o psGPUOptions) chosen() (string, error) {
 		}
 	}
 	if len(set) > 1 {
-		return "", usageErrorf("cannot specify both %s and %s", set[0], set[1])
+		return "", refusal.Usagef("cannot specify both %s and %s", set[0], set[1])
 	}
 	if len(set) == 0 {
 		return "", nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdPull(ctx context.Context, a *app, args []string) error {
@@ -18,7 +19,7 @@ func cmdPull(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageErrorf("\"pull\" requires exactly 1 argument")
+		return refusal.Usagef("\"pull\" requires exactly 1 argument")
 	}
 	ref, err := a.judgePull(fs.Arg(0), *allTags)
 	if err != nil {
@@ -47,17 +48,17 @@ func cmdPull(ctx context.Context, a *app, args []string) error {
 // pull ref, and returns its normalized form.
 func (a *app) judgePull(arg string, allTags bool) (string, error) {
 	if allTags {
-		return "", &plan.Refusal{Rule: "pull", Msg: "-a/--all-tags is not allowed on this system: pull one image by its name"}
+		return "", &refusal.Refusal{Rule: "pull", Msg: "-a/--all-tags is not allowed on this system: pull one image by its name"}
 	}
 	if a.pol.Run.Pull == engine.PullNever {
-		return "", &plan.Refusal{Rule: "pull", Msg: fmt.Sprintf("pull is not allowed on this system (run.pull = %q): only images already here can be run", engine.PullNever)}
+		return "", &refusal.Refusal{Rule: "pull", Msg: fmt.Sprintf("pull is not allowed on this system (run.pull = %q): only images already here can be run", engine.PullNever)}
 	}
 	named, err := plan.NormalizeImage(arg)
 	if err != nil {
 		return "", err
 	}
 	if !plan.ImageAllowed(named, a.pol.Run.Images) {
-		return "", &plan.Refusal{Rule: "image", Msg: fmt.Sprintf("image %s is not allowed on this system (see run.images): not pulled", named.String())}
+		return "", &refusal.Refusal{Rule: "image", Msg: fmt.Sprintf("image %s is not allowed on this system (see run.images): not pulled", named.String())}
 	}
 	return named.String(), nil
 }

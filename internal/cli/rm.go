@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdRm(ctx context.Context, a *app, args []string) error {
@@ -15,7 +16,7 @@ func cmdRm(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageErrorf("\"rm\" requires at least 1 argument")
+		return refusal.Usagef("\"rm\" requires at least 1 argument")
 	}
 	return a.forEach(ctx, fs.Args(), func(eng *engine.Engine, id, arg string) error {
 		if err := eng.Remove(ctx, id, *force, *volumes); err != nil {

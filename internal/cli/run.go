@@ -22,6 +22,7 @@ import (
 	"github.com/userdocker/userdocker/internal/asuser"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/hostpath"
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
@@ -302,7 +303,7 @@ func (a *app) takeJobSlot(ctx context.Context, eng *engine.Engine, job *plan.Job
 	slot := &jobSlot{lock: lock}
 	list, err := eng.Containers(ctx, container.ListOptions{
 		All:     true,
-		Filters: filters.NewArgs(filters.Arg("label", plan.LabelJob+"="+job.ID)),
+		Filters: filters.NewArgs(filters.Arg("label", label.Job+"="+job.ID)),
 	})
 	if err != nil {
 		slot.release()
@@ -311,7 +312,7 @@ func (a *app) takeJobSlot(ctx context.Context, eng *engine.Engine, job *plan.Job
 	counted := *job
 	counted.Containers = 0
 	for _, c := range list {
-		if c.Labels[plan.LabelJob] == job.ID {
+		if c.Labels[label.Job] == job.ID {
 			counted.Containers++
 		}
 	}

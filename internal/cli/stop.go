@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdStop(ctx context.Context, a *app, args []string) error {
@@ -15,7 +16,7 @@ func cmdStop(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageErrorf("\"stop\" requires at least 1 argument")
+		return refusal.Usagef("\"stop\" requires at least 1 argument")
 	}
 	var t *int
 	if fs.Changed("timeout") {

@@ -5,11 +5,12 @@ import (
 	"fmt"
 
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdVersion(ctx context.Context, a *app, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("\"version\" accepts no arguments")
+		return refusal.Usagef("\"version\" accepts no arguments")
 	}
 	fmt.Fprintf(a.env.Stdout, "userdocker: %s\n", Version)
 	eng, err := engine.New(a.pol.DockerHost)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func cmdWait(ctx context.Context, a *app, args []string) error {
@@ -13,7 +14,7 @@ func cmdWait(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageErrorf("\"wait\" requires at least 1 argument")
+		return refusal.Usagef("\"wait\" requires at least 1 argument")
 	}
 	return a.forEach(ctx, fs.Args(), func(eng *engine.Engine, id, _ string) error {
 		code, err := eng.Wait(ctx, id)

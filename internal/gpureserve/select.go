@@ -14,7 +14,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/userdocker/userdocker/internal/gpuuse"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // Ask is what a user asked for. With neither Count nor Devices set, the
@@ -76,7 +76,7 @@ type Rules struct {
 // Select chooses the UUIDs to grant for ask among units, given busy (from
 // gpuuse.Snapshot.Busy: why each unit is in use) and jobHeld (units that a
 // Slurm job holds, which are never shared). The result is exactly what was
-// asked for, or a *plan.Refusal saying why not.
+// asked for, or a *refusal.Refusal saying why not.
 func Select(units []gpuuse.Unit, busy map[string][]string, jobHeld map[string]bool, ask Ask, r Rules) ([]string, error) {
 	from := ask.From
 	if from == "" {
@@ -173,6 +173,6 @@ func dedupe(ids []string) []string {
 	return out
 }
 
-func refuse(format string, args ...any) *plan.Refusal {
-	return &plan.Refusal{Rule: "gpus", Msg: fmt.Sprintf(format, args...)}
+func refuse(format string, args ...any) *refusal.Refusal {
+	return &refusal.Refusal{Rule: "gpus", Msg: fmt.Sprintf(format, args...)}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/gpu"
 	"github.com/userdocker/userdocker/internal/gpuuse"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 const (
@@ -153,8 +153,8 @@ func TestSelect(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Select(gpuuse.Units(snap.Devices), snap.Busy(), jobHeld, tt.ask, tt.rules)
 			if tt.wantErr != "" {
-				var r *plan.Refusal
-				if rs := plan.Refusals(err); len(rs) == 1 {
+				var r *refusal.Refusal
+				if rs := refusal.All(err); len(rs) == 1 {
 					r = rs[0]
 				}
 				if r == nil || r.Msg != tt.wantErr || r.Rule != "gpus" {

@@ -32,7 +32,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/userdocker/userdocker/internal/alloc"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/label"
 )
 
 // Docker is the part of the Docker client the cleanup uses;
@@ -76,7 +76,7 @@ type Options struct {
 	Removed func(id string)
 }
 
-// RemoveContainers removes every container whose plan.LabelJob label is
+// RemoveContainers removes every container whose label.Job label is
 // jobID, in any state, with its anonymous volumes, within opts.Budget:
 //
 //  1. it sends each running container its stop signal, several at once;
@@ -198,12 +198,12 @@ func withDefaults(opts Options) Options {
 func listJob(ctx context.Context, d Docker, jobID string, all bool) ([]container.Summary, error) {
 	list, err := d.ContainerList(ctx, container.ListOptions{
 		All:     all,
-		Filters: filters.NewArgs(filters.Arg("label", plan.LabelJob+"="+jobID)),
+		Filters: filters.NewArgs(filters.Arg("label", label.Job+"="+jobID)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list the job's containers: %w", err)
 	}
-	return slices.DeleteFunc(list, func(c container.Summary) bool { return c.Labels[plan.LabelJob] != jobID }), nil
+	return slices.DeleteFunc(list, func(c container.Summary) bool { return c.Labels[label.Job] != jobID }), nil
 }
 
 // cleanup is one run of RemoveContainers.

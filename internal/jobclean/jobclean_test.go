@@ -17,7 +17,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/userdocker/userdocker/internal/alloc"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/label"
 )
 
 func init() { pollEvery = time.Millisecond }
@@ -200,9 +200,9 @@ func (f *fakeDocker) ContainerRemove(ctx context.Context, id string, opts contai
 }
 
 func ctr(id, job string, state container.ContainerState) *fakeContainer {
-	labels := map[string]string{plan.LabelUser: "alice"}
+	labels := map[string]string{label.User: "alice"}
 	if job != "" {
-		labels[plan.LabelJob] = job
+		labels[label.Job] = job
 	}
 	return &fakeContainer{Summary: container.Summary{
 		ID: id + strings.Repeat("0", 64-len(id)), Names: []string{"/alice-" + id}, Labels: labels, State: state,

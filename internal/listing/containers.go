@@ -10,7 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	units "github.com/docker/go-units"
 
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/label"
 )
 
 // ContainerRow is one line of ps: docker's columns plus the owner, job and
@@ -55,9 +55,9 @@ func Container(c container.Summary, now time.Time, noTrunc bool) ContainerRow {
 		State:      string(c.State),
 		Ports:      ports(c.Ports),
 		Names:      names(c.Names),
-		User:       c.Labels[plan.LabelUser],
-		Job:        c.Labels[plan.LabelJob],
-		GPUs:       c.Labels[plan.LabelGPUs],
+		User:       c.Labels[label.User],
+		Job:        c.Labels[label.Job],
+		GPUs:       c.Labels[label.GPUs],
 		Labels:     c.Labels,
 	}
 	if !noTrunc {
@@ -72,7 +72,7 @@ func Container(c container.Summary, now time.Time, noTrunc bool) ContainerRow {
 // containers from the checked image's ID, which is all the daemon shows,
 // and keeps the reference in a label.
 func imageRef(c container.Summary) string {
-	if ref := c.Labels[plan.LabelImage]; ref != "" {
+	if ref := c.Labels[label.Image]; ref != "" {
 		return ref
 	}
 	return c.Image

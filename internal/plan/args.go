@@ -8,6 +8,7 @@ import (
 	units "github.com/docker/go-units"
 
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
@@ -124,18 +125,18 @@ func checkArgs(req *request.Run, pol *policy.Policy) []error {
 		typed := req.Set[name]
 		if want, ok := fixed[name]; ok {
 			if !slices.Equal(typed, want) {
-				errs = append(errs, refuse("args", "%s is fixed to %q on this system", runflags.Spelling(name), strings.Join(want, ",")))
+				errs = append(errs, refusal.New("args", "%s is fixed to %q on this system", runflags.Spelling(name), strings.Join(want, ",")))
 			}
 			continue
 		}
 		if !allowed[name] {
-			errs = append(errs, refuse("args", "%s is not allowed on this system", runflags.Spelling(name)))
+			errs = append(errs, refusal.New("args", "%s is not allowed on this system", runflags.Spelling(name)))
 			continue
 		}
 		if res, ok := values[name]; ok {
 			for _, v := range typed {
 				if !matchAny(res, v) {
-					errs = append(errs, refuse("args", "%s %q is not allowed on this system (allowed: %s)", runflags.Spelling(name), v, strings.Join(res, " or ")))
+					errs = append(errs, refusal.New("args", "%s %q is not allowed on this system (allowed: %s)", runflags.Spelling(name), v, strings.Join(res, " or ")))
 				}
 			}
 		}

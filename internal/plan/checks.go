@@ -13,7 +13,9 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/go-connections/nat"
 
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -63,7 +65,7 @@ func Check(p *request.Plan, pol *policy.Policy, f Facts) []error {
 	var errs []error
 	for _, c := range checks {
 		for _, msg := range c.fn(p, pol, f) {
-			errs = append(errs, &Refusal{Rule: c.name, Msg: msg})
+			errs = append(errs, &refusal.Refusal{Rule: c.name, Msg: msg})
 		}
 	}
 	return errs
@@ -431,12 +433,12 @@ func checkImage(p *request.Plan, _ *policy.Policy, f Facts) []string {
 	return nil
 }
 
-// checkLabels: every label of OwnLabels has userdocker's value, and no
+// checkLabels: every label of label.Own has userdocker's value, and no
 // other io.userdocker.* key comes from the request or from the image.
 func checkLabels(p *request.Plan, _ *policy.Policy, f Facts) []string {
 	var out []string
 	want := ownLabels(p, f)
-	for _, k := range OwnLabels {
+	for _, k := range label.Own {
 		if v, ok := p.Config.Labels[k]; !ok || v != want[k] {
 			out = append(out, "the container's label "+k+" must be "+strconv.Quote(want[k])+", not "+strconv.Quote(v))
 		}
@@ -459,7 +461,7 @@ func checkLabels(p *request.Plan, _ *policy.Policy, f Facts) []string {
 // foreignLabel reports whether k is under io.userdocker. (in any case) but
 // not one of the labels userdocker sets.
 func foreignLabel(k string) bool {
-	return strings.HasPrefix(strings.ToLower(k), LabelPrefix) && !slices.Contains(OwnLabels, k)
+	return strings.HasPrefix(strings.ToLower(k), label.Prefix) && !slices.Contains(label.Own, k)
 }
 
 func checkName(p *request.Plan, _ *policy.Policy, f Facts) []string {
@@ -675,7 +677,7 @@ func CheckJobContainers(pol *policy.Policy, job *Job) error {
 	if job == nil || job.Containers < limit {
 		return nil
 	}
-	return refuse("containers-per-job",
+	return refusal.New("containers-per-job",
 		"your job %s has %d containers on this node, the most allowed (slurm.max_containers_per_job = %d): remove one first",
 		job.ID, job.Containers, limit)
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
 
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -50,7 +52,7 @@ func TestValidPlanIsPinnedAndExplicit(t *testing.T) {
 		t.Errorf("Config.Image = %q, want the inspected image's ID", p.Config.Image)
 	}
 	wantLabels := map[string]string{
-		LabelUID: "2001", LabelUser: "alice", LabelJob: "42", LabelGPUs: "GPU-a", LabelImage: "docker.io/ud-test/busybox:latest",
+		label.UID: "2001", label.User: "alice", label.Job: "42", label.GPUs: "GPU-a", label.Image: "docker.io/ud-test/busybox:latest",
 	}
 	for k, v := range wantLabels {
 		if got, ok := p.Config.Labels[k]; !ok || got != v {
@@ -74,7 +76,7 @@ func TestValidPlanIsPinnedAndExplicit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{LabelJob, LabelGPUs} {
+	for _, k := range []string{label.Job, label.GPUs} {
 		if v, ok := q.Config.Labels[k]; !ok || v != "" {
 			t.Errorf("without job and GPUs: label %s = %q (set: %v), want set and empty", k, v, ok)
 		}
@@ -232,17 +234,17 @@ func TestChecks(t *testing.T) {
 			want: `the container must be created from the checked image ` + testImageID + `, not "docker.io/ud-test/busybox:latest"`},
 		{name: "image by another ID", break_: func(x *fix) { x.f.Image.ID = "sha256:" + strings.Repeat("cd", 32) }, rule: "image", want: "must be created from the checked image sha256:cdcd"},
 
-		{name: "owner label", break_: func(x *fix) { x.p.Config.Labels[LabelUID] = "0" }, rule: "labels", want: `the container's label io.userdocker.uid must be "2001", not "0"`},
-		{name: "job label", break_: func(x *fix) { x.p.Config.Labels[LabelJob] = "7" }, rule: "labels", want: `label io.userdocker.job must be "42", not "7"`},
-		{name: "GPU label unset", break_: func(x *fix) { delete(x.p.Config.Labels, LabelGPUs) }, rule: "labels", want: `label io.userdocker.gpus must be "GPU-a", not ""`},
-		{name: "image label", break_: func(x *fix) { x.p.Config.Labels[LabelImage] = "docker.io/ud-test/cuda:latest" }, rule: "labels", want: `label io.userdocker.image must be "docker.io/ud-test/busybox:latest"`},
+		{name: "owner label", break_: func(x *fix) { x.p.Config.Labels[label.UID] = "0" }, rule: "labels", want: `the container's label io.userdocker.uid must be "2001", not "0"`},
+		{name: "job label", break_: func(x *fix) { x.p.Config.Labels[label.Job] = "7" }, rule: "labels", want: `label io.userdocker.job must be "42", not "7"`},
+		{name: "GPU label unset", break_: func(x *fix) { delete(x.p.Config.Labels, label.GPUs) }, rule: "labels", want: `label io.userdocker.gpus must be "GPU-a", not ""`},
+		{name: "image label", break_: func(x *fix) { x.p.Config.Labels[label.Image] = "docker.io/ud-test/cuda:latest" }, rule: "labels", want: `label io.userdocker.image must be "docker.io/ud-test/busybox:latest"`},
 		{name: "foreign label", break_: func(x *fix) { x.p.Config.Labels["io.userdocker.owner"] = "bob" }, rule: "labels", want: "label io.userdocker.owner is not allowed"},
 		{name: "foreign label in capitals", break_: func(x *fix) { x.p.Config.Labels["IO.USERDOCKER.JOB"] = "7" }, rule: "labels", want: "label IO.USERDOCKER.JOB is not allowed"},
 		{name: "image with a foreign label", break_: func(x *fix) { x.f.Image.Labels["io.userdocker.reservation"] = "GPU-b" }, rule: "labels",
 			want: "image docker.io/ud-test/busybox:latest carries the label io.userdocker.reservation: io.userdocker.* labels are userdocker's own, so this image cannot run here"},
 		{name: "image with userdocker's own labels", break_: func(x *fix) {
-			x.f.Image.Labels[LabelJob] = "7"
-			x.f.Image.Labels[LabelGPUs] = "0,1,2,3"
+			x.f.Image.Labels[label.Job] = "7"
+			x.f.Image.Labels[label.GPUs] = "0,1,2,3"
 		}},
 
 		{name: "name", break_: func(x *fix) { x.p.Name = "bob-x" }, rule: "name", want: "the container name must start with alice-"},
@@ -337,7 +339,7 @@ func TestChecks(t *testing.T) {
 				t.Fatalf("allowed, want %s to refuse with %q", c.rule, c.want)
 			}
 			for _, err := range errs {
-				r := err.(*Refusal)
+				r := err.(*refusal.Refusal)
 				if r.Rule != c.rule {
 					t.Errorf("check %s refused too: %q", r.Rule, r.Msg)
 				}
@@ -378,14 +380,14 @@ func TestBuildWithImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Config.Image != testImageID || q.Config.Labels[LabelGPUs] != "GPU-a" {
-		t.Fatalf("with the image: Config.Image = %q, GPU label %q; want %s and the narrowed GPU-a", q.Config.Image, q.Config.Labels[LabelGPUs], testImageID)
+	if q.Config.Image != testImageID || q.Config.Labels[label.GPUs] != "GPU-a" {
+		t.Fatalf("with the image: Config.Image = %q, GPU label %q; want %s and the narrowed GPU-a", q.Config.Image, q.Config.Labels[label.GPUs], testImageID)
 	}
 	img.Env = append(img.Env, "LD_PRELOAD=/x.so")
 	img.Labels["io.userdocker.owner"] = "bob"
 	_, err = build(t, args, basePolicy(), f)
 	var rules []string
-	for _, r := range Refusals(err) {
+	for _, r := range refusal.All(err) {
 		rules = append(rules, r.Rule)
 	}
 	if !slices.Equal(rules, []string{"loader-env", "labels"}) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // ExecRequest is what a user asked of `docker exec`, as parsed from the
@@ -35,16 +36,16 @@ func Exec(req ExecRequest, pol *policy.Policy, c caller.Caller) (container.ExecO
 	allowed := AllowedFlags(pol)
 	want := strconv.FormatUint(uint64(c.UID), 10) + ":" + strconv.FormatUint(uint64(c.GID), 10)
 	if req.Privileged {
-		errs = append(errs, refuse("privileged", "--privileged is not allowed on this system"))
+		errs = append(errs, refusal.New("privileged", "--privileged is not allowed on this system"))
 	}
 	if req.User != "" && !sameUser(req.User, c.UID, c.GID, c.Name, c.Groups) {
-		errs = append(errs, refuse("user", "--user %q is not allowed: exec runs as you (%s)", req.User, want))
+		errs = append(errs, refusal.New("user", "--user %q is not allowed: exec runs as you (%s)", req.User, want))
 	}
 	if req.WorkingDir != "" && !allowed["workdir"] {
-		errs = append(errs, refuse("args", "-w/--workdir is not allowed on this system"))
+		errs = append(errs, refusal.New("args", "-w/--workdir is not allowed on this system"))
 	}
 	if len(req.Env) > 0 && !allowed["env"] {
-		errs = append(errs, refuse("args", "-e/--env is not allowed on this system"))
+		errs = append(errs, refusal.New("args", "-e/--env is not allowed on this system"))
 	}
 	seen := map[string]bool{}
 	for _, kv := range req.Env {
@@ -52,14 +53,14 @@ func Exec(req ExecRequest, pol *policy.Policy, c caller.Caller) (container.ExecO
 		switch {
 		case seen[k]:
 		case isHookEnv(k):
-			errs = append(errs, refuse("env", "-e %s is not allowed: userdocker sets it from the GPUs you were granted", k))
+			errs = append(errs, refusal.New("env", "-e %s is not allowed: userdocker sets it from the GPUs you were granted", k))
 		case hasKey(pol.Run.Env, k):
-			errs = append(errs, refuse("env", "-e %s is not allowed: this system sets it to %q", k, pol.Run.Env[k]))
+			errs = append(errs, refusal.New("env", "-e %s is not allowed: this system sets it to %q", k, pol.Run.Env[k]))
 		}
 		seen[k] = true
 	}
 	if len(req.Cmd) == 0 {
-		errs = append(errs, refuse("exec", "exec needs a command to run"))
+		errs = append(errs, refusal.New("exec", "exec needs a command to run"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return container.ExecOptions{}, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func TestExec(t *testing.T) {
@@ -53,7 +54,7 @@ func TestExec(t *testing.T) {
 				if err == nil || err.Error() != tt.err {
 					t.Fatalf("Exec() error = %v, want %q", err, tt.err)
 				}
-				if len(Refusals(err)) == 0 {
+				if len(refusal.All(err)) == 0 {
 					t.Fatalf("Exec() error %v is not a refusal", err)
 				}
 				return

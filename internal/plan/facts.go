@@ -13,27 +13,6 @@ import (
 	"github.com/userdocker/userdocker/internal/caller"
 )
 
-// Label keys userdocker sets on every container. Users cannot set any
-// io.userdocker.* label themselves, and images that carry one of another
-// key are refused.
-const (
-	LabelPrefix = "io.userdocker."
-	LabelUID    = "io.userdocker.uid"
-	LabelUser   = "io.userdocker.user"
-	LabelJob    = "io.userdocker.job"
-	LabelGPUs   = "io.userdocker.gpus"
-	// LabelImage is the image reference the user asked for, normalized:
-	// the container is created from the checked image's ID, which is
-	// all the daemon then shows as its image.
-	LabelImage = "io.userdocker.image"
-)
-
-// OwnLabels are the io.userdocker.* labels userdocker sets. Every
-// container gets each of them, empty where it does not apply (no job, no
-// GPUs): Docker adds the image's labels that the request lacks, so a key
-// left out could be filled in by an image.
-var OwnLabels = []string{LabelUID, LabelUser, LabelJob, LabelGPUs, LabelImage}
-
 // Facts are what the edge found out before planning.
 type Facts struct {
 	Caller caller.Caller
@@ -107,43 +86,6 @@ type Path struct {
 
 // ErrNotExist is the Path.Err of a path that does not exist.
 var ErrNotExist = errors.New("does not exist")
-
-// Refusal is one reason a request was refused. Rule names the check for
-// the audit trail; Msg is the one line the user reads.
-type Refusal struct {
-	Rule string
-	Msg  string
-}
-
-func (r *Refusal) Error() string { return r.Msg }
-
-func refuse(rule, format string, args ...any) *Refusal {
-	return &Refusal{Rule: rule, Msg: sprintf(format, args...)}
-}
-
-// Refusals returns every Refusal inside err (joined or wrapped).
-func Refusals(err error) []*Refusal {
-	var out []*Refusal
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		if r, ok := e.(*Refusal); ok {
-			out = append(out, r)
-			return
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		walk(errors.Unwrap(e))
-	}
-	walk(err)
-	return out
-}
 
 // within reports whether path p is dir or below it.
 func within(p, dir string) bool {

@@ -3,6 +3,8 @@ package plan
 import (
 	"strings"
 	"testing"
+
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // FuzzNormalizeImage feeds image arguments to the reference parser and the
@@ -22,7 +24,7 @@ func FuzzNormalizeImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ref string) {
 		named, err := NormalizeImage(ref)
 		if err != nil {
-			if len(Refusals(err)) != 1 {
+			if len(refusal.All(err)) != 1 {
 				t.Fatalf("NormalizeImage(%q) error %v is not one refusal", ref, err)
 			}
 			return

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -17,7 +18,7 @@ func SelectGPUs(available []string, req *request.Run) ([]string, error) {
 		return available, nil
 	}
 	if len(available) == 0 {
-		return nil, refuse("gpus", "--gpus %s: no GPUs are available to you here (ask Slurm for them: srun --gres=gpu:N)", req.GPUs)
+		return nil, refusal.New("gpus", "--gpus %s: no GPUs are available to you here (ask Slurm for them: srun --gres=gpu:N)", req.GPUs)
 	}
 	var dr *containerDeviceRequest
 	for i := range req.Host.DeviceRequests {
@@ -27,7 +28,7 @@ func SelectGPUs(available []string, req *request.Run) ([]string, error) {
 		return available, nil
 	}
 	if dr.Driver != "" && dr.Driver != "nvidia" {
-		return nil, refuse("gpus", "--gpus driver=%s is not allowed on this system", dr.Driver)
+		return nil, refusal.New("gpus", "--gpus driver=%s is not allowed on this system", dr.Driver)
 	}
 	switch {
 	case len(dr.DeviceIDs) > 0:
@@ -35,7 +36,7 @@ func SelectGPUs(available []string, req *request.Run) ([]string, error) {
 		for _, id := range dr.DeviceIDs {
 			got, ok := pickGPU(available, id)
 			if !ok {
-				return nil, refuse("gpus", "--gpus device=%s: not one of your GPUs (%s)", id, visibleDevices(available))
+				return nil, refusal.New("gpus", "--gpus device=%s: not one of your GPUs (%s)", id, visibleDevices(available))
 			}
 			if !slices.Contains(out, got) {
 				out = append(out, got)
@@ -45,7 +46,7 @@ func SelectGPUs(available []string, req *request.Run) ([]string, error) {
 	case dr.Count == -1:
 		return available, nil
 	case dr.Count > len(available):
-		return nil, refuse("gpus", "--gpus %d: only %d GPU(s) are available to you", dr.Count, len(available))
+		return nil, refusal.New("gpus", "--gpus %d: only %d GPU(s) are available to you", dr.Count, len(available))
 	default:
 		return available[:dr.Count], nil
 	}

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -23,11 +25,11 @@ func planEnv(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 		switch {
 		case isHookEnv(k):
 			if !seen[k] {
-				errs = append(errs, refuse("env", "-e %s is not allowed: userdocker sets it from the GPUs you were granted", k))
+				errs = append(errs, refusal.New("env", "-e %s is not allowed: userdocker sets it from the GPUs you were granted", k))
 			}
 		case hasKey(pol.Run.Env, k):
 			if !seen[k] {
-				errs = append(errs, refuse("env", "-e %s is not allowed: this system sets it to %q", k, pol.Run.Env[k]))
+				errs = append(errs, refusal.New("env", "-e %s is not allowed: this system sets it to %q", k, pol.Run.Env[k]))
 			}
 		default:
 			env = append(env, kv)
@@ -49,14 +51,14 @@ func hasKey(m map[string]string, k string) bool {
 	return ok
 }
 
-// planLabels adds userdocker's labels, every one of them (OwnLabels);
+// planLabels adds userdocker's labels, every one of them (label.Own);
 // users cannot set io.userdocker.*.
 func planLabels(req *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []error {
 	var errs []error
 	labels := map[string]string{}
 	for k, v := range req.Config.Labels {
-		if strings.HasPrefix(strings.ToLower(k), LabelPrefix) {
-			errs = append(errs, refuse("labels", "--label %s is not allowed: io.userdocker.* labels are set by userdocker", k))
+		if strings.HasPrefix(strings.ToLower(k), label.Prefix) {
+			errs = append(errs, refusal.New("labels", "--label %s is not allowed: io.userdocker.* labels are set by userdocker", k))
 			continue
 		}
 		labels[k] = v
@@ -85,7 +87,7 @@ func planName(req *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []er
 		p.Notes = append(p.Notes, "container name set to "+name)
 	}
 	if !validName.MatchString(name) {
-		return []error{refuse("name", "--name %q is not a valid container name (letters, digits, _ . -)", req.Name)}
+		return []error{refusal.New("name", "--name %q is not a valid container name (letters, digits, _ . -)", req.Name)}
 	}
 	p.Name = name
 	return nil
@@ -111,17 +113,17 @@ func planGPUs(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []
 	return nil
 }
 
-// ownLabels are the values of OwnLabels for p.
+// ownLabels are the values of label.Own for p.
 func ownLabels(p *request.Plan, f Facts) map[string]string {
 	job := ""
 	if f.Job != nil {
 		job = f.Job.ID
 	}
 	return map[string]string{
-		LabelUID:   strconv.FormatUint(uint64(f.Caller.UID), 10),
-		LabelUser:  f.Caller.Name,
-		LabelJob:   job,
-		LabelGPUs:  strings.Join(f.GPUs, ","),
-		LabelImage: p.Image,
+		label.UID:   strconv.FormatUint(uint64(f.Caller.UID), 10),
+		label.User:  f.Caller.Name,
+		label.Job:   job,
+		label.GPUs:  strings.Join(f.GPUs, ","),
+		label.Image: p.Image,
 	}
 }

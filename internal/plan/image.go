@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // NormalizeImage parses ref with the distribution reference grammar and
@@ -12,11 +14,11 @@ import (
 // Anything else, an image ID or a flag included, is refused.
 func NormalizeImage(ref string) (reference.Named, error) {
 	if strings.HasPrefix(ref, "-") {
-		return nil, refuse("image", "image %q is not a valid image reference", ref)
+		return nil, refusal.New("image", "image %q is not a valid image reference", ref)
 	}
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
-		return nil, refuse("image", "image %q is not a valid image reference: %v", ref, err)
+		return nil, refusal.New("image", "image %q is not a valid image reference: %v", ref, err)
 	}
 	return reference.TagNameOnly(named), nil
 }
@@ -49,7 +51,7 @@ func normalizeImage(ref string, patterns []string) (string, error) {
 		return "", err
 	}
 	if !ImageAllowed(named, patterns) {
-		return "", refuse("image", "image %s is not allowed on this system (see run.images)", named.String())
+		return "", refusal.New("image", "image %s is not allowed on this system (see run.images)", named.String())
 	}
 	return named.String(), nil
 }

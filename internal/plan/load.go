@@ -5,6 +5,8 @@ import (
 	"io/fs"
 
 	units "github.com/docker/go-units"
+
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // JudgeLoad refuses every tag of an image archive that loading would let
@@ -18,15 +20,15 @@ func JudgeLoad(tags, patterns []string, existing map[string]bool) error {
 	for _, t := range tags {
 		named, err := NormalizeImage(t)
 		if err != nil {
-			errs = append(errs, refuse("load", "load: tag %q in the archive is not a valid image reference", t))
+			errs = append(errs, refusal.New("load", "load: tag %q in the archive is not a valid image reference", t))
 			continue
 		}
 		ref := named.String()
 		switch {
 		case ImageAllowed(named, patterns):
-			errs = append(errs, refuse("load", "load: tag %s is refused: this system lets it run (run.images), and a loaded image must not replace it", ref))
+			errs = append(errs, refusal.New("load", "load: tag %s is refused: this system lets it run (run.images), and a loaded image must not replace it", ref))
 		case existing[ref]:
-			errs = append(errs, refuse("load", "load: tag %s is refused: it exists already, and a loaded image must not replace it", ref))
+			errs = append(errs, refusal.New("load", "load: tag %s is refused: it exists already, and a loaded image must not replace it", ref))
 		}
 	}
 	return errors.Join(errs...)
@@ -52,7 +54,7 @@ type DirEntry struct {
 // its parents.
 func CheckSpoolDir(entries []DirEntry) error {
 	if why := SpoolDirProblem(entries); why != "" {
-		return refuse("load.spool_dir", "load: the spool directory is not safe: %s; the administrator must fix load.spool_dir", why)
+		return refusal.New("load.spool_dir", "load: the spool directory is not safe: %s; the administrator must fix load.spool_dir", why)
 	}
 	return nil
 }
@@ -92,9 +94,9 @@ func CheckRoom(where string, avail, need, minFree int64) error {
 		return nil
 	}
 	if need == 0 {
-		return refuse("load.min_free", "load: %s has %s free, less than the %s this system keeps free (load.min_free)",
+		return refusal.New("load.min_free", "load: %s has %s free, less than the %s this system keeps free (load.min_free)",
 			where, units.BytesSize(float64(avail)), units.BytesSize(float64(minFree)))
 	}
-	return refuse("load.min_free", "load: %s has %s free; %s more would leave less than the %s this system keeps free (load.min_free)",
+	return refusal.New("load.min_free", "load: %s has %s free; %s more would leave less than the %s this system keeps free (load.min_free)",
 		where, units.BytesSize(float64(avail)), units.BytesSize(float64(need)), units.BytesSize(float64(minFree)))
 }

@@ -3,6 +3,8 @@ package plan
 import (
 	"io/fs"
 	"testing"
+
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func TestJudgeLoad(t *testing.T) {
@@ -69,7 +71,7 @@ func TestCheckSpoolDir(t *testing.T) {
 				return
 			}
 			want := "load: the spool directory is not safe: " + tt.why + "; the administrator must fix load.spool_dir"
-			if err == nil || err.Error() != want || len(Refusals(err)) != 1 {
+			if err == nil || err.Error() != want || len(refusal.All(err)) != 1 {
 				t.Fatalf("CheckSpoolDir() = %v, want the refusal %q", err, want)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -120,7 +121,7 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 	case request.MountBind:
 	case request.MountTmpfs:
 		if !AllowedFlags(pol)["tmpfs"] {
-			mp.errs = append(mp.errs, refuse("mounts", "%s: tmpfs mounts are not allowed on this system", what))
+			mp.errs = append(mp.errs, refusal.New("mounts", "%s: tmpfs mounts are not allowed on this system", what))
 			return
 		}
 		if p.Host.Tmpfs == nil {
@@ -134,17 +135,17 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 		return
 	case request.MountVolume:
 		if m.Source == "" {
-			mp.errs = append(mp.errs, refuse("mounts", "%s: anonymous volumes are not allowed on this system; mount a path the site allows", what))
+			mp.errs = append(mp.errs, refusal.New("mounts", "%s: anonymous volumes are not allowed on this system; mount a path the site allows", what))
 		} else {
-			mp.errs = append(mp.errs, refuse("mounts", "%s: named volumes are not allowed on this system; mount a path the site allows", what))
+			mp.errs = append(mp.errs, refusal.New("mounts", "%s: named volumes are not allowed on this system; mount a path the site allows", what))
 		}
 		return
 	default:
-		mp.errs = append(mp.errs, refuse("mounts", "%s: this mount type is not allowed on this system", what))
+		mp.errs = append(mp.errs, refusal.New("mounts", "%s: this mount type is not allowed on this system", what))
 		return
 	}
 	if len(m.Options) > 0 {
-		mp.errs = append(mp.errs, refuse("mounts", "%s: mount option %q is not allowed on this system (only ro and rw)", what, m.Options[0]))
+		mp.errs = append(mp.errs, refusal.New("mounts", "%s: mount option %q is not allowed on this system (only ro and rw)", what, m.Options[0]))
 		return
 	}
 	src, err := safeSource(m.Source, f, what)
@@ -165,11 +166,11 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 			}
 		}
 		if target == "/" {
-			mp.errs = append(mp.errs, refuse("mounts", "%s: cannot mount over the container's /", what))
+			mp.errs = append(mp.errs, refusal.New("mounts", "%s: cannot mount over the container's /", what))
 			return
 		}
 		if by, taken := mp.targets[target]; taken {
-			mp.errs = append(mp.errs, refuse("mounts", "%s: %s is already mounted by %s", what, target, by))
+			mp.errs = append(mp.errs, refusal.New("mounts", "%s: %s is already mounted by %s", what, target, by))
 			return
 		}
 		ro := m.ReadOnly
@@ -180,7 +181,7 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 		mp.add(src, target, ro, what)
 		return
 	}
-	mp.errs = append(mp.errs, refuse("mounts", "%s: mounting %s at %s is not allowed on this system (see `userdocker run -h` for the available mounts)", what, src, target))
+	mp.errs = append(mp.errs, refusal.New("mounts", "%s: mounting %s at %s is not allowed on this system (see `userdocker run -h` for the available mounts)", what, src, target))
 }
 
 // safeSource returns the resolved host path for p, refusing paths that do
@@ -188,13 +189,13 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 func safeSource(p string, f Facts, what string) (string, error) {
 	fact, ok := f.Paths[p]
 	if !ok {
-		return "", refuse("mounts", "%s: %s was not looked up", what, p)
+		return "", refusal.New("mounts", "%s: %s was not looked up", what, p)
 	}
 	if fact.Err != nil {
-		return "", refuse("mounts", "%s: %s: %v", what, p, fact.Err)
+		return "", refusal.New("mounts", "%s: %s: %v", what, p, fact.Err)
 	}
 	if len(fact.Replaceable) > 0 {
-		return "", refuse("mounts", "%s: %s is not allowed: you could replace %s with a symlink before it is mounted; mount a directory the site lists", what, p, fact.Replaceable[0])
+		return "", refusal.New("mounts", "%s: %s is not allowed: you could replace %s with a symlink before it is mounted; mount a directory the site lists", what, p, fact.Replaceable[0])
 	}
 	return fact.Resolved, nil
 }

@@ -10,13 +10,14 @@ import (
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
 var sprintf = fmt.Sprintf
 
 // Build judges req against pol and facts and returns the final request.
-// On refusal the error joins every *Refusal found, so the user learns all
+// On refusal the error joins every *refusal.Refusal found, so the user learns all
 // that is wrong at once; no partial plan is returned.
 //
 // The edge calls it twice: before the image is pulled (f.Image nil), to
@@ -98,7 +99,7 @@ func pullPolicy(user, site string) (string, error) {
 		return site, nil
 	}
 	if pullRank[user] > pullRank[site] {
-		return "", refuse("pull", "--pull=%s is not allowed on this system (run.pull = %q)", user, site)
+		return "", refusal.New("pull", "--pull=%s is not allowed on this system (run.pull = %q)", user, site)
 	}
 	return user, nil
 }
@@ -114,7 +115,7 @@ func planUser(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []
 	allowed := AllowedFlags(pol)
 	want := strconv.FormatUint(uint64(c.UID), 10) + ":" + strconv.FormatUint(uint64(c.GID), 10)
 	if u := req.Config.User; u != "" && allowed["user"] && !sameUser(u, c.UID, c.GID, c.Name, c.Groups) {
-		errs = append(errs, refuse("user", "--user %q is not allowed: containers run as you (%s)", u, want))
+		errs = append(errs, refusal.New("user", "--user %q is not allowed: containers run as you (%s)", u, want))
 	}
 	for _, g := range req.Host.GroupAdd {
 		if !allowed["group-add"] {
@@ -122,7 +123,7 @@ func planUser(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []
 		}
 		gid, err := strconv.ParseUint(g, 10, 32)
 		if err != nil || !slices.Contains(c.Groups, uint32(gid)) {
-			errs = append(errs, refuse("group", "--group-add %q is not allowed: only your own groups (by number) can be added", g))
+			errs = append(errs, refusal.New("group", "--group-add %q is not allowed: only your own groups (by number) can be added", g))
 		}
 	}
 	p.Config.User = want
@@ -163,7 +164,7 @@ func planSecurity(req *request.Run, pol *policy.Policy, _ Facts, p *request.Plan
 	var errs []error
 	for _, c := range req.Host.CapAdd {
 		if AllowedFlags(pol)["cap-add"] && !containsCap(pol.Run.CapAdd, c) {
-			errs = append(errs, refuse("capabilities", "--cap-add %s is not allowed on this system", c))
+			errs = append(errs, refusal.New("capabilities", "--cap-add %s is not allowed on this system", c))
 		}
 	}
 	p.Host.CapAdd = append([]string(nil), pol.Run.CapAdd...)
@@ -187,7 +188,7 @@ func planJob(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 	if pol.Slurm.ConfineCPUs && f.Job.CPUs != "" {
 		if want := req.Host.CpusetCpus; want != "" {
 			if !cpusetSubset(want, f.Job.CPUs) {
-				errs = append(errs, refuse("job", "--cpuset-cpus %q is outside your job's CPUs %s", want, f.Job.CPUs))
+				errs = append(errs, refusal.New("job", "--cpuset-cpus %q is outside your job's CPUs %s", want, f.Job.CPUs))
 			}
 		} else {
 			res.CpusetCpus = f.Job.CPUs
@@ -195,7 +196,7 @@ func planJob(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 	}
 	if pol.Slurm.ConfineMemory && f.Job.MemoryBytes > 0 {
 		if req.Host.Memory > f.Job.MemoryBytes {
-			errs = append(errs, refuse("job", "--memory %d is more than your job's %d bytes", req.Host.Memory, f.Job.MemoryBytes))
+			errs = append(errs, refusal.New("job", "--memory %d is more than your job's %d bytes", req.Host.Memory, f.Job.MemoryBytes))
 		}
 		if res.Memory == 0 || res.Memory > f.Job.MemoryBytes {
 			res.Memory = f.Job.MemoryBytes

@@ -11,7 +11,9 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
@@ -96,8 +98,8 @@ func TestBuildBaseline(t *testing.T) {
 		{"pids", *p.Host.PidsLimit, int64(4096)},
 		{"shm default", p.Host.ShmSize, int64(1 << 30)},
 		{"env", strings.Join(p.Config.Env[:3], " "), "HOME=/home/alice USER=alice NVIDIA_VISIBLE_DEVICES=void"},
-		{"uid label", p.Config.Labels[LabelUID], "2001"},
-		{"user label", p.Config.Labels[LabelUser], "alice"},
+		{"uid label", p.Config.Labels[label.UID], "2001"},
+		{"user label", p.Config.Labels[label.User], "alice"},
 		{"mounts", len(p.Host.Mounts), 2},
 		{"pull", p.Pull, "missing"},
 		{"device requests", len(p.Host.DeviceRequests), 0},
@@ -218,8 +220,8 @@ func TestBuildRefusals(t *testing.T) {
 			if !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %q, want it to contain %q", err, c.want)
 			}
-			var u *runflags.UsageError
-			if len(Refusals(err)) == 0 && !errors.As(err, &u) {
+			var u *refusal.UsageError
+			if len(refusal.All(err)) == 0 && !errors.As(err, &u) {
 				t.Fatalf("error %q is neither a refusal nor a usage error", err)
 			}
 		})
@@ -257,7 +259,7 @@ func TestCheckJobContainers(t *testing.T) {
 				}
 				return
 			}
-			r := Refusals(err)
+			r := refusal.All(err)
 			if len(r) != 1 || r[0].Rule != "containers-per-job" || r[0].Msg != tc.want {
 				t.Fatalf("CheckJobContainers() = %v, want refusal containers-per-job %q", err, tc.want)
 			}
@@ -307,8 +309,8 @@ func TestBuildJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Name != "alice-42-abcd1234" || p.Config.Labels[LabelJob] != "42" {
-		t.Errorf("name %q job label %q", p.Name, p.Config.Labels[LabelJob])
+	if p.Name != "alice-42-abcd1234" || p.Config.Labels[label.Job] != "42" {
+		t.Errorf("name %q job label %q", p.Name, p.Config.Labels[label.Job])
 	}
 	if p.Host.CpusetCpus != "2-3" || p.Host.Memory != 1<<30 || p.Host.MemorySwap != 1<<30 {
 		t.Errorf("resources cpuset %q memory %d swap %d", p.Host.CpusetCpus, p.Host.Memory, p.Host.MemorySwap)

@@ -8,6 +8,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -29,7 +30,7 @@ func CanonicalPort(port nat.Port, b nat.PortBinding) string {
 func planPorts(_ *request.Run, pol *policy.Policy, _ Facts, p *request.Plan) []error {
 	var errs []error
 	for _, msg := range portRefusals(p, pol) {
-		errs = append(errs, &Refusal{Rule: "publish", Msg: msg})
+		errs = append(errs, &refusal.Refusal{Rule: "publish", Msg: msg})
 	}
 	return errs
 }

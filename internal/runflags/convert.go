@@ -12,6 +12,7 @@ import (
 	"github.com/docker/go-connections/nat"
 	"github.com/docker/go-units"
 
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -39,7 +40,7 @@ func (p *parser) toRun(image string, cmd []string) (*request.Run, error) {
 	switch o.pull {
 	case "", "always", "missing", "never":
 	default:
-		return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--pull\" flag: must be always, missing or never", o.pull)}
+		return nil, &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--pull\" flag: must be always, missing or never", o.pull)}
 	}
 	r.Config.Image = image
 	if len(cmd) > 0 {
@@ -85,12 +86,12 @@ func (p *parser) process(r *request.Run) error {
 	}
 	h.RestartPolicy = rp
 	if h.AutoRemove && rp.Name != "" && rp.Name != container.RestartPolicyDisabled {
-		return &UsageError{Msg: "conflicting options: cannot specify both --restart and --rm"}
+		return &refusal.UsageError{Msg: "conflicting options: cannot specify both --restart and --rm"}
 	}
 	for _, s := range o.ulimit.GetSlice() {
 		u, err := units.ParseUlimit(s)
 		if err != nil {
-			return &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--ulimit\" flag: %v", s, err)}
+			return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--ulimit\" flag: %v", s, err)}
 		}
 		h.Ulimits = append(h.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
@@ -103,7 +104,7 @@ func (p *parser) attach(r *request.Run) error {
 	streams := o.attach.GetSlice()
 	if o.detach {
 		if len(streams) > 0 {
-			return &UsageError{Msg: "conflicting options: cannot specify both --attach and --detach"}
+			return &refusal.UsageError{Msg: "conflicting options: cannot specify both --attach and --detach"}
 		}
 		return nil
 	}
@@ -175,7 +176,7 @@ func (p *parser) devices(r *request.Run) error {
 	if o.gpus != "" {
 		req, err := ParseGPUs(o.gpus)
 		if err != nil {
-			return &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--gpus\" flag: %v", o.gpus, err)}
+			return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--gpus\" flag: %v", o.gpus, err)}
 		}
 		h.DeviceRequests = append(h.DeviceRequests, req)
 	}
@@ -186,18 +187,18 @@ func (p *parser) networking(r *request.Run) error {
 	o, c, h := p.opts, &r.Config, &r.Host
 	exposed, bindings, err := nat.ParsePortSpecs(o.publish.GetSlice())
 	if err != nil {
-		return &UsageError{Msg: fmt.Sprintf("invalid argument for \"--publish\" flag: %v", err)}
+		return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument for \"--publish\" flag: %v", err)}
 	}
 	for _, e := range o.expose.GetSlice() {
 		proto, ports := nat.SplitProtoPort(e)
 		start, end, err := nat.ParsePortRangeToInt(ports)
 		if err != nil {
-			return &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--expose\" flag: %v", e, err)}
+			return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--expose\" flag: %v", e, err)}
 		}
 		for i := start; i <= end; i++ {
 			port, err := nat.NewPort(proto, strconv.Itoa(i))
 			if err != nil {
-				return &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--expose\" flag: %v", e, err)}
+				return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--expose\" flag: %v", e, err)}
 			}
 			exposed[port] = struct{}{}
 		}
@@ -237,21 +238,21 @@ func (p *parser) storage(r *request.Run) error {
 	for _, s := range o.volume.GetSlice() {
 		m, err := ParseVolume(s)
 		if err != nil {
-			return &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"-v, --volume\" flag: %v", s, err)}
+			return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"-v, --volume\" flag: %v", s, err)}
 		}
 		r.Mounts = append(r.Mounts, m)
 	}
 	for _, s := range o.mount.GetSlice() {
 		m, err := ParseMount(s)
 		if err != nil {
-			return &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--mount\" flag: %v", s, err)}
+			return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--mount\" flag: %v", s, err)}
 		}
 		r.Mounts = append(r.Mounts, m)
 	}
 	for _, s := range o.tmpfs.GetSlice() {
 		target, opts, _ := strings.Cut(s, ":")
 		if !strings.HasPrefix(target, "/") {
-			return &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--tmpfs\" flag: %q is not an absolute path", s, target)}
+			return &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--tmpfs\" flag: %q is not an absolute path", s, target)}
 		}
 		if h.Tmpfs == nil {
 			h.Tmpfs = map[string]string{}
@@ -273,7 +274,7 @@ func (p *parser) health(r *request.Run) error {
 	o := p.opts
 	if o.noHealthcheck {
 		if o.healthCmd != "" || o.healthInterval != 0 || o.healthTimeout != 0 || o.healthRetries != 0 || o.healthStartPeriod != 0 {
-			return &UsageError{Msg: "--no-healthcheck conflicts with --health-* options"}
+			return &refusal.UsageError{Msg: "--no-healthcheck conflicts with --health-* options"}
 		}
 		r.Config.Healthcheck = &container.HealthConfig{Test: []string{"NONE"}}
 		return nil
@@ -293,7 +294,7 @@ func (p *parser) health(r *request.Run) error {
 		flag string
 	}{{int64(hc.Interval), "--health-interval"}, {int64(hc.Timeout), "--health-timeout"}, {int64(hc.StartPeriod), "--health-start-period"}, {int64(hc.Retries), "--health-retries"}} {
 		if d.v < 0 {
-			return &UsageError{Msg: d.flag + " cannot be negative"}
+			return &refusal.UsageError{Msg: d.flag + " cannot be negative"}
 		}
 	}
 	r.Config.Healthcheck = hc
@@ -309,14 +310,14 @@ func (p *parser) resources(r *request.Run) error {
 	res.KernelMemory = o.kernelMemory.n
 	if o.memorySwappiness != -1 {
 		if o.memorySwappiness < 0 || o.memorySwappiness > 100 {
-			return &UsageError{Msg: fmt.Sprintf("invalid value: %d. Valid memory swappiness range is 0-100", o.memorySwappiness)}
+			return &refusal.UsageError{Msg: fmt.Sprintf("invalid value: %d. Valid memory swappiness range is 0-100", o.memorySwappiness)}
 		}
 		v := o.memorySwappiness
 		res.MemorySwappiness = &v
 	}
 	h.ShmSize = o.shmSize.n
 	if o.cpus.n != 0 && (o.cpuPeriod != 0 || o.cpuQuota != 0) {
-		return &UsageError{Msg: "conflicting options: cannot specify both --cpus and --cpu-period/--cpu-quota"}
+		return &refusal.UsageError{Msg: "conflicting options: cannot specify both --cpus and --cpu-period/--cpu-quota"}
 	}
 	res.NanoCPUs = o.cpus.n
 	res.CPUShares = o.cpuShares
@@ -359,18 +360,18 @@ func parseRestart(s string) (container.RestartPolicy, error) {
 	switch rp.Name {
 	case "", container.RestartPolicyDisabled, container.RestartPolicyAlways, container.RestartPolicyUnlessStopped:
 		if hasCount {
-			return rp, &UsageError{Msg: fmt.Sprintf("invalid restart policy %q: maximum retry count can only be used with on-failure", s)}
+			return rp, &refusal.UsageError{Msg: fmt.Sprintf("invalid restart policy %q: maximum retry count can only be used with on-failure", s)}
 		}
 	case container.RestartPolicyOnFailure:
 		if hasCount {
 			n, err := strconv.Atoi(count)
 			if err != nil || n < 0 {
-				return rp, &UsageError{Msg: fmt.Sprintf("invalid restart policy %q: maximum retry count must be a non-negative integer", s)}
+				return rp, &refusal.UsageError{Msg: fmt.Sprintf("invalid restart policy %q: maximum retry count must be a non-negative integer", s)}
 			}
 			rp.MaximumRetryCount = n
 		}
 	default:
-		return rp, &UsageError{Msg: fmt.Sprintf("invalid restart policy %q", s)}
+		return rp, &refusal.UsageError{Msg: fmt.Sprintf("invalid restart policy %q", s)}
 	}
 	return rp, nil
 }
@@ -388,11 +389,11 @@ func parseDevice(s string) (container.DeviceMapping, error) {
 		}
 	case 3:
 		if !isDevicePerm(parts[2]) {
-			return d, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device\" flag: bad permissions %q", s, parts[2])}
+			return d, &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device\" flag: bad permissions %q", s, parts[2])}
 		}
 		d.PathInContainer, d.CgroupPermissions = parts[1], parts[2]
 	default:
-		return d, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device\" flag", s)}
+		return d, &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device\" flag", s)}
 	}
 	return d, nil
 }
@@ -410,7 +411,7 @@ func weightDevices(vals []string) ([]*blkiodev.WeightDevice, error) {
 		path, w, ok := strings.Cut(s, ":")
 		n, err := strconv.ParseUint(w, 10, 16)
 		if !ok || err != nil || !strings.HasPrefix(path, "/dev/") {
-			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--blkio-weight-device\" flag: want /dev/DEVICE:WEIGHT", s)}
+			return nil, &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--blkio-weight-device\" flag: want /dev/DEVICE:WEIGHT", s)}
 		}
 		out = append(out, &blkiodev.WeightDevice{Path: path, Weight: uint16(n)})
 	}
@@ -429,7 +430,7 @@ func throttleDevices(flag string, vals []string) ([]*blkiodev.ThrottleDevice, er
 			n, err = strconv.ParseInt(rate, 10, 64)
 		}
 		if !ok || err != nil || n < 0 || !strings.HasPrefix(path, "/dev/") {
-			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--%s\" flag: want /dev/DEVICE:RATE", s, flag)}
+			return nil, &refusal.UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--%s\" flag: want /dev/DEVICE:RATE", s, flag)}
 		}
 		out = append(out, &blkiodev.ThrottleDevice{Path: path, Rate: uint64(n)})
 	}

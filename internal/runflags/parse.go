@@ -9,19 +9,12 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
 // ErrHelp is returned when the user asked for run's usage.
 var ErrHelp = errors.New("help requested")
-
-// UsageError is a command line that does not parse. It reads like the
-// docker CLI's messages: "unknown flag: --foo", "flag needs an argument: 'e' in -e".
-type UsageError struct {
-	Msg string
-}
-
-func (e *UsageError) Error() string { return e.Msg }
 
 // Layers are admin-supplied flags applied on top of the user's: Default
 // ones only where the user did not set that flag, Always ones in any case.
@@ -70,7 +63,7 @@ func Parse(args []string, layers Layers) (*request.Run, error) {
 	p := newParser()
 	p.rec.on = true
 	if err := p.fs.Parse(args); err != nil {
-		return nil, &UsageError{Msg: err.Error()}
+		return nil, &refusal.UsageError{Msg: err.Error()}
 	}
 	p.rec.on = false
 	if p.opts.help {
@@ -78,7 +71,7 @@ func Parse(args []string, layers Layers) (*request.Run, error) {
 	}
 	rest := p.fs.Args()
 	if len(rest) == 0 {
-		return nil, &UsageError{Msg: `"run" requires at least 1 argument: an image`}
+		return nil, &refusal.UsageError{Msg: `"run" requires at least 1 argument: an image`}
 	}
 	if !p.opts.noDefaultArgs {
 		if err := p.applyLayer(layers.Default); err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 // rootDir is a fresh directory that passes plan.CheckSpoolDir: root's,
@@ -58,7 +58,7 @@ func TestOpenRefuses(t *testing.T) {
 	} {
 		_, err := Open(dir)
 		want := "load: the spool directory is not safe: " + why + "; the administrator must fix load.spool_dir"
-		if err == nil || err.Error() != want || len(plan.Refusals(err)) != 1 {
+		if err == nil || err.Error() != want || len(refusal.All(err)) != 1 {
 			t.Errorf("Open(%s) = %v; want %q", dir, err, want)
 		}
 	}
@@ -134,7 +134,7 @@ func TestFileKeepsTheReserve(t *testing.T) {
 	}
 	defer f.Close()
 	n, err := f.Write([]byte("x"))
-	if n != 0 || len(plan.Refusals(err)) != 1 || !strings.Contains(err.Error(), "(load.min_free)") {
+	if n != 0 || len(refusal.All(err)) != 1 || !strings.Contains(err.Error(), "(load.min_free)") {
 		t.Fatalf("Write = %d, %v; want the load.min_free refusal", n, err)
 	}
 }

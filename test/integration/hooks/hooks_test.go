@@ -35,7 +35,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/userdocker/userdocker/internal/alloc"
-	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/label"
 )
 
 const testImage = "ud-test/busybox:latest"
@@ -207,7 +207,7 @@ func startContainer(t *testing.T, job string, start bool) string {
 func jobContainer(t *testing.T, job string, start bool, change func(*container.Config, *container.HostConfig)) string {
 	t.Helper()
 	ctx := context.Background()
-	cfg := &container.Config{Image: testImage, Cmd: []string{"sleep", "600"}, Labels: map[string]string{plan.LabelJob: job}}
+	cfg := &container.Config{Image: testImage, Cmd: []string{"sleep", "600"}, Labels: map[string]string{label.Job: job}}
 	host := &container.HostConfig{}
 	if change != nil {
 		change(cfg, host)
@@ -230,7 +230,7 @@ func jobContainer(t *testing.T, job string, start bool, change func(*container.C
 func jobContainers(t *testing.T, job string) []string {
 	t.Helper()
 	cs, err := docker.ContainerList(context.Background(), container.ListOptions{
-		All: true, Filters: filters.NewArgs(filters.Arg("label", plan.LabelJob+"="+job)),
+		All: true, Filters: filters.NewArgs(filters.Arg("label", label.Job+"="+job)),
 	})
 	if err != nil {
 		t.Fatalf("list containers: %v", err)
