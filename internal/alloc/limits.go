@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/userdocker/userdocker/internal/rangelist"
 )
 
 // DefaultCgroupRoot is where the cgroup hierarchies are mounted: one
@@ -191,19 +193,9 @@ func ParseMemoryLimit(s string) (int64, error) {
 // ValidateCPUList checks the kernel's cpu list syntax ("0-3,8,10-11"), so
 // that nothing else reaches Docker's CpusetCpus. "" is valid: no cpuset.
 func ValidateCPUList(s string) error {
-	if s == "" {
-		return nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err1 := strconv.ParseUint(lo, 10, 16)
-		b, err2 := a, error(nil)
-		if isRange {
-			b, err2 = strconv.ParseUint(hi, 10, 16)
-		}
-		if err1 != nil || err2 != nil || !canonicalNumber(lo) || (isRange && !canonicalNumber(hi)) || b < a {
-			return fmt.Errorf("cpu list %q: %q is not a cpu number or low-high range", s, part)
-		}
+	var e *rangelist.Error
+	if _, err := rangelist.Parse(s, rangelist.CPUs); errors.As(err, &e) {
+		return fmt.Errorf("cpu list %q: %q is not a cpu number or low-high range", s, e.Item)
 	}
 	return nil
 }

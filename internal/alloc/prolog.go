@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/userdocker/userdocker/internal/gpu"
+	"github.com/userdocker/userdocker/internal/rangelist"
 )
 
 // PrologJob is what slurmd tells the prolog about a job, from its
@@ -63,39 +64,18 @@ func ParsePrologEnv(env map[string]string) (job PrologJob, notes []string, err e
 }
 
 // ParseGPUIndices reads SLURM_JOB_GPUS: a comma list of GRES indices,
-// ranges ("0-2") accepted; "" means no GPUs.
+// ranges ("0-2") accepted, each index once, at most 1024 of them; ""
+// means no GPUs.
 func ParseGPUIndices(s string) ([]int, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []int
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err1 := strconv.ParseUint(lo, 10, 16)
-		b, err2 := a, error(nil)
-		if isRange {
-			b, err2 = strconv.ParseUint(hi, 10, 16)
-		}
-		if err1 != nil || err2 != nil || b < a || len(out)+int(b-a) >= 1024 {
-			return nil, fmt.Errorf("SLURM_JOB_GPUS=%q: %q is not a GPU index or range", s, part)
-		}
-		for i := a; i <= b; i++ {
-			if containsInt(out, int(i)) {
-				return nil, fmt.Errorf("SLURM_JOB_GPUS=%q: GPU index %d listed twice", s, i)
-			}
-			out = append(out, int(i))
-		}
+	out, err := rangelist.Parse(s, rangelist.Rules{Unique: true, MaxCount: 1024})
+	var e *rangelist.Error
+	switch {
+	case errors.As(err, &e) && e.Repeated:
+		return nil, fmt.Errorf("SLURM_JOB_GPUS=%q: GPU index %d listed twice", s, e.Twice)
+	case errors.As(err, &e):
+		return nil, fmt.Errorf("SLURM_JOB_GPUS=%q: %q is not a GPU index or range", s, e.Item)
 	}
 	return out, nil
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // GPUFacts are what the prolog found out about the node's GPUs, gathered

@@ -15,6 +15,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/rangelist"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
@@ -645,7 +646,7 @@ func checkResources(p *request.Plan, pol *policy.Policy, f Facts) []string {
 		out = append(out, "--blkio-weight and --blkio-weight-device are not allowed on this system: they weigh this container's I/O against other users'")
 	}
 	if f.Job != nil {
-		if pol.Slurm.ConfineCPUs && f.Job.CPUs != "" && !cpusetSubset(res.CpusetCpus, f.Job.CPUs) {
+		if pol.Slurm.ConfineCPUs && f.Job.CPUs != "" && !rangelist.Subset(res.CpusetCpus, f.Job.CPUs, rangelist.CPUs) {
 			out = append(out, "the container's CPUs "+strconv.Quote(res.CpusetCpus)+" are not within your job's "+f.Job.CPUs)
 		}
 		if pol.Slurm.ConfineMemory && f.Job.MemoryBytes > 0 && (res.Memory <= 0 || res.Memory > f.Job.MemoryBytes || res.MemorySwap != res.Memory) {

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/rangelist"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
@@ -187,7 +188,7 @@ func planJob(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 	res := &p.Host.Resources
 	if pol.Slurm.ConfineCPUs && f.Job.CPUs != "" {
 		if want := req.Host.CpusetCpus; want != "" {
-			if !cpusetSubset(want, f.Job.CPUs) {
+			if !rangelist.Subset(want, f.Job.CPUs, rangelist.CPUs) {
 				errs = append(errs, refusal.New("job", "--cpuset-cpus %q is outside your job's CPUs %s", want, f.Job.CPUs))
 			}
 		} else {
