@@ -270,7 +270,7 @@ func (a *app) loadConfig() error {
 	if a.cfg != nil {
 		return nil
 	}
-	cfg, err := policy.Load(a.env.ConfigPath, policy.Options{CheckFlag: flagChecker})
+	cfg, err := policy.Load(a.env.ConfigPath, policy.Options{CheckFlag: runflags.Canonical})
 	if err == nil {
 		err = policy.CheckOwnership(cfg.Files(), os.Geteuid())
 	}
@@ -283,11 +283,6 @@ func (a *app) loadConfig() error {
 
 func who(c caller.Caller) policy.Who {
 	return policy.Who{User: c.Name, UID: c.UID, GID: c.GID, Groups: c.Groups, GroupNames: c.GroupNames, Home: c.Home}
-}
-
-func flagChecker(spelling string) (string, bool) {
-	name, _, ok := runflags.Canonical(spelling)
-	return name, ok
 }
 
 func (a *app) mayUse(c command) bool {

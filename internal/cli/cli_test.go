@@ -5,14 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/userdocker/userdocker/internal/caller"
-	"github.com/userdocker/userdocker/internal/engine"
-	"github.com/userdocker/userdocker/internal/golden"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/golden"
 )
 
 // fakeUsers is a user database with alice (2001, also in 2100) and root.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
@@ -108,6 +109,11 @@ func (a *app) debugPlan(p *request.Plan) {
 	}
 	h := p.Host
 	a.debugf("image %s (pull %s), user %q, name %s", p.Image, p.Pull, p.Config.User, p.Name)
+	if named, err := plan.NormalizeImage(p.Image); err == nil {
+		if pat, ok := plan.AllowingPattern(named, a.pol.Run.Images); ok {
+			a.debugf("image %s allowed by run.images pattern %s (%s)", p.Image, pat, pat.At)
+		}
+	}
 	var gpus []string
 	for _, dr := range h.DeviceRequests {
 		gpus = append(gpus, dr.DeviceIDs...)

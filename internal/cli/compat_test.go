@@ -34,6 +34,8 @@ func TestGlobalFlags(t *testing.T) {
 				"userdocker: debug: overrides that apply to you: none",
 				"userdocker: debug: subcommands you may use: run, version",
 				"userdocker: debug: image docker.io/ud-test/busybox:latest (pull never), user \"2001:2001\", name alice-",
+				"userdocker: debug: image docker.io/ud-test/busybox:latest allowed by run.images pattern ^ud-test/busybox: (/",
+				"/config.toml:5)\n",
 				"userdocker: debug: GPUs: none;",
 				"userdocker: debug: mounts: /etc/passwd:/etc/passwd:ro\n",
 				"userdocker: debug: capabilities: drop ALL, add none; environment: ",

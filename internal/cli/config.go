@@ -17,6 +17,7 @@ import (
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
+	"github.com/userdocker/userdocker/internal/runflags"
 	"github.com/userdocker/userdocker/internal/sudoers"
 )
 
@@ -117,7 +118,7 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 		return err
 	}
 	var problems []error
-	cfg, err := policy.Load(path, policy.Options{CheckFlag: flagChecker})
+	cfg, err := policy.Load(path, policy.Options{CheckFlag: runflags.Canonical})
 	problems = append(problems, splitJoined(err)...)
 	problems = append(problems, splitJoined(policy.CheckOwnership(names, os.Geteuid()))...)
 	var warnings []string
@@ -304,7 +305,7 @@ func cmdConfigExplain(_ context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--user %q: %w", name, err)
 	}
-	cfg, err := policy.Load(path, policy.Options{CheckFlag: flagChecker})
+	cfg, err := policy.Load(path, policy.Options{CheckFlag: runflags.Canonical})
 	if err != nil {
 		return fmt.Errorf("configuration: %w (run 'userdocker config check' for every problem)", firstProblem(err))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -124,7 +125,7 @@ func (a *app) judgeTags(ctx context.Context, eng *engine.Engine, tags []string) 
 		existing[named.String()] = found
 	}
 	system, _ := a.cfg.System()
-	patterns := append(append([]string{}, system.Run.Images...), a.pol.Run.Images...)
+	patterns := append(slices.Clone(system.Run.Images), a.pol.Run.Images...)
 	if err := plan.JudgeLoad(tags, patterns, existing); err != nil {
 		return a.refuse(err)
 	}

@@ -32,7 +32,7 @@ import (
 const maxArgFile = 1 << 20
 
 func cmdRun(ctx context.Context, a *app, args []string) error {
-	req, err := runflags.Parse(args, runflags.Layers{Default: a.pol.Run.Args.Default, Always: a.pol.Run.Args.Always})
+	req, err := runflags.Parse(args, plan.Layers(a.pol))
 	if errors.Is(err, runflags.ErrHelp) {
 		a.runUsage(a.env.Stdout)
 		return errHelpShown
@@ -139,9 +139,8 @@ func (a *app) runFacts(ctx context.Context, req *request.Run) (plan.Facts, *gpuC
 		}
 	}
 	always := map[string]bool{}
-	for _, spec := range a.pol.Run.Mounts.Always {
-		host, _, _ := strings.Cut(spec, ":")
-		always[host] = true
+	for _, m := range a.pol.Run.Mounts.Always {
+		always[m.Host] = true
 	}
 	paths := hostpath.Look(plan.PathsToResolve(req, a.pol), a.hostWho(), a.pol.Run.Mounts.Probe,
 		func(p string) bool { return always[p] })
@@ -350,13 +349,7 @@ func (a *app) createCIDFile(name string) (*os.File, error) {
 func (a *app) runUsage(w io.Writer) {
 	allowed := plan.AllowedFlags(a.pol)
 	fixed := plan.FixedFlags(a.pol)
-	defaults := map[string][]string{}
-	for _, spec := range a.pol.Run.Args.Default {
-		body, val, _ := strings.Cut(spec, "=")
-		if name, _, ok := runflags.Canonical(body); ok {
-			defaults[name] = append(defaults[name], val)
-		}
-	}
+	defaults := plan.DefaultFlags(a.pol)
 	runflags.Usage(w, func(name string) bool { return allowed[name] || fixed[name] != nil || defaults[name] != nil },
 		func(name string) string {
 			if v, ok := fixed[name]; ok {

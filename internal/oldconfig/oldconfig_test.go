@@ -2,10 +2,11 @@ package oldconfig
 
 import (
 	"bytes"
-	"github.com/userdocker/userdocker/internal/golden"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/userdocker/userdocker/internal/golden"
 
 	toml "github.com/pelletier/go-toml/v2"
 
@@ -14,8 +15,6 @@ import (
 )
 
 func isRunFlag(s string) bool { _, _, ok := runflags.Canonical(s); return ok }
-
-func checkFlag(s string) (string, bool) { name, _, ok := runflags.Canonical(s); return name, ok }
 
 // convertFixture converts testdata/etc: a config.py in the shape of the
 // Python userdocker's default config, and override files of every class.
@@ -46,7 +45,7 @@ func TestConvertFixture(t *testing.T) {
 		report.WriteString(n.String() + "\n")
 	}
 	golden.Check(t, "report.golden", report.Bytes())
-	if _, err := policy.Parse([]policy.File{{Name: "config.toml", Data: res.TOML}}, policy.Options{CheckFlag: checkFlag}); err != nil {
+	if _, err := policy.Parse([]policy.File{{Name: "config.toml", Data: res.TOML}}, policy.Options{CheckFlag: runflags.Canonical}); err != nil {
 		t.Fatalf("config check of the converted file: %v", err)
 	}
 }
@@ -55,7 +54,7 @@ func TestConvertFixture(t *testing.T) {
 // old values, for a caller the group, gid and uid overrides select.
 func TestExplainConverted(t *testing.T) {
 	res := convertFixture(t)
-	cfg, err := policy.Parse([]policy.File{{Name: "config.toml", Data: res.TOML}}, policy.Options{CheckFlag: checkFlag})
+	cfg, err := policy.Parse([]policy.File{{Name: "config.toml", Data: res.TOML}}, policy.Options{CheckFlag: runflags.Canonical})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
@@ -31,9 +30,9 @@ var governed = map[string]bool{
 // policy lets a user pass (for `run -h` and for checkArgs).
 func AllowedFlags(pol *policy.Policy) map[string]bool {
 	out := map[string]bool{}
-	for _, s := range pol.Run.Args.Allowed {
-		if name, _, ok := runflags.Canonical(s); ok {
-			out[name] = true
+	for _, f := range pol.Run.Args.Allowed {
+		if f.Name != "" {
+			out[f.Name] = true
 		}
 	}
 	for name := range governed {
@@ -53,31 +52,32 @@ func FixedFlags(pol *policy.Policy) map[string][]string {
 	return flagValues(pol.Run.Args.Always)
 }
 
-func flagValues(specs []string) map[string][]string {
+// DefaultFlags returns run.args.default as canonical name -> values.
+func DefaultFlags(pol *policy.Policy) map[string][]string {
+	return flagValues(pol.Run.Args.Default)
+}
+
+func flagValues(args []policy.FlagArg) map[string][]string {
 	out := map[string][]string{}
-	for _, spec := range specs {
-		body, val, hasVal := strings.Cut(spec, "=")
-		name, takesValue, ok := runflags.Canonical(body)
-		if !ok {
-			continue // config loading rejects unknown flags
+	for _, a := range args {
+		if a.Name != "" { // a policy loaded without the flag table names none
+			out[a.Name] = append(out[a.Name], a.Value)
 		}
-		if !hasVal && !takesValue {
-			val = "true"
-		}
-		out[name] = append(out[name], val)
 	}
 	return out
 }
 
-// valueRegexes returns run.args.values as canonical name -> regexes.
-func valueRegexes(pol *policy.Policy) map[string][]string {
-	values := map[string][]string{}
-	for spelling, res := range pol.Run.Args.Values {
-		if name, _, ok := runflags.Canonical(spelling); ok {
-			values[name] = append(values[name], res...)
+// Layers are the site's run.args.default and run.args.always flags, as
+// the run parser applies them over the user's.
+func Layers(pol *policy.Policy) runflags.Layers {
+	presets := func(args []policy.FlagArg) []runflags.Preset {
+		out := make([]runflags.Preset, len(args))
+		for i, a := range args {
+			out[i] = runflags.Preset{Name: a.Name, Value: a.Value}
 		}
+		return out
 	}
-	return values
+	return runflags.Layers{Default: presets(pol.Run.Args.Default), Always: presets(pol.Run.Args.Always)}
 }
 
 // sitePermits reports whether the site's policy lets the final request
@@ -90,20 +90,20 @@ func sitePermits(pol *policy.Policy, name, value string) bool {
 	if fixed, ok := FixedFlags(pol)[name]; ok {
 		return slices.Contains(fixed, value)
 	}
-	if slices.Contains(flagValues(pol.Run.Args.Default)[name], value) {
+	if slices.Contains(DefaultFlags(pol)[name], value) {
 		return true
 	}
 	if !AllowedFlags(pol)[name] {
 		return false
 	}
-	res := valueRegexes(pol)[name]
-	return len(res) == 0 || matchAny(res, value)
+	res, _ := pol.Run.Args.ValuesOf(name)
+	return len(res) == 0 || policy.MatchAny(res, value)
 }
 
 // siteUlimit reports whether the site's own --ulimit flags (run.args.always
 // or run.args.default) set the limit name to soft:hard.
 func siteUlimit(pol *policy.Policy, name string, soft, hard int64) bool {
-	for _, specs := range [][]string{FixedFlags(pol)["ulimit"], flagValues(pol.Run.Args.Default)["ulimit"]} {
+	for _, specs := range [][]string{FixedFlags(pol)["ulimit"], DefaultFlags(pol)["ulimit"]} {
 		for _, s := range specs {
 			u, err := units.ParseUlimit(s)
 			if err == nil && u.Name == name && u.Soft == soft && u.Hard == hard {
@@ -119,7 +119,6 @@ func siteUlimit(pol *policy.Policy, name string, soft, hard int64) bool {
 func checkArgs(req *request.Run, pol *policy.Policy) []error {
 	allowed := AllowedFlags(pol)
 	fixed := FixedFlags(pol)
-	values := valueRegexes(pol)
 	var errs []error
 	for _, name := range req.Order {
 		typed := req.Set[name]
@@ -133,25 +132,13 @@ func checkArgs(req *request.Run, pol *policy.Policy) []error {
 			errs = append(errs, refusal.New("args", "%s is not allowed on this system", runflags.Spelling(name)))
 			continue
 		}
-		if res, ok := values[name]; ok {
+		if res, ok := pol.Run.Args.ValuesOf(name); ok {
 			for _, v := range typed {
-				if !matchAny(res, v) {
-					errs = append(errs, refusal.New("args", "%s %q is not allowed on this system (allowed: %s)", runflags.Spelling(name), v, strings.Join(res, " or ")))
+				if !policy.MatchAny(res, v) {
+					errs = append(errs, refusal.New("args", "%s %q is not allowed on this system (allowed: %s)", runflags.Spelling(name), v, strings.Join(policy.Sources(res), " or ")))
 				}
 			}
 		}
 	}
 	return errs
-}
-
-// matchAny reports whether s matches one of the regexes; a regex that does
-// not compile matches nothing (config loading has rejected it already).
-func matchAny(res []string, s string) bool {
-	for _, r := range res {
-		re, err := regexp.Compile(r)
-		if err == nil && re.MatchString(s) {
-			return true
-		}
-	}
-	return false
 }

@@ -481,7 +481,7 @@ func checkPublish(p *request.Plan, pol *policy.Policy, f Facts) []string {
 		return out
 	}
 	for _, port := range exposedPorts(p, f.Image) {
-		if spec := CanonicalPort(port, nat.PortBinding{}); !matchAny(pol.Run.Publish, spec) {
+		if spec := CanonicalPort(port, nat.PortBinding{}); !policy.MatchAny(pol.Run.Publish, spec) {
 			out = append(out, "-P/--publish-all would publish port "+string(port)+" on every interface of the host ("+spec+"), which is not allowed on this system (allowed: "+orNone(pol.Run.Publish)+")")
 		}
 	}

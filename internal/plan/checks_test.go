@@ -154,8 +154,8 @@ func TestChecks(t *testing.T) {
 		{name: "user-defined network", break_: func(x *fix) { x.p.Host.NetworkMode = "admin-net" }, rule: "network", want: "--network=admin-net is not allowed"},
 		{name: "user-defined network the site allows", break_: func(x *fix) {
 			x.p.Host.NetworkMode = "jobs"
-			x.pol.Run.Args.Allowed = append(x.pol.Run.Args.Allowed, "--network")
-			x.pol.Run.Args.Values["--network"] = []string{`^jobs$`}
+			x.pol.Run.Args.Allowed = append(x.pol.Run.Args.Allowed, flags("--network")...)
+			x.pol.Run.Args.Values["--network"] = valuesOf("--network", `^jobs$`)["--network"]
 		}},
 		{name: "mac address", break_: func(x *fix) { x.p.Config.MacAddress = "02:42:ac:11:00:02" }, rule: "network", want: "--mac-address is not allowed on this system: the address could be another container's"},
 		{name: "endpoint mac", break_: func(x *fix) { ep(x).MacAddress = "02:42:ac:11:00:02" }, rule: "network", want: "--mac-address is not allowed"},
@@ -261,19 +261,19 @@ func TestChecks(t *testing.T) {
 		{name: "log driver", break_: func(x *fix) { x.p.Host.LogConfig = container.LogConfig{Type: "syslog"} }, rule: "logging", want: "--log-driver syslog is not allowed"},
 		{name: "log options", break_: func(x *fix) {
 			x.p.Host.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1t"}}
-			x.pol.Run.Args.Allowed = append(x.pol.Run.Args.Allowed, "--log-driver", "--log-opt")
-			x.pol.Run.Args.Values["--log-opt"] = []string{`^max-size=[0-9]+m$`}
+			x.pol.Run.Args.Allowed = append(x.pol.Run.Args.Allowed, flags("--log-driver", "--log-opt")...)
+			x.pol.Run.Args.Values["--log-opt"] = valuesOf("--log-opt", `^max-size=[0-9]+m$`)["--log-opt"]
 		}, rule: "logging", want: "--log-opt max-size=1t is not allowed"},
 		{name: "log driver the site sets", break_: func(x *fix) {
 			x.p.Host.LogConfig = container.LogConfig{Type: "journald"}
-			x.pol.Run.Args.Always = append(x.pol.Run.Args.Always, "--log-driver=journald")
+			x.pol.Run.Args.Always = append(x.pol.Run.Args.Always, flagArgs("--log-driver=journald")...)
 		}},
 
 		{name: "restart always", break_: func(x *fix) { x.p.Host.RestartPolicy = container.RestartPolicy{Name: "always"} }, rule: "restart", want: "--restart=always is not allowed"},
 		{name: "restart on failure", break_: func(x *fix) {
 			x.p.Host.RestartPolicy = container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 9}
-			x.pol.Run.Args.Allowed = append(x.pol.Run.Args.Allowed, "--restart")
-			x.pol.Run.Args.Values["--restart"] = []string{`^on-failure:[1-3]$`}
+			x.pol.Run.Args.Allowed = append(x.pol.Run.Args.Allowed, flags("--restart")...)
+			x.pol.Run.Args.Values["--restart"] = valuesOf("--restart", `^on-failure:[1-3]$`)["--restart"]
 		}, rule: "restart", want: "--restart=on-failure:9 is not allowed"},
 
 		{name: "stop timeout long", break_: func(x *fix) { x.p.Config.StopTimeout = seconds(3600) }, rule: "stop-timeout", want: "--stop-timeout 3600 is not allowed on this system: from 0 to 10 seconds (slurm.stop_timeout)"},
@@ -306,7 +306,7 @@ func TestChecks(t *testing.T) {
 		}},
 		{name: "limit the site sets", break_: func(x *fix) {
 			x.p.Host.Ulimits = []*container.Ulimit{{Name: "memlock", Soft: -1, Hard: -1}}
-			x.pol.Run.Args.Always = append(x.pol.Run.Args.Always, "--ulimit=memlock=-1:-1")
+			x.pol.Run.Args.Always = append(x.pol.Run.Args.Always, flagArgs("--ulimit=memlock=-1:-1")...)
 		}},
 
 		{name: "oom kill disable", break_: func(x *fix) { x.p.Host.OomKillDisable = &yes }, rule: "resources", want: "--oom-kill-disable is not allowed"},

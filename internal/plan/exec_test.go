@@ -14,7 +14,7 @@ import (
 func TestExec(t *testing.T) {
 	alice := caller.Caller{UID: 2001, GID: 2001, Name: "alice", Groups: []uint32{2001, 2100}}
 	pol := policy.Default()
-	pol.Run.Args.Allowed = []string{"-e", "-w"}
+	pol.Run.Args.Allowed = flags("-e", "-w")
 	pol.Run.Env = map[string]string{"HOME": "/home/alice"}
 	noArgs := policy.Default()
 	base := func() ExecRequest { return ExecRequest{Cmd: []string{"sh"}, Tty: true, Stdin: true} }

@@ -1,11 +1,11 @@
 package plan
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/distribution/reference"
 
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 )
 
@@ -27,25 +27,23 @@ func NormalizeImage(ref string) (reference.Named, error) {
 // short form, matches one of the site's image regexes. Both spellings name
 // the same image: a familiar name without a registry always means docker.io,
 // so '^ud-test/' and '^docker\.io/ud-test/' allow the same images.
-func ImageAllowed(named reference.Named, patterns []string) bool {
+func ImageAllowed(named reference.Named, patterns []policy.Pattern) bool {
+	_, ok := AllowingPattern(named, patterns)
+	return ok
+}
+
+// AllowingPattern returns the first of patterns that allows the image,
+// as ImageAllowed judges it.
+func AllowingPattern(named reference.Named, patterns []policy.Pattern) (policy.Pattern, bool) {
 	full := named.String()
 	short := full // only Docker Hub names have a shorter spelling
 	if reference.Domain(named) == "docker.io" {
 		short = reference.FamiliarString(named)
 	}
-	for _, p := range patterns {
-		re, err := regexp.Compile(p)
-		if err != nil {
-			continue
-		}
-		if re.MatchString(full) || re.MatchString(short) {
-			return true
-		}
-	}
-	return false
+	return policy.FirstMatch(patterns, full, short)
 }
 
-func normalizeImage(ref string, patterns []string) (string, error) {
+func normalizeImage(ref string, patterns []policy.Pattern) (string, error) {
 	named, err := NormalizeImage(ref)
 	if err != nil {
 		return "", err

@@ -6,6 +6,7 @@ import (
 
 	units "github.com/docker/go-units"
 
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 )
 
@@ -15,7 +16,7 @@ import (
 // that exists already (existing, by normalized reference, from the daemon).
 // A tag that is not a valid reference is refused too: the daemon's reading
 // of it cannot be foreseen.
-func JudgeLoad(tags, patterns []string, existing map[string]bool) error {
+func JudgeLoad(tags []string, patterns []policy.Pattern, existing map[string]bool) error {
 	var errs []error
 	for _, t := range tags {
 		named, err := NormalizeImage(t)

@@ -4,11 +4,12 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 )
 
 func TestJudgeLoad(t *testing.T) {
-	patterns := []string{`^ud-test/(busybox|cuda):`, `^docker\.io/library/debian:`}
+	patterns := policy.Patterns(`^ud-test/(busybox|cuda):`, `^docker\.io/library/debian:`)
 	existing := map[string]bool{"docker.io/alice/tool:1": true}
 	tests := []struct {
 		name string

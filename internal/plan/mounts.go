@@ -3,6 +3,7 @@ package plan
 import (
 	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/docker/docker/api/types/mount"
@@ -12,39 +13,13 @@ import (
 	"github.com/userdocker/userdocker/internal/request"
 )
 
-// mountEntry is one run.mounts entry: "host:container[:ro|:rw]", where an
-// empty container path ("host:") lets the user choose it.
-type mountEntry struct {
-	Host      string
-	Container string
-	ReadOnly  bool
-	UserPicks bool
-	Spec      string
-}
-
-func parseEntry(spec string) mountEntry {
-	parts := strings.Split(spec, ":")
-	e := mountEntry{Host: parts[0], Container: parts[0], Spec: spec}
-	if len(parts) > 1 {
-		e.Container = parts[1]
-		if e.Container == "" {
-			e.UserPicks = true
-			e.Container = e.Host
-		}
-	}
-	if len(parts) > 2 {
-		e.ReadOnly = parts[2] == "ro"
-	}
-	return e
-}
-
 // PathsToResolve lists the host paths the edge must look up for Build: the
 // sources of the user's bind mounts and of every policy mount entry.
 func PathsToResolve(req *request.Run, pol *policy.Policy) []string {
 	var out []string
-	for _, group := range [][]string{pol.Run.Mounts.Always, pol.Run.Mounts.Default, pol.Run.Mounts.Available} {
-		for _, spec := range group {
-			out = append(out, parseEntry(spec).Host)
+	for _, group := range [][]policy.MountSpec{pol.Run.Mounts.Always, pol.Run.Mounts.Default, pol.Run.Mounts.Available} {
+		for _, m := range group {
+			out = append(out, m.Host)
 		}
 	}
 	for _, m := range req.Mounts {
@@ -75,25 +50,20 @@ func planMounts(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) 
 	mp := &mountPlan{targets: map[string]string{}}
 	// --mount type=tmpfs adds to --tmpfs's, in a map of the plan's own.
 	p.Host.Tmpfs = maps.Clone(req.Host.Tmpfs)
-	for _, spec := range pol.Run.Mounts.Always {
-		e := parseEntry(spec)
-		src, err := safeSource(e.Host, f, "run.mounts.always entry "+spec)
+	for _, e := range pol.Run.Mounts.Always {
+		src, err := safeSource(e.Host, f, "run.mounts.always entry "+e.Text)
 		if err != nil {
 			mp.errs = append(mp.errs, err)
 			continue
 		}
 		mp.add(src, path.Clean(e.Container), e.ReadOnly, "the system (run.mounts.always)")
 	}
-	var candidates []mountEntry
-	for _, spec := range append(append([]string(nil), pol.Run.Mounts.Available...), pol.Run.Mounts.Default...) {
-		candidates = append(candidates, parseEntry(spec))
-	}
+	candidates := append(slices.Clone(pol.Run.Mounts.Available), pol.Run.Mounts.Default...)
 	for _, m := range req.Mounts {
 		mp.userMount(m, candidates, pol, f, p)
 	}
 	if !req.NoDefaultMounts {
-		for _, spec := range pol.Run.Mounts.Default {
-			e := parseEntry(spec)
+		for _, e := range pol.Run.Mounts.Default {
 			target := path.Clean(e.Container)
 			if _, taken := mp.targets[target]; taken {
 				continue
@@ -111,7 +81,7 @@ func planMounts(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) 
 	return mp.errs
 }
 
-func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *policy.Policy, f Facts, p *request.Plan) {
+func (mp *mountPlan) userMount(m request.Mount, candidates []policy.MountSpec, pol *policy.Policy, f Facts, p *request.Plan) {
 	flag := "-v"
 	if m.Flag == "mount" {
 		flag = "--mount"
@@ -160,7 +130,7 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 			continue
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(src, root.Resolved), "/")
-		if !e.UserPicks {
+		if !e.UserPicks() {
 			if want := path.Join(e.Container, rel); target != want {
 				continue
 			}
@@ -176,7 +146,7 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []mountEntry, pol *po
 		ro := m.ReadOnly
 		if e.ReadOnly && !ro {
 			ro = true
-			p.Notes = append(p.Notes, what+" mounted read-only (run.mounts entry "+e.Spec+")")
+			p.Notes = append(p.Notes, what+" mounted read-only (run.mounts entry "+e.Text+")")
 		}
 		mp.add(src, target, ro, what)
 		return

@@ -24,29 +24,60 @@ func basePolicy() *policy.Policy {
 		DockerHost:  "unix:///var/run/docker.sock",
 		Subcommands: []string{"run"},
 		Run: policy.Run{
-			Images:          []string{`^docker\.io/library/(debian|ubuntu):`, `^ud-test/`},
+			Images:          policy.Patterns(`^docker\.io/library/(debian|ubuntu):`, `^ud-test/`),
 			Pull:            "missing",
 			EnforceUser:     true,
 			CapDrop:         []string{"ALL"},
 			NoNewPrivileges: true,
 			Env:             map[string]string{"HOME": "/home/alice", "USER": "alice"},
-			Publish:         []string{`^127\.0\.0\.1::[0-9]+$`},
+			Publish:         policy.Patterns(`^127\.0\.0\.1::[0-9]+$`),
 			Args: policy.Args{
-				Allowed: []string{"-i", "-t", "-d", "--rm", "--read-only", "-w", "--entrypoint", "-e", "--name", "--shm-size", "--label", "--cap-drop", "--cap-add", "-u", "--group-add", "--cpuset-cpus", "-m"},
-				Always:  []string{"--pids-limit=4096"},
-				Default: []string{"--shm-size=1g"},
-				Values:  map[string][]string{"--shm-size": {`^[0-9]+[kmg]?$`}},
+				Allowed: flags("-i", "-t", "-d", "--rm", "--read-only", "-w", "--entrypoint", "-e", "--name", "--shm-size", "--label", "--cap-drop", "--cap-add", "-u", "--group-add", "--cpuset-cpus", "-m"),
+				Always:  flagArgs("--pids-limit=4096"),
+				Default: flagArgs("--shm-size=1g"),
+				Values:  valuesOf("--shm-size", `^[0-9]+[kmg]?$`),
 			},
 			Mounts: policy.Mounts{
-				Always:    []string{"/etc/passwd:/etc/passwd:ro"},
-				Default:   []string{"/home/alice:/home/alice"},
-				Available: []string{"/scratch/alice:/scratch", "/data:/data:ro", "/projects:"},
+				Always:    mounts("/etc/passwd:/etc/passwd:ro"),
+				Default:   mounts("/home/alice:/home/alice"),
+				Available: mounts("/scratch/alice:/scratch", "/data:/data:ro", "/projects:"),
 			},
 		},
 		GPU:   policy.GPU{Source: "slurm", Delivery: "device-requests", DriverCapabilities: []string{"compute", "utility"}},
 		Slurm: policy.Slurm{ConfineCPUs: true, ConfineMemory: true, StopTimeout: 10 * time.Second},
 		Audit: policy.Audit{Log: "syslog"},
 	}
+}
+
+// The typed values of the policy, as its decoder makes them from the
+// configuration's strings.
+
+func flags(spellings ...string) []policy.Flag {
+	return each(func(s string) (policy.Flag, error) { return policy.NewFlag(s, runflags.Canonical) }, spellings)
+}
+
+func flagArgs(texts ...string) []policy.FlagArg {
+	return each(func(s string) (policy.FlagArg, error) { return policy.NewFlagArg(s, runflags.Canonical) }, texts)
+}
+
+func mounts(specs ...string) []policy.MountSpec { return each(policy.ParseMount, specs) }
+
+// each makes a value of every string with conv, which must accept them.
+func each[T any](conv func(string) (T, error), ss []string) []T {
+	var out []T
+	for _, s := range ss {
+		x, err := conv(s)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// valuesOf is run.args.values with the one entry spelling = patterns.
+func valuesOf(spelling string, patterns ...string) map[string]policy.FlagValues {
+	return map[string]policy.FlagValues{spelling: {Flag: flags(spelling)[0], Patterns: policy.Patterns(patterns...)}}
 }
 
 func baseFacts() Facts {
@@ -73,7 +104,7 @@ func baseFacts() Facts {
 
 func build(t *testing.T, args []string, pol *policy.Policy, f Facts) (*request.Plan, error) {
 	t.Helper()
-	req, err := runflags.Parse(args, runflags.Layers{Default: pol.Run.Args.Default, Always: pol.Run.Args.Always})
+	req, err := runflags.Parse(args, Layers(pol))
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +220,7 @@ func TestBuildRefusals(t *testing.T) {
 		{name: "value not allowed", args: []string{"--shm-size", "1t", img}, want: `--shm-size "1t" is not allowed on this system`},
 		{name: "link", args: []string{"--link", "bob-1:db", img}, want: "--link is not allowed on this system"},
 		{name: "pull always widening", args: []string{"--pull", "always", img}, pol: func(p *policy.Policy) { p.Run.Pull = "never" }, want: "--pull is not allowed on this system"},
-		{name: "admin default cannot grant privileged", args: []string{img}, pol: func(p *policy.Policy) { p.Run.Args.Default = []string{"--privileged"} }, want: "--privileged is not allowed on this system"},
+		{name: "admin default cannot grant privileged", args: []string{img}, pol: func(p *policy.Policy) { p.Run.Args.Default = flagArgs("--privileged") }, want: "--privileged is not allowed on this system"},
 		{name: "cpuset outside job", args: []string{"--cpuset-cpus", "0-7", img}, pol: nil, want: ""},
 		{name: "stop-timeout within slurm.stop_timeout", args: []string{"--stop-timeout", "5", img}, pol: stopTimeoutAllowed, want: ""},
 		{name: "stop-timeout beyond slurm.stop_timeout", args: []string{"--stop-timeout", "600", img}, pol: stopTimeoutAllowed,
@@ -198,7 +229,7 @@ func TestBuildRefusals(t *testing.T) {
 			want: "--stop-timeout -1 is not allowed on this system: from 0 to 5 seconds (slurm.stop_timeout)"},
 		{name: "admin default cannot make stop-timeout forever", args: []string{img}, pol: func(p *policy.Policy) {
 			stopTimeoutAllowed(p)
-			p.Run.Args.Default = []string{"--stop-timeout=-1"}
+			p.Run.Args.Default = flagArgs("--stop-timeout=-1")
 		}, want: "--stop-timeout -1 is not allowed on this system"},
 	}
 	for _, c := range cases {
@@ -231,7 +262,7 @@ func TestBuildRefusals(t *testing.T) {
 // stopTimeoutAllowed lets users pass --stop-timeout, with the default
 // slurm.stop_timeout of 5s.
 func stopTimeoutAllowed(p *policy.Policy) {
-	p.Run.Args.Allowed = append(p.Run.Args.Allowed, "--stop-timeout")
+	p.Run.Args.Allowed = append(p.Run.Args.Allowed, flags("--stop-timeout")...)
 	p.Slurm.StopTimeout = 5 * time.Second
 }
 
@@ -370,7 +401,7 @@ func TestBuildHookRefusals(t *testing.T) {
 	f := baseFacts()
 	f.Job = &Job{ID: "42", CPUs: "2-3", MemoryBytes: 1 << 30}
 	f.GPUs = []string{"GPU-a"}
-	tmpfs := func(p *policy.Policy) { p.Run.Args.Allowed = append(p.Run.Args.Allowed, "--tmpfs") }
+	tmpfs := func(p *policy.Policy) { p.Run.Args.Allowed = append(p.Run.Args.Allowed, flags("--tmpfs")...) }
 	cases := []struct {
 		name  string
 		args  []string
@@ -423,9 +454,9 @@ func TestBuildHookRefusals(t *testing.T) {
 // change what the second sees.
 func TestBuildLeavesTheRequestAlone(t *testing.T) {
 	pol := basePolicy()
-	pol.Run.Args.Allowed = append(pol.Run.Args.Allowed, "--tmpfs")
+	pol.Run.Args.Allowed = append(pol.Run.Args.Allowed, flags("--tmpfs")...)
 	req, err := runflags.Parse([]string{"--tmpfs", "/a:size=1m", "--mount", "type=tmpfs,dst=/b", "-e", "A=1", "--label", "x=y", "ud-test/busybox"},
-		runflags.Layers{Default: pol.Run.Args.Default, Always: pol.Run.Args.Always})
+		Layers(pol))
 	if err != nil {
 		t.Fatal(err)
 	}

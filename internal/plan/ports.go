@@ -41,7 +41,7 @@ func portRefusals(p *request.Plan, pol *policy.Policy) []string {
 	for _, port := range slices.Sorted(maps.Keys(p.Host.PortBindings)) {
 		for _, b := range p.Host.PortBindings[port] {
 			spec := CanonicalPort(port, b)
-			if !matchAny(pol.Run.Publish, spec) {
+			if !policy.MatchAny(pol.Run.Publish, spec) {
 				out = append(out, "-p "+spec+" is not allowed on this system (allowed: "+orNone(pol.Run.Publish)+")")
 			}
 		}
@@ -49,9 +49,9 @@ func portRefusals(p *request.Plan, pol *policy.Policy) []string {
 	return out
 }
 
-func orNone(res []string) string {
+func orNone(res []policy.Pattern) string {
 	if len(res) == 0 {
 		return "none"
 	}
-	return strings.Join(res, " or ")
+	return strings.Join(policy.Sources(res), " or ")
 }

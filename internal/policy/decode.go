@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"regexp/syntax"
 	"slices"
 	"sort"
@@ -22,6 +21,26 @@ type decodeCtx struct {
 	// vars stand in for the caller when a check needs a string's final
 	// shape (a mount's host path); nil when the string is already expanded.
 	vars map[string]string
+	// at locates sub (as a problem's sub does) in the file, for values
+	// that remember where they were written; nil: nowhere.
+	at func(sub string) Origin
+}
+
+// origin is where sub of the leaf being decoded was written.
+func (d *decodeCtx) origin(sub string) Origin {
+	if d.at == nil {
+		return Origin{}
+	}
+	return d.at(sub)
+}
+
+// within returns d for the part of the value at sub.
+func (d *decodeCtx) within(sub string) *decodeCtx {
+	c := *d
+	if d.at != nil {
+		c.at = func(s string) Origin { return d.at(sub + s) }
+	}
+	return &c
 }
 
 // problem is one thing wrong with a leaf's value. sub locates it below the
@@ -185,13 +204,19 @@ func size(least int64) decoder {
 	}
 }
 
-func list(c check) decoder {
+// element converts one string of an array into its typed value; sub
+// locates it in the leaf ("[2]").
+type element[T any] func(d *decodeCtx, sub, s string) (T, error)
+
+// listOf decodes an array of strings, each converted by conv after its
+// placeholders are checked.
+func listOf[T any](conv element[T]) decoder {
 	return func(d *decodeCtx, v any) (any, []problem) {
 		arr, ok := v.([]any)
 		if !ok {
 			return nil, one("", wrongType("an array of strings", v))
 		}
-		out := make([]string, 0, len(arr))
+		out := make([]T, 0, len(arr))
 		var probs []problem
 		for i, el := range arr {
 			sub := indexPath("", i)
@@ -200,17 +225,28 @@ func list(c check) decoder {
 				probs = append(probs, problem{sub, wrongType("a string", el)})
 				continue
 			}
-			if err := d.checkString(s, c); err != nil {
+			var x T
+			err := d.checkString(s, func(d *decodeCtx, s string) error {
+				var err error
+				x, err = conv(d, sub, s)
+				return err
+			})
+			if err != nil {
 				probs = append(probs, problem{sub, err})
 				continue
 			}
-			out = append(out, s)
+			out = append(out, x)
 		}
 		if probs != nil {
 			return nil, probs
 		}
 		return out, nil
 	}
+}
+
+// list decodes an array of strings that c accepts.
+func list(c check) decoder {
+	return listOf(func(d *decodeCtx, _, s string) (string, error) { return s, c(d, s) })
 }
 
 // sortedKeys returns m's keys in order, so that problems come out the same
@@ -256,37 +292,37 @@ func stringMap(keyCheck, valueCheck check) decoder {
 	}
 }
 
-// flagValues decodes run.args.values: flag spelling → regexes. Two
+// flagValues decodes run.args.values: flag spelling → patterns. Two
 // spellings of one flag ("-e" and "--env") would make the rule depend on
-// which one Go's map iteration meets first, so they are an error.
+// which one is looked at first, so they are an error.
 func flagValues(d *decodeCtx, v any) (any, []problem) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, one("", wrongType("a table of arrays of regular expressions", v))
 	}
-	out := make(map[string][]string, len(m))
+	out := make(map[string]FlagValues, len(m))
 	canonical := map[string]string{}
 	var probs []problem
 	for _, k := range sortedKeys(m) {
 		sub := "." + joinPath("", k)
-		if err := flagName(d, k); err != nil {
+		f, err := NewFlag(k, d.checkFlag)
+		if err != nil {
 			probs = append(probs, problem{sub, err})
 			continue
 		}
 		if d.checkFlag != nil {
-			c, _ := d.checkFlag(k)
-			if prev, dup := canonical[c]; dup {
+			if prev, dup := canonical[f.Name]; dup {
 				probs = append(probs, problem{sub, fmt.Errorf("%q and %q are the same flag", prev, k)})
 				continue
 			}
-			canonical[c] = k
+			canonical[f.Name] = k
 		}
-		res, elemProbs := list(regex)(d, m[k])
+		res, elemProbs := patterns(d.within(sub), m[k])
 		for _, p := range elemProbs {
 			probs = append(probs, problem{sub + p.sub, p.err})
 		}
 		if elemProbs == nil {
-			out[k] = res.([]string)
+			out[k] = FlagValues{Flag: f, Patterns: res.([]Pattern)}
 		}
 	}
 	if probs != nil {
@@ -306,16 +342,20 @@ func oneOf(values ...string) check {
 	}
 }
 
-func regex(_ *decodeCtx, s string) error {
-	_, err := regexp.Compile(s)
+// patterns decodes an array of regular expressions, compiled.
+var patterns = listOf(pattern)
+
+func pattern(d *decodeCtx, sub, s string) (Pattern, error) {
+	p, err := NewPattern(s)
 	if err == nil {
-		return nil
+		p.At = d.origin(sub)
+		return p, nil
 	}
 	reason := err.Error()
 	if se, ok := err.(*syntax.Error); ok {
 		reason = string(se.Code)
 	}
-	return &causeError{fmt.Sprintf("%q is not a valid regular expression: %s", s, reason), err}
+	return Pattern{}, &causeError{fmt.Sprintf("%q is not a valid regular expression: %s", s, reason), err}
 }
 
 func capability(_ *decodeCtx, s string) error {
@@ -333,19 +373,9 @@ func envName(_ *decodeCtx, s string) error {
 	return nil
 }
 
-// flagName checks a docker run flag spelling: "-x" or "--name", and, with
-// a FlagChecker, that docker run has it.
-func flagName(d *decodeCtx, s string) error {
-	if !flagSpelling(s) {
-		return fmt.Errorf("%q is not a flag spelling such as -x or --name", s)
-	}
-	if d.checkFlag != nil {
-		if _, ok := d.checkFlag(s); !ok {
-			return fmt.Errorf("%q is not a docker run flag", s)
-		}
-	}
-	return nil
-}
+// flag checks a docker run flag spelling: "-x" or "--name", and, with a
+// FlagChecker, that docker run has it.
+func flag(d *decodeCtx, _, s string) (Flag, error) { return NewFlag(s, d.checkFlag) }
 
 func flagSpelling(s string) bool {
 	switch {
@@ -366,34 +396,32 @@ func isFlagByte(c byte) bool {
 	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
 }
 
-// flagArg checks a run.args.always/default entry: "--flag=value",
+// flagArg reads a run.args.always/default entry: "--flag=value",
 // "-x=value", or a flag alone (a boolean).
-func flagArg(d *decodeCtx, s string) error {
-	name, _, _ := strings.Cut(s, "=")
-	if err := flagName(d, name); err != nil {
-		return fmt.Errorf("%q: %w", s, err)
-	}
-	return nil
-}
+func flagArg(d *decodeCtx, _, s string) (FlagArg, error) { return NewFlagArg(s, d.checkFlag) }
 
-func mount(d *decodeCtx, s string) error {
-	_, err := ParseMount(d.sample(s))
+// mount reads a run.mounts entry. One with placeholders is judged as it
+// will look once they are expanded; until then only its parts are kept.
+func mount(d *decodeCtx, _, s string) (MountSpec, error) {
+	sample := d.sample(s)
+	m, err := ParseMount(sample)
 	if err != nil {
-		return fmt.Errorf("%q is not a mount: %w", s, err)
+		return MountSpec{}, fmt.Errorf("%q is not a mount: %w", s, err)
 	}
-	return nil
+	if sample != s {
+		return splitMount(s)
+	}
+	return m, nil
 }
 
 // mountWithTarget is mount for always and default mounts: only
 // available mounts may leave the container path to the user.
-func mountWithTarget(d *decodeCtx, s string) error {
-	if err := mount(d, s); err != nil {
-		return err
+func mountWithTarget(d *decodeCtx, sub, s string) (MountSpec, error) {
+	m, err := mount(d, sub, s)
+	if err == nil && m.UserPicks() {
+		return MountSpec{}, fmt.Errorf("%q is not a mount: the container path is missing (only run.mounts.available may leave it to the user)", s)
 	}
-	if m, _ := ParseMount(d.sample(s)); m.Container == "" {
-		return fmt.Errorf("%q is not a mount: the container path is missing (only run.mounts.available may leave it to the user)", s)
-	}
-	return nil
+	return m, err
 }
 
 func noPlaceholder(s string) error {

@@ -45,12 +45,29 @@ func formatValue(ptr any) string {
 		return tomlString(v.String())
 	case *[]string:
 		return tomlArray(*v)
+	case *[]Pattern:
+		return tomlArray(Sources(*v))
+	case *[]Flag:
+		return tomlArray(texts(*v))
+	case *[]FlagArg:
+		return tomlArray(texts(*v))
+	case *[]MountSpec:
+		return tomlArray(texts(*v))
 	case *map[string]string:
 		return inlineTable(*v, tomlString)
-	case *map[string][]string:
-		return inlineTable(*v, tomlArray)
+	case *map[string]FlagValues:
+		return inlineTable(*v, func(fv FlagValues) string { return tomlArray(Sources(fv.Patterns)) })
 	}
 	panic(fmt.Sprintf("policy: cannot format %T", ptr))
+}
+
+// texts are the values of xs as written.
+func texts[T fmt.Stringer](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.String()
+	}
+	return out
 }
 
 func tomlArray(ss []string) string {

@@ -21,9 +21,79 @@ var runFlags = map[string]string{
 	"--privileged": "privileged", "--label": "label", "-l": "label",
 }
 
-func checkFlag(s string) (string, bool) {
+// boolFlags are the flags of runFlags that take no value.
+var boolFlags = map[string]bool{"interactive": true, "tty": true, "detach": true, "rm": true, "read-only": true, "privileged": true}
+
+func checkFlag(s string) (string, bool, bool) {
 	c, ok := runFlags[s]
-	return c, ok
+	return c, ok && !boolFlags[c], ok
+}
+
+// The typed values tests expect, made as the decoder makes them.
+
+func flags(t *testing.T, spellings ...string) []Flag {
+	return each(t, func(s string) (Flag, error) { return NewFlag(s, checkFlag) }, spellings)
+}
+
+func flagArgs(t *testing.T, texts ...string) []FlagArg {
+	return each(t, func(s string) (FlagArg, error) { return NewFlagArg(s, checkFlag) }, texts)
+}
+
+// each makes a value of every string with conv, which must accept them.
+func each[T any](t *testing.T, conv func(string) (T, error), ss []string) []T {
+	t.Helper()
+	out := []T{}
+	for _, s := range ss {
+		x, err := conv(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// mounts are run.mounts entries; with placeholders, only taken apart.
+func mounts(t *testing.T, specs ...string) []MountSpec {
+	return each(t, func(s string) (MountSpec, error) {
+		if strings.Contains(s, "{") {
+			return splitMount(s)
+		}
+		return ParseMount(s)
+	}, specs)
+}
+
+func flagValuesOf(t *testing.T, m map[string][]string) map[string]FlagValues {
+	out := map[string]FlagValues{}
+	for k, v := range m {
+		out[k] = FlagValues{Flag: flags(t, k)[0], Patterns: Patterns(v...)}
+	}
+	return out
+}
+
+// asWritten is p with its patterns reduced to their text: where they
+// were written and their compiled form left out, so that policies read
+// from different files compare by what they say.
+func asWritten(p *Policy) *Policy {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	strip := func(ps []Pattern) []Pattern {
+		out := make([]Pattern, len(ps))
+		for i, x := range ps {
+			out[i] = Pattern{Source: x.Source}
+		}
+		return out
+	}
+	q.Run.Images = strip(p.Run.Images)
+	q.Run.Publish = strip(p.Run.Publish)
+	q.Run.Args.Values = map[string]FlagValues{}
+	for k, v := range p.Run.Args.Values {
+		v.Patterns = strip(v.Patterns)
+		q.Run.Args.Values[k] = v
+	}
+	return &q
 }
 
 var testOptions = Options{CheckFlag: checkFlag}

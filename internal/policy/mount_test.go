@@ -8,11 +8,11 @@ func TestParseMount(t *testing.T) {
 		want    MountSpec
 		wantErr string
 	}{
-		{spec: "/data:/data", want: MountSpec{Host: "/data", Container: "/data"}},
-		{spec: "/data:/d:ro", want: MountSpec{Host: "/data", Container: "/d", ReadOnly: true}},
-		{spec: "/data:/d:rw", want: MountSpec{Host: "/data", Container: "/d"}},
-		{spec: "/projects:", want: MountSpec{Host: "/projects"}},
-		{spec: "/projects::ro", want: MountSpec{Host: "/projects", ReadOnly: true}},
+		{spec: "/data:/data", want: MountSpec{Text: "/data:/data", Host: "/data", Container: "/data"}},
+		{spec: "/data:/d:ro", want: MountSpec{Text: "/data:/d:ro", Host: "/data", Container: "/d", ReadOnly: true}},
+		{spec: "/data:/d:rw", want: MountSpec{Text: "/data:/d:rw", Host: "/data", Container: "/d"}},
+		{spec: "/projects:", want: MountSpec{Text: "/projects:", Host: "/projects"}},
+		{spec: "/projects::ro", want: MountSpec{Text: "/projects::ro", Host: "/projects", ReadOnly: true}},
 		{spec: "/data", wantErr: "want HOST:[CONTAINER][:ro|:rw]"},
 		{spec: ":/data", wantErr: "the host path is not absolute"},
 		{spec: "/a/../b:/b", wantErr: `the host path contains ".."`},

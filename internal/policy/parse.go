@@ -17,15 +17,10 @@ type File struct {
 	Data []byte
 }
 
-// FlagChecker reports whether spelling ("-e", "--env") is a flag of
-// docker run, and its canonical name, so that run.args can be checked
-// without this package knowing the flag parser.
-type FlagChecker func(spelling string) (canonical string, ok bool)
-
 // Options tune Parse and Load.
 type Options struct {
-	// CheckFlag validates the flags named in run.args; when nil, only
-	// their spelling is checked.
+	// CheckFlag validates and names the flags of run.args; when nil,
+	// only their spelling is checked, and they have no canonical names.
 	CheckFlag FlagChecker
 }
 
@@ -33,6 +28,9 @@ type Options struct {
 // the overrides, each value with where it was set. Use For to get the
 // policy of one caller.
 type Config struct {
+	// checkFlag names the flags of run.args again when placeholders in
+	// them are expanded for a caller.
+	checkFlag FlagChecker
 	files     []string
 	system    layer
 	overrides []*override
@@ -80,7 +78,7 @@ func Load(path string, opts Options) (*Config, error) {
 // problem in every file and returns them joined (each a *ConfigError, in
 // file and line order) and no Config: any problem fails closed.
 func Parse(files []File, opts Options) (*Config, error) {
-	c := &Config{system: layer{}}
+	c := &Config{system: layer{}, checkFlag: opts.CheckFlag}
 	var errs []error
 	for _, f := range files {
 		errs = append(errs, c.addFile(f, opts)...)
@@ -197,6 +195,11 @@ func (fp *fileParser) leaf(l *leaf, path string, v any, dst layer, override stri
 		return
 	}
 	fp.ctx.expand = l.expand
+	fp.ctx.at = func(sub string) Origin {
+		o := fp.origin(path+sub, override)
+		o.Key = path + sub
+		return o
+	}
 	val, probs := l.decode(&fp.ctx, v)
 	for _, pr := range probs {
 		fp.fail(path, pr.sub, pr.err)

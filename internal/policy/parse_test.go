@@ -22,29 +22,29 @@ func readExample(t *testing.T) File {
 
 // examplePolicy is testdata/example.toml (DESIGN.md §6) without overrides
 // and before placeholders expand.
-func examplePolicy() *Policy {
+func examplePolicy(t *testing.T) *Policy {
 	return &Policy{
 		DockerHost:  "unix:///var/run/docker.sock",
 		Subcommands: []string{"run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version"},
 		Run: Run{
-			Images:          []string{`^docker\.io/library/(debian|ubuntu):`, `^ud-test/`},
+			Images:          Patterns(`^docker\.io/library/(debian|ubuntu):`, `^ud-test/`),
 			Pull:            "missing",
 			EnforceUser:     true,
 			CapDrop:         []string{"ALL"},
 			CapAdd:          []string{},
 			NoNewPrivileges: true,
 			Env:             map[string]string{"HOME": "{home}", "USER": "{user}"},
-			Publish:         []string{`^127\.0\.0\.1::[0-9]+$`},
+			Publish:         Patterns(`^127\.0\.0\.1::[0-9]+$`),
 			Args: Args{
-				Allowed: []string{"-i", "-t", "-d", "--rm", "--read-only", "-w", "--entrypoint", "-e", "--name", "--shm-size"},
-				Always:  []string{"--pids-limit=4096"},
-				Default: []string{"--shm-size=1g"},
-				Values:  map[string][]string{"--shm-size": {`^[0-9]+[kmg]?$`}},
+				Allowed: flags(t, "-i", "-t", "-d", "--rm", "--read-only", "-w", "--entrypoint", "-e", "--name", "--shm-size"),
+				Always:  flagArgs(t, "--pids-limit=4096"),
+				Default: flagArgs(t, "--shm-size=1g"),
+				Values:  flagValuesOf(t, map[string][]string{"--shm-size": {`^[0-9]+[kmg]?$`}}),
 			},
 			Mounts: Mounts{
-				Always:    []string{"/etc/passwd:/etc/passwd:ro", "/etc/group:/etc/group:ro"},
-				Default:   []string{"{home}:{home}"},
-				Available: []string{"/scratch/{user}:/scratch", "/data:/data:ro", "/projects:"},
+				Always:    mounts(t, "/etc/passwd:/etc/passwd:ro", "/etc/group:/etc/group:ro"),
+				Default:   mounts(t, "{home}:{home}"),
+				Available: mounts(t, "/scratch/{user}:/scratch", "/data:/data:ro", "/projects:"),
 				Probe:     true,
 			},
 		},
@@ -67,7 +67,7 @@ func examplePolicy() *Policy {
 func TestParseExample(t *testing.T) {
 	c := mustParse(t, readExample(t))
 	got, prov := c.System()
-	if want := examplePolicy(); !reflect.DeepEqual(got, want) {
+	if want := examplePolicy(t); !reflect.DeepEqual(asWritten(got), asWritten(want)) {
 		t.Errorf("System():\ngot  %#v\nwant %#v", got, want)
 	}
 	wantOrigins := map[string]string{
@@ -89,6 +89,24 @@ func TestParseExample(t *testing.T) {
 	}
 	if len(prov) != len(leaves) {
 		t.Errorf("provenance has %d keys, want one per leaf (%d)", len(prov), len(leaves))
+	}
+	// Patterns remember where they were written, element by element.
+	for _, tc := range []struct {
+		p    Pattern
+		want string
+		key  string
+	}{
+		{got.Run.Images[1], cfgPath + ":5", "run.images[1]"},
+		{got.Run.Publish[0], cfgPath + ":12", "run.publish[0]"},
+		{got.Run.Args.Values["--shm-size"].Patterns[0], cfgPath + ":19", "run.args.values.--shm-size[0]"},
+	} {
+		if tc.p.At.String() != tc.want || tc.p.At.Key != tc.key {
+			t.Errorf("pattern %s written at %s (%s), want %s (%s)", tc.p, tc.p.At, tc.p.At.Key, tc.want, tc.key)
+		}
+	}
+	// Flags are named by their canonical names, with their values.
+	if a := got.Run.Args.Always[0]; a.Name != "pids-limit" || a.Value != "4096" {
+		t.Errorf("run.args.always[0] = %+v, want pids-limit=4096", a)
 	}
 }
 
@@ -112,11 +130,11 @@ env = { LANG = "C.UTF-8" }
 default_count = 2
 `)})
 	got, prov := c.System()
-	want := examplePolicy()
+	want := examplePolicy(t)
 	want.Run.Pull = "never"
 	want.Run.Env = map[string]string{"LANG": "C.UTF-8"} // a table is one value: replaced whole
 	want.GPU.DefaultCount = 2
-	if !reflect.DeepEqual(got, want) {
+	if !reflect.DeepEqual(asWritten(got), asWritten(want)) {
 		t.Errorf("System():\ngot  %#v\nwant %#v", got, want)
 	}
 	for key, want := range map[string]string{
@@ -233,6 +251,8 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:2:25: run.args.allowed: "---x" is not a flag spelling such as -x or --name`}},
 		{"always flag unknown", "[run.args]\nalways = ['--pids-limt=10']\n", []string{
 			cfgPath + `:2:11: run.args.always: "--pids-limt=10": "--pids-limt" is not a docker run flag`}},
+		{"always flag without its value", "[run.args]\nalways = ['--rm', '--shm-size']\n", []string{
+			cfgPath + `:2:19: run.args.always: "--shm-size" needs a value (--shm-size=VALUE)`}},
 		{"default flag placeholder", "[run.args]\ndefault = ['-l=owner={usr}']\n", []string{
 			cfgPath + `:2:12: run.args.default: "-l=owner={usr}": unknown placeholder {usr} (known: {user}, {uid}, {gid}, {home}, {job})`}},
 		{"values flag unknown", "[run.args.values]\n'--shm' = ['.*']\n", []string{

@@ -22,31 +22,33 @@ type Policy struct {
 
 // Run is the [run] table: what `userdocker run` may do.
 type Run struct {
-	Images          []string // regexes on the normalized reference
-	Pull            string   // "never", "missing" or "always"
+	Images          []Pattern // on the normalized reference
+	Pull            string    // "never", "missing" or "always"
 	EnforceUser     bool
 	CapDrop         []string
 	CapAdd          []string
 	NoNewPrivileges bool
 	Env             map[string]string
-	Publish         []string // regexes on the canonical -p spec
+	Publish         []Pattern // on the canonical -p spec
 	Args            Args
 	Mounts          Mounts
 }
 
 // Args is [run.args]: which docker run flags a user may pass.
 type Args struct {
-	Allowed []string            // flag spellings as in the config ("-i", "--rm", ...)
-	Always  []string            // "--flag=value" the user cannot change
-	Default []string            // "--flag=value" applied unless the user passes the flag
-	Values  map[string][]string // flag spelling -> regexes its values must match
+	Allowed []Flag    // the flags a user may pass
+	Always  []FlagArg // flags and values the user cannot change
+	Default []FlagArg // flags and values applied unless the user passes the flag
+	// Values are, by flag spelling as written, the patterns the values a
+	// user passes for that flag must match.
+	Values map[string]FlagValues
 }
 
 // Mounts is [run.mounts].
 type Mounts struct {
-	Always    []string // "host:container[:ro]"
-	Default   []string // same, unless --no-default-mounts
-	Available []string // same; "host:" lets the user pick the container path
+	Always    []MountSpec
+	Default   []MountSpec // unless --no-default-mounts
+	Available []MountSpec // these alone may let the user pick the container path
 	Probe     bool
 }
 

@@ -61,7 +61,7 @@ func (c *Config) For(who Who, job string) (*Policy, Provenance, error) {
 	var errs []error
 	for i := range leaves {
 		if leaves[i].expand {
-			if err := expandLeaf(&leaves[i], p, prov, vars); err != nil {
+			if err := c.expandLeaf(&leaves[i], p, prov, vars); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -117,12 +117,21 @@ func assign(dst, val any) {
 		*d = val.(Bytes)
 	case *[]string:
 		*d = slices.Clone(val.([]string))
+	case *[]Pattern:
+		*d = slices.Clone(val.([]Pattern))
+	case *[]Flag:
+		*d = slices.Clone(val.([]Flag))
+	case *[]FlagArg:
+		*d = slices.Clone(val.([]FlagArg))
+	case *[]MountSpec:
+		*d = slices.Clone(val.([]MountSpec))
 	case *map[string]string:
 		*d = maps.Clone(val.(map[string]string))
-	case *map[string][]string:
-		m := make(map[string][]string, len(val.(map[string][]string)))
-		for k, v := range val.(map[string][]string) {
-			m[k] = slices.Clone(v)
+	case *map[string]FlagValues:
+		m := make(map[string]FlagValues, len(val.(map[string]FlagValues)))
+		for k, v := range val.(map[string]FlagValues) {
+			v.Patterns = slices.Clone(v.Patterns)
+			m[k] = v
 		}
 		*d = m
 	default:
@@ -132,34 +141,53 @@ func assign(dst, val any) {
 
 // expandLeaf expands placeholders in l's field of p and checks the result
 // again: a home directory with a ':' in it would make a different mount.
-func expandLeaf(l *leaf, p *Policy, prov Provenance, vars map[string]string) error {
-	ctx := &decodeCtx{expand: true}
+func (c *Config) expandLeaf(l *leaf, p *Policy, prov Provenance, vars map[string]string) error {
+	ctx := &decodeCtx{expand: true, checkFlag: c.checkFlag}
 	var errs []error
-	// redo expands s and re-checks it in the shape the leaf's decoder
-	// takes (wrap turns the string into that shape).
-	redo := func(s string, wrap func(string) any) string {
+	// redo expands s and decodes it again in the shape the leaf's
+	// decoder takes (wrap turns the string into that shape), so that the
+	// typed value is made from the expanded text and checked again.
+	redo := func(s string, wrap func(string) any) any {
 		x, err := expand(s, vars)
+		var val any
 		if err != nil {
 			err = fmt.Errorf("%q: %w", s, err)
-		} else if _, probs := l.decode(ctx, wrap(x)); len(probs) > 0 {
+		} else if v, probs := l.decode(ctx, wrap(x)); len(probs) > 0 {
 			err = probs[0].err
+		} else {
+			val = v
 		}
 		if err != nil {
 			errs = append(errs, errorAt(prov[l.key], l.key, err, "%s", err.Error()))
 		}
-		return x
+		return val
 	}
+	asList := func(x string) any { return []any{x} }
 	switch f := l.field(p).(type) {
 	case *string:
-		*f = redo(*f, func(x string) any { return x })
-	case *[]string:
-		for i, s := range *f {
-			(*f)[i] = redo(s, func(x string) any { return []any{x} })
+		if v, ok := redo(*f, func(x string) any { return x }).(string); ok {
+			*f = v
+		}
+	case *[]FlagArg:
+		for i, a := range *f {
+			if v, ok := redo(a.Text, asList).([]FlagArg); ok {
+				(*f)[i] = v[0]
+			}
+		}
+	case *[]MountSpec:
+		for i, m := range *f {
+			if v, ok := redo(m.Text, asList).([]MountSpec); ok {
+				(*f)[i] = v[0]
+			}
 		}
 	case *map[string]string:
 		for _, k := range sortedKeys(*f) {
-			(*f)[k] = redo((*f)[k], func(x string) any { return map[string]any{k: x} })
+			if v, ok := redo((*f)[k], func(x string) any { return map[string]any{k: x} }).(map[string]string); ok {
+				(*f)[k] = v[k]
+			}
 		}
+	default:
+		panic(fmt.Sprintf("policy: no expansion for %T", f))
 	}
 	return errors.Join(errs...)
 }

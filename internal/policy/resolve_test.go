@@ -12,12 +12,12 @@ func TestForExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := examplePolicy()
+	want := examplePolicy(t)
 	want.GPU.MaxCount = 4
 	want.Run.Env = map[string]string{"HOME": "/home/alice", "USER": "alice"}
-	want.Run.Mounts.Default = []string{"/home/alice:/home/alice"}
-	want.Run.Mounts.Available = []string{"/scratch/alice:/scratch", "/data:/data:ro", "/projects:"}
-	if !reflect.DeepEqual(got, want) {
+	want.Run.Mounts.Default = mounts(t, "/home/alice:/home/alice")
+	want.Run.Mounts.Available = mounts(t, "/scratch/alice:/scratch", "/data:/data:ro", "/projects:")
+	if !reflect.DeepEqual(asWritten(got), asWritten(want)) {
 		t.Errorf("For(alice):\ngot  %#v\nwant %#v", got, want)
 	}
 	wantAt := Origin{File: cfgPath, Line: 48, Column: 1, Key: "override[0].gpu.max_count", Override: `group "gpu-power-users"`}
@@ -29,7 +29,7 @@ func TestForExample(t *testing.T) {
 	}
 
 	// The Config is not changed by resolving it.
-	if sys, _ := c.System(); !reflect.DeepEqual(sys, examplePolicy()) {
+	if sys, _ := c.System(); !reflect.DeepEqual(asWritten(sys), asWritten(examplePolicy(t))) {
 		t.Errorf("For changed the Config: System() = %#v", sys)
 	}
 }
@@ -149,10 +149,10 @@ env = { C = "3" }
 	if want := map[string]string{"C": "3"}; !reflect.DeepEqual(p.Run.Env, want) {
 		t.Errorf("run.env = %v, want %v", p.Run.Env, want)
 	}
-	if want := map[string][]string{"--shm-size": {"^[0-9]+g$"}}; !reflect.DeepEqual(p.Run.Args.Values, want) {
+	if want := flagValuesOf(t, map[string][]string{"--shm-size": {"^[0-9]+g$"}}); !reflect.DeepEqual(asWritten(p).Run.Args.Values, asWritten(&Policy{Run: Run{Args: Args{Values: want}}}).Run.Args.Values) {
 		t.Errorf("run.args.values = %v, want %v", p.Run.Args.Values, want)
 	}
-	if want := []string{"^a/"}; !reflect.DeepEqual(p.Run.Images, want) {
+	if want := []string{"^a/"}; !reflect.DeepEqual(Sources(p.Run.Images), want) {
 		t.Errorf("run.images = %v, want %v (not set by the override)", p.Run.Images, want)
 	}
 }
@@ -183,14 +183,14 @@ func TestForPlaceholders(t *testing.T) {
 	}
 	want := Default()
 	want.Run.Env = map[string]string{"HOME": "/home/bob", "WHO": "bob:2002:100", "JSON": `{"a": 1}`}
-	want.Run.Images = []string{`^ud-[0-9]{2}/`}
-	want.Run.Args.Always = []string{"--label=io.example.job=77"}
-	want.Run.Args.Default = []string{"-w=/home/bob"}
-	want.Run.Mounts.Always = []string{"/scratch/bob/77:/scratch"}
-	want.Run.Mounts.Default = []string{"/home/bob:/home/bob"}
-	want.Run.Mounts.Available = []string{"/data/100:"}
+	want.Run.Images = Patterns(`^ud-[0-9]{2}/`)
+	want.Run.Args.Always = flagArgs(t, "--label=io.example.job=77")
+	want.Run.Args.Default = flagArgs(t, "-w=/home/bob")
+	want.Run.Mounts.Always = mounts(t, "/scratch/bob/77:/scratch")
+	want.Run.Mounts.Default = mounts(t, "/home/bob:/home/bob")
+	want.Run.Mounts.Available = mounts(t, "/data/100:")
 	want.Audit.Log = "/var/log/userdocker/2002.log"
-	if !reflect.DeepEqual(p, want) {
+	if !reflect.DeepEqual(asWritten(p), asWritten(want)) {
 		t.Errorf("For(bob):\ngot  %#v\nwant %#v", p, want)
 	}
 }
@@ -240,7 +240,7 @@ func TestPlaceholdersNotExpanded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(p.Run.Publish, ","); got != "^{user}$" {
+	if got := strings.Join(Sources(p.Run.Publish), ","); got != "^{user}$" {
 		t.Errorf("run.publish = %q: placeholders must not expand in regexes", got)
 	}
 }

@@ -18,11 +18,21 @@ var ErrHelp = errors.New("help requested")
 
 // Layers are admin-supplied flags applied on top of the user's: Default
 // ones only where the user did not set that flag, Always ones in any case.
-// Both are "--flag=value" or "--flag" strings, as in the config file.
 type Layers struct {
-	Default []string
-	Always  []string
+	Default []Preset
+	Always  []Preset
 }
+
+// Preset is one admin-supplied flag: its canonical long name and the
+// value it is set to ("true" for a boolean flag), as the configuration
+// names them (internal/policy's FlagArg).
+type Preset struct {
+	Name  string
+	Value string
+}
+
+// String is the preset as the configuration may write it.
+func (p Preset) String() string { return "--" + p.Name + "=" + p.Value }
 
 type parser struct {
 	fs   *pflag.FlagSet
@@ -86,42 +96,19 @@ func Parse(args []string, layers Layers) (*request.Run, error) {
 
 // applyLayer sets admin flags the user did not set. For "always" flags the
 // policy then refuses a user's value that differs from the admin's.
-func (p *parser) applyLayer(flags []string) error {
-	for _, spec := range flags {
-		name, value, err := splitSpec(p.fs, spec)
-		if err != nil {
-			return err
+func (p *parser) applyLayer(flags []Preset) error {
+	for _, f := range flags {
+		if p.fs.Lookup(f.Name) == nil {
+			return fmt.Errorf("%q is not a docker run flag", f.String())
 		}
-		if _, userSet := p.rec.set[canonical(name)]; userSet {
+		if _, userSet := p.rec.set[canonical(f.Name)]; userSet {
 			continue
 		}
-		if err := p.fs.Set(name, value); err != nil {
-			return fmt.Errorf("%s: %w", spec, err)
+		if err := p.fs.Set(f.Name, f.Value); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
 		}
 	}
 	return nil
-}
-
-// splitSpec turns "--flag=value", "--flag" or "-x=value" into a flag name and value.
-func splitSpec(fs *pflag.FlagSet, spec string) (name, value string, err error) {
-	body, val, hasVal := strings.Cut(spec, "=")
-	var f *pflag.Flag
-	switch {
-	case strings.HasPrefix(body, "--"):
-		f = fs.Lookup(body[2:])
-	case strings.HasPrefix(body, "-") && len(body) == 2:
-		f = fs.ShorthandLookup(body[1:])
-	}
-	if f == nil {
-		return "", "", fmt.Errorf("%q is not a docker run flag", spec)
-	}
-	if !hasVal {
-		if f.NoOptDefVal == "" {
-			return "", "", fmt.Errorf("%q needs a value (--%s=VALUE)", spec, f.Name)
-		}
-		val = f.NoOptDefVal
-	}
-	return f.Name, val, nil
 }
 
 // flagInfo is what Canonical and Spelling need to know of one flag.

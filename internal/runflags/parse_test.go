@@ -126,7 +126,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestLayers(t *testing.T) {
-	layers := Layers{Default: []string{"--shm-size=1g", "--init"}, Always: []string{"--pids-limit=4096"}}
+	layers := Layers{Default: []Preset{{"shm-size", "1g"}, {"init", "true"}}, Always: []Preset{{"pids-limit", "4096"}}}
 	r, err := Parse([]string{"--shm-size", "2g", "img"}, layers)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestLayers(t *testing.T) {
 	if r.Host.ShmSize != 0 || *r.Host.PidsLimit != 4096 {
 		t.Errorf("--no-default-args: shm %d pids %d", r.Host.ShmSize, *r.Host.PidsLimit)
 	}
-	if _, err := Parse([]string{"img"}, Layers{Always: []string{"--nonsense=1"}}); err == nil || !strings.Contains(err.Error(), `"--nonsense=1" is not a docker run flag`) {
+	if _, err := Parse([]string{"img"}, Layers{Always: []Preset{{"nonsense", "1"}}}); err == nil || !strings.Contains(err.Error(), `"--nonsense=1" is not a docker run flag`) {
 		t.Errorf("bad admin flag: %v", err)
 	}
 }
@@ -195,7 +195,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		args := strings.Split(line, " ")
-		r, err := Parse(args, Layers{Default: []string{"--shm-size=1g"}, Always: []string{"--pids-limit=10"}})
+		r, err := Parse(args, Layers{Default: []Preset{{"shm-size", "1g"}}, Always: []Preset{{"pids-limit", "10"}}})
 		if err != nil {
 			return
 		}
