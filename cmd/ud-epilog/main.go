@@ -23,17 +23,17 @@ import (
 
 	"github.com/docker/docker/client"
 
-	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/jobclean"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/shortlived"
+	"github.com/userdocker/userdocker/internal/slurmhook"
 )
 
 func main() {
 	shortlived.Tune()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	env := alloc.EnvMap(os.Environ())
+	env := slurmhook.EnvMap(os.Environ())
 	err := audit.Hook("ud-epilog", os.Args[1:], env, os.Stderr, func(rec *audit.Record) (string, error) {
 		return run(ctx, os.Args[1:], env, os.Stderr, rec)
 	})
@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, env map[string]string, stderr io.Wr
 	if err := fs.Parse(args); err != nil {
 		return policy.Default().Audit.Log, err
 	}
-	set, cfgErr := alloc.LoadHookSettings(*config)
+	set, cfgErr := slurmhook.LoadSettings(*config)
 	if cfgErr != nil {
 		cfgErr = fmt.Errorf("job %s: configuration does not load, so the cleanup used built-in settings: %w", env["SLURM_JOB_ID"], cfgErr)
 	}

@@ -6,11 +6,11 @@ import (
 	"context"
 	"os"
 
-	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/cli"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/shortlived"
+	"github.com/userdocker/userdocker/internal/slurmhook"
 	"github.com/userdocker/userdocker/internal/sudoers"
 )
 
@@ -27,7 +27,7 @@ func main() {
 		Users:          caller.System{},
 		ConfigPath:     policy.DefaultPath,
 		Sudoers:        sudoers.Read,
-		SlurmConfPaths: alloc.SlurmConfPaths,
+		SlurmConfPaths: slurmhook.SlurmConfPaths,
 		Program:        os.Args[0],
 	}))
 }

@@ -1,6 +1,8 @@
 // Package alloc knows which Slurm job a process belongs to and keeps the
 // allocation records that ud-prolog writes and userdocker reads: the job's
-// owner, GPUs (as UUIDs), CPUs and memory on this node (DESIGN.md §4).
+// owner, GPUs (as UUIDs), CPUs and memory on this node (DESIGN.md §4); and
+// the locks in the state directory that serialise what concurrent runs do
+// to one job or one file. The hooks themselves are internal/slurmhook.
 package alloc
 
 import (

@@ -82,17 +82,18 @@ func JobLimits(procSelfCgroup []byte, cgroupRoot string) (Limits, error) {
 	return lim, nil
 }
 
-// jobLimitsByID is the prolog's best-effort look for the job cgroup of a
-// job it is not running in. Missing cgroups are not an error: see JobLimits
-// for why they usually do not exist yet.
-func jobLimitsByID(cgroupRoot string, job PrologJob) Limits {
+// JobLimitsByID is the prolog's best-effort look for the job cgroup of a
+// job it is not running in: job id, its SLUID ("" if none) and its
+// owner's uid. Missing cgroups are not an error: see JobLimits for why
+// they usually do not exist yet.
+func JobLimitsByID(cgroupRoot, id, sluid string, uid uint32) Limits {
 	var lim Limits
-	names := []string{"job_" + job.ID}
-	if job.SLUID != "" {
-		names = append(names, job.SLUID)
+	names := []string{"job_" + id}
+	if sluid != "" {
+		names = append(names, sluid)
 	}
 	// cgroup v1: <root>/<controller>/slurm[_<node>]/uid_<uid>/job_<id>.
-	uidDir := "uid_" + strconv.FormatUint(uint64(job.UID), 10)
+	uidDir := "uid_" + strconv.FormatUint(uint64(uid), 10)
 	for _, d := range globSlurmV1(cgroupRoot, "cpuset", uidDir, names[0]) {
 		if cpus, err := readCPUs(filepath.Join(d, "cpuset.cpus")); err == nil && cpus != "" {
 			lim.CPUs = cpus

@@ -125,7 +125,6 @@ func TestJobLimitsNotInJobIsTyped(t *testing.T) {
 }
 
 func TestJobLimitsByID(t *testing.T) {
-	job := PrologJob{ID: "4", UID: 2001, SLUID: "sEKNKTV3WPV500"}
 	tests := []struct {
 		name  string
 		files map[string]string
@@ -160,8 +159,8 @@ func TestJobLimitsByID(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			writeTree(t, root, tc.files)
-			if got := jobLimitsByID(root, job); got != tc.want {
-				t.Errorf("jobLimitsByID() = %+v, want %+v", got, tc.want)
+			if got := JobLimitsByID(root, "4", "sEKNKTV3WPV500", 2001); got != tc.want {
+				t.Errorf("JobLimitsByID() = %+v, want %+v", got, tc.want)
 			}
 		})
 	}

@@ -166,7 +166,7 @@ func Validate(r Record, f RecordFacts, callerUID uint32) error {
 	if r.UID != callerUID {
 		return fail("job %s belongs to uid %d, not to the caller (uid %d)", r.JobID, r.UID, callerUID)
 	}
-	if err := checkContents(r); err != nil {
+	if err := r.Check(); err != nil {
 		return &RecordError{Path: f.Path, Err: err}
 	}
 	return nil
@@ -200,8 +200,9 @@ func checkFacts(f RecordFacts) error {
 	return nil
 }
 
-// checkContents judges what a record says on its own.
-func checkContents(r Record) error {
+// Check judges what a record says on its own: what ReadRecord refuses
+// besides where it found the record and who owns it.
+func (r Record) Check() error {
 	switch {
 	case !ValidJobID(r.JobID):
 		return fmt.Errorf("job_id %q is not a Slurm job id", r.JobID)

@@ -62,7 +62,7 @@ type Env struct {
 	Sudoers func() ([]byte, error)
 	// SlurmConfPaths are where `config check` looks for slurm.conf (the
 	// first that exists), to compare slurm.epilog_budget with its
-	// PrologEpilogTimeout: alloc.SlurmConfPaths in production; none, no
+	// PrologEpilogTimeout: slurmhook.SlurmConfPaths in production; none, no
 	// comparison.
 	SlurmConfPaths []string
 	// Rand makes automatic names unique; nil means crypto/rand.

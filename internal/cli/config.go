@@ -13,11 +13,11 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/runflags"
+	"github.com/userdocker/userdocker/internal/slurmhook"
 	"github.com/userdocker/userdocker/internal/sudoers"
 )
 
@@ -184,7 +184,7 @@ func (a *app) epilogBudgetWarnings(budget time.Duration) []string {
 		if err != nil {
 			continue
 		}
-		if limit, ok := alloc.PrologEpilogTimeout(string(data)); ok && budget >= limit {
+		if limit, ok := slurmhook.PrologEpilogTimeout(string(data)); ok && budget >= limit {
 			return []string{fmt.Sprintf("slurm.epilog_budget %s is not below PrologEpilogTimeout=%d of %s: slurmd kills a longer epilog and drains the node\n"+
 				"    hint: set [slurm] epilog_budget well below %s (what else the Epilog runs needs time too), or raise PrologEpilogTimeout",
 				budget, int(limit.Seconds()), path, limit)}

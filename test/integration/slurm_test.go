@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/slurmhook"
 )
 
 const (
@@ -282,7 +283,7 @@ func jobGPUs(t *testing.T, j slurmJob) []int {
 	if m == nil {
 		t.Fatalf("scontrol show job -d %s names no GPU indices:\n%s", j.ID, out)
 	}
-	idx, err := alloc.ParseGPUIndices(string(m[1]))
+	idx, err := slurmhook.ParseGPUIndices(string(m[1]))
 	if err != nil {
 		t.Fatal(err)
 	}

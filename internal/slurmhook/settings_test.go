@@ -1,4 +1,4 @@
-package alloc
+package slurmhook
 
 import (
 	"os"
@@ -6,14 +6,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/userdocker/userdocker/internal/alloc"
 )
 
-func TestLoadHookSettings(t *testing.T) {
-	def := HookSettings{StateDir: DefaultStateDir, StopTimeout: 5 * time.Second, EpilogBudget: 30 * time.Second, DockerHost: "unix:///var/run/docker.sock", AuditLog: "syslog"}
+func TestLoadSettings(t *testing.T) {
+	def := Settings{StateDir: alloc.DefaultStateDir, StopTimeout: 5 * time.Second, EpilogBudget: 30 * time.Second, DockerHost: "unix:///var/run/docker.sock", AuditLog: "syslog"}
 	tests := []struct {
 		name    string
 		config  string // "" : no file
-		want    HookSettings
+		want    Settings
 		wantErr string
 	}{
 		{name: "no configuration file", want: def},
@@ -21,7 +23,7 @@ func TestLoadHookSettings(t *testing.T) {
 		{
 			name:   "configured",
 			config: "docker_host = 'unix:///run/other.sock'\n[slurm]\nstate_dir = '/var/lib/userdocker'\nstop_timeout = '3s'\nepilog_budget = '1m'\n[audit]\nlog = '/var/log/ud.log'\n",
-			want:   HookSettings{StateDir: "/var/lib/userdocker", StopTimeout: 3 * time.Second, EpilogBudget: time.Minute, DockerHost: "unix:///run/other.sock", AuditLog: "/var/log/ud.log"},
+			want:   Settings{StateDir: "/var/lib/userdocker", StopTimeout: 3 * time.Second, EpilogBudget: time.Minute, DockerHost: "unix:///run/other.sock", AuditLog: "/var/log/ud.log"},
 		},
 		{
 			name:    "broken configuration: defaults and the error",
@@ -38,12 +40,12 @@ func TestLoadHookSettings(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := LoadHookSettings(path)
+			got, err := LoadSettings(path)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Fatalf("LoadHookSettings() error = %v, want %q", err, tc.wantErr)
+				t.Fatalf("LoadSettings() error = %v, want %q", err, tc.wantErr)
 			}
 			if got != tc.want {
-				t.Errorf("LoadHookSettings() = %+v, want %+v", got, tc.want)
+				t.Errorf("LoadSettings() = %+v, want %+v", got, tc.want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package alloc
+package slurmhook
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 	"github.com/userdocker/userdocker/internal/policy"
 )
 
-// HookSettings are the configuration values ud-prolog and ud-epilog act
-// on: the system-wide ones, since the hooks act for no caller.
-type HookSettings struct {
+// Settings are the configuration values ud-prolog and ud-epilog act on:
+// the system-wide ones, since the hooks act for no caller.
+type Settings struct {
 	StateDir     string        // [slurm] state_dir
 	StopTimeout  time.Duration // [slurm] stop_timeout
 	EpilogBudget time.Duration // [slurm] epilog_budget
@@ -18,7 +18,7 @@ type HookSettings struct {
 	AuditLog     string        // [audit] log: where the hooks' own records go
 }
 
-// LoadHookSettings reads the hooks' settings from the configuration at path
+// LoadSettings reads the hooks' settings from the configuration at path
 // (and its conf.d drop-ins). A missing file gives the built-in defaults:
 // userdocker is not configured on this node, yet the hooks are installed.
 // A configuration that does not load gives the built-in defaults too, and
@@ -26,7 +26,7 @@ type HookSettings struct {
 // default place harms nothing, and a failed prolog drains the node), the
 // epilog cleans up with the defaults and then fails, because it cannot be
 // sure it asked the right daemon.
-func LoadHookSettings(path string) (HookSettings, error) {
+func LoadSettings(path string) (Settings, error) {
 	def := settingsOf(policy.Default())
 	cfg, err := policy.Load(path, policy.Options{})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -39,7 +39,7 @@ func LoadHookSettings(path string) (HookSettings, error) {
 	return settingsOf(p), nil
 }
 
-func settingsOf(p *policy.Policy) HookSettings {
-	return HookSettings{StateDir: p.Slurm.StateDir, StopTimeout: p.Slurm.StopTimeout, EpilogBudget: p.Slurm.EpilogBudget,
+func settingsOf(p *policy.Policy) Settings {
+	return Settings{StateDir: p.Slurm.StateDir, StopTimeout: p.Slurm.StopTimeout, EpilogBudget: p.Slurm.EpilogBudget,
 		DockerHost: p.DockerHost, AuditLog: p.Audit.Log}
 }

@@ -1,4 +1,4 @@
-package alloc
+package slurmhook
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/gpu"
 	"github.com/userdocker/userdocker/internal/rangelist"
 )
@@ -33,7 +34,7 @@ type PrologJob struct {
 // without them. Notes are things worth logging that do not stop the prolog.
 func ParsePrologEnv(env map[string]string) (job PrologJob, notes []string, err error) {
 	job.ID = env["SLURM_JOB_ID"]
-	if !ValidJobID(job.ID) {
+	if !alloc.ValidJobID(job.ID) {
 		return PrologJob{}, nil, fmt.Errorf("SLURM_JOB_ID=%q is not a Slurm job id (is ud-prolog run by slurmd as Prolog?)", job.ID)
 	}
 	uid, err := strconv.ParseUint(env["SLURM_JOB_UID"], 10, 32)
@@ -53,7 +54,7 @@ func ParsePrologEnv(env map[string]string) (job PrologJob, notes []string, err e
 		return PrologJob{}, nil, err
 	}
 	if s := env["SLURM_JOB_SLUID"]; s != "" {
-		if ValidSLUID(s) {
+		if alloc.ValidSLUID(s) {
 			job.SLUID = s
 		} else {
 			notes = append(notes, fmt.Sprintf("ignoring SLURM_JOB_SLUID=%q: not a SLUID", s))
@@ -100,9 +101,9 @@ type GPUFacts struct {
 // cannot be mapped to UUIDs are recorded with the reason (gpu_error), so
 // that userdocker can refuse to grant them and say why, while the job
 // still runs. The notes say what the prolog should log.
-func NewRecord(job PrologJob, g GPUFacts, lim Limits, node string, now time.Time) (Record, []string) {
-	r := Record{
-		Version:          RecordVersion,
+func NewRecord(job PrologJob, g GPUFacts, lim alloc.Limits, node string, now time.Time) (alloc.Record, []string) {
+	r := alloc.Record{
+		Version:          alloc.RecordVersion,
 		JobID:            job.ID,
 		SLUID:            job.SLUID,
 		UID:              job.UID,
@@ -149,9 +150,9 @@ const DefaultDriverRoot = "/"
 // PrologConfig is how ud-prolog runs. Zero fields take the defaults of a
 // production node; tests replace the edges.
 type PrologConfig struct {
-	StateDir   string // DefaultStateDir
+	StateDir   string // alloc.DefaultStateDir
 	GresConf   string // gpu.GresConfPath
-	CgroupRoot string // DefaultCgroupRoot
+	CgroupRoot string // alloc.DefaultCgroupRoot
 	// DriverRoot is where the NVIDIA driver's files are looked for
 	// (gpu.DriverMarkers): DefaultDriverRoot.
 	DriverRoot string
@@ -166,13 +167,13 @@ type PrologConfig struct {
 
 func (c *PrologConfig) setDefaults() {
 	if c.StateDir == "" {
-		c.StateDir = DefaultStateDir
+		c.StateDir = alloc.DefaultStateDir
 	}
 	if c.GresConf == "" {
 		c.GresConf = gpu.GresConfPath
 	}
 	if c.CgroupRoot == "" {
-		c.CgroupRoot = DefaultCgroupRoot
+		c.CgroupRoot = alloc.DefaultCgroupRoot
 	}
 	if c.DriverRoot == "" {
 		c.DriverRoot = DefaultDriverRoot
@@ -216,7 +217,7 @@ func Prolog(env map[string]string, cfg PrologConfig) error {
 	for _, n := range notes {
 		logf("%s", n)
 	}
-	removed, err := RemoveJobRecords(cfg.StateDir, job.ID, job.SLUID)
+	removed, err := alloc.RemoveJobRecords(cfg.StateDir, job.ID, job.SLUID)
 	if err != nil {
 		return fmt.Errorf("job %s: remove records of an earlier run: %w", job.ID, err)
 	}
@@ -235,11 +236,11 @@ func Prolog(env map[string]string, cfg PrologConfig) error {
 	if len(job.GPUIndices) > 0 {
 		g = GatherGPUFacts(cfg, node, job.GPUIndices)
 	}
-	rec, notes := NewRecord(job, g, jobLimitsByID(cfg.CgroupRoot, job), node, cfg.Now())
+	rec, notes := NewRecord(job, g, alloc.JobLimitsByID(cfg.CgroupRoot, job.ID, job.SLUID, job.UID), node, cfg.Now())
 	for _, n := range notes {
 		logf("%s", n)
 	}
-	if err := WriteRecord(cfg.StateDir, rec); err != nil {
+	if err := alloc.WriteRecord(cfg.StateDir, rec); err != nil {
 		return fmt.Errorf("job %s: %w", job.ID, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package alloc
+package slurmhook
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxa100"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/gpu"
 )
 
@@ -120,8 +121,8 @@ func TestNewRecord(t *testing.T) {
 	uuid := func(i int) string { return s.Devices[i].(*dgxa100.Device).UUID }
 	now := time.Date(2026, 1, 2, 16, 4, 5, 0, time.FixedZone("CET", 3600))
 	job := PrologJob{ID: "42", UID: 2001, GID: 2001, User: "alice", GPUIndices: []int{0, 2}}
-	lim := Limits{CPUs: "0-1", MemoryBytes: 1 << 30}
-	base := Record{
+	lim := alloc.Limits{CPUs: "0-1", MemoryBytes: 1 << 30}
+	base := alloc.Record{
 		Version: 1, JobID: "42", UID: 2001, GID: 2001, User: "alice", Node: "vm",
 		GPUIndices: []int{0, 2}, GPUUUIDs: []string{}, CPUs: "0-1", MemoryLimitBytes: 1 << 30,
 		Created: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
@@ -130,36 +131,38 @@ func TestNewRecord(t *testing.T) {
 		name      string
 		job       func(*PrologJob)
 		facts     GPUFacts
-		want      func(*Record)
+		want      func(*alloc.Record)
 		wantNotes []string
 	}{
 		{
 			name:  "GPUs mapped through minors",
 			facts: facts,
-			want:  func(r *Record) { r.GPUUUIDs = []string{uuid(7), uuid(5)} },
+			want:  func(r *alloc.Record) { r.GPUUUIDs = []string{uuid(7), uuid(5)} },
 		},
 		{
 			name: "no GPUs: no GPU facts needed",
 			job:  func(j *PrologJob) { j.GPUIndices = nil },
-			want: func(r *Record) { r.GPUIndices = []int{} },
+			want: func(r *alloc.Record) { r.GPUIndices = []int{} },
 		},
 		{
 			name:      "NVML absent",
 			facts:     GPUFacts{NoNVML: true},
-			want:      func(r *Record) { r.GPUIDsAreIndices = true },
+			want:      func(r *alloc.Record) { r.GPUIDsAreIndices = true },
 			wantNotes: []string{"NVML not found: no NVIDIA driver on this node; recording GRES indices [0 2], not UUIDs"},
 		},
 		{
-			name:      "gathering failed",
-			facts:     GPUFacts{Err: errors.New("read gres.conf: open /etc/slurm/gres.conf: no such file or directory")},
-			want:      func(r *Record) { r.GPUError = "read gres.conf: open /etc/slurm/gres.conf: no such file or directory" },
+			name:  "gathering failed",
+			facts: GPUFacts{Err: errors.New("read gres.conf: open /etc/slurm/gres.conf: no such file or directory")},
+			want: func(r *alloc.Record) {
+				r.GPUError = "read gres.conf: open /etc/slurm/gres.conf: no such file or directory"
+			},
 			wantNotes: []string{"GPUs [0 2] will not be granted to containers: read gres.conf: open /etc/slurm/gres.conf: no such file or directory"},
 		},
 		{
 			name:  "index beyond gres.conf",
 			job:   func(j *PrologJob) { j.GPUIndices = []int{0, 4} },
 			facts: facts,
-			want: func(r *Record) {
+			want: func(r *alloc.Record) {
 				r.GPUIndices = []int{0, 4}
 				r.GPUError = "GRES index 4 out of range: gres.conf lists 4 GPU device files"
 			},
@@ -184,7 +187,7 @@ func TestNewRecord(t *testing.T) {
 			if !reflect.DeepEqual(notes, tc.wantNotes) {
 				t.Errorf("notes = %q, want %q", notes, tc.wantNotes)
 			}
-			if err := checkContents(got); err != nil {
+			if err := got.Check(); err != nil {
 				t.Errorf("NewRecord() made a record that does not validate: %v", err)
 			}
 		})
@@ -230,18 +233,19 @@ func TestProlog(t *testing.T) {
 	cfg, s := testPrologConfig(t, dir, &log)
 
 	// A requeued job: the earlier run's record, with a SLUID copy.
-	old := baseRecord()
-	old.SLUID = "sEKNKTV3WPV500"
-	must(t, WriteRecord(dir, old))
+	old := alloc.Record{Version: alloc.RecordVersion, JobID: "42", SLUID: "sEKNKTV3WPV500", UID: 2001, GID: 2001, User: "alice", Node: "vm",
+		GPUIndices: []int{0, 2}, GPUUUIDs: []string{"GPU-2f3a6b1c-0d4e-4f5a-9b6c-7d8e9f0a1b2c", "GPU-8c7b6a59-4837-4261-a0b9-c8d7e6f5a4b3"},
+		CPUs: "0-3", Created: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
+	must(t, alloc.WriteRecord(dir, old))
 
 	if err := Prolog(baseEnv(), cfg); err != nil {
 		t.Fatalf("Prolog: %v", err)
 	}
-	got, err := ReadRecord(dir, "42", 2001)
+	got, err := alloc.ReadRecord(dir, "42", 2001)
 	if err != nil {
 		t.Fatalf("ReadRecord: %v", err)
 	}
-	want := Record{
+	want := alloc.Record{
 		Version: 1, JobID: "42", UID: 2001, GID: 2001, User: "alice", Node: "vm",
 		GPUIndices: []int{0, 2},
 		GPUUUIDs:   []string{s.Devices[7].(*dgxa100.Device).UUID, s.Devices[5].(*dgxa100.Device).UUID},
@@ -250,11 +254,11 @@ func TestProlog(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("record =\n%+v\nwant\n%+v", got, want)
 	}
-	if _, err := os.Lstat(RecordPath(dir, old.SLUID)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(alloc.RecordPath(dir, old.SLUID)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the earlier run's SLUID record is still there: %v", err)
 	}
 	wantLog := "ud-prolog: job 42: removed records of an earlier run (requeued?): " +
-		RecordPath(dir, "42") + " " + RecordPath(dir, old.SLUID) + "\n"
+		alloc.RecordPath(dir, "42") + " " + alloc.RecordPath(dir, old.SLUID) + "\n"
 	if log.String() != wantLog {
 		t.Errorf("log =\n%s\nwant\n%s", log.String(), wantLog)
 	}
@@ -272,7 +276,7 @@ func TestPrologWithoutNVML(t *testing.T) {
 	if err := Prolog(env, cfg); err != nil {
 		t.Fatalf("Prolog: %v", err)
 	}
-	got, err := ReadRecord(dir, "sEKNKTV3WPV500", 2001)
+	got, err := alloc.ReadRecord(dir, "sEKNKTV3WPV500", 2001)
 	if err != nil {
 		t.Fatalf("ReadRecord by SLUID: %v", err)
 	}
@@ -284,7 +288,7 @@ func TestPrologWithoutNVML(t *testing.T) {
 		t.Errorf("log = %q, want %q", log.String(), wantLog)
 	}
 	// The file on disk is what the format comment promises.
-	data, _ := os.ReadFile(RecordPath(dir, "42"))
+	data, _ := os.ReadFile(alloc.RecordPath(dir, "42"))
 	var raw map[string]any
 	must(t, json.Unmarshal(data, &raw))
 	if raw["gpu_uuids"] == nil || raw["gpu_ids_are_indices"] != true {
@@ -303,7 +307,7 @@ func TestPrologFailsOnlyWithoutRecord(t *testing.T) {
 	if err := Prolog(baseEnv(), cfg); err != nil {
 		t.Fatalf("Prolog with unreadable gres.conf: %v", err)
 	}
-	got, err := ReadRecord(dir, "42", 2001)
+	got, err := alloc.ReadRecord(dir, "42", 2001)
 	if err != nil || got.GPUError != "read gres.conf: permission denied" {
 		t.Errorf("record = %+v, %v; want gpu_error about gres.conf", got, err)
 	}
@@ -408,7 +412,7 @@ func TestPrologNVMLMissingWithDriver(t *testing.T) {
 	if err := Prolog(baseEnv(), cfg); err != nil {
 		t.Fatalf("Prolog: %v", err)
 	}
-	got, err := ReadRecord(dir, "42", 2001)
+	got, err := alloc.ReadRecord(dir, "42", 2001)
 	if err != nil {
 		t.Fatalf("ReadRecord: %v", err)
 	}

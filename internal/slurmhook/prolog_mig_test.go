@@ -1,4 +1,4 @@
-package alloc
+package slurmhook
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxa100"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/gpu"
 )
 
@@ -70,7 +71,7 @@ func TestPrologMIG(t *testing.T) {
 	if err := Prolog(env, cfg); err != nil {
 		t.Fatalf("Prolog: %v", err)
 	}
-	got, err := ReadRecord(dir, "42", 2001)
+	got, err := alloc.ReadRecord(dir, "42", 2001)
 	if err != nil {
 		t.Fatal(err)
 	}
