@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/userdocker/userdocker/test/fakedocker"
 )
 
 func TestOwnContainerActions(t *testing.T) {
@@ -35,12 +37,14 @@ func TestOwnContainerActions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDaemon{containers: twoUsers()}
-			code, out, errOut := cli(t, ownConfig(d.start(t)), 0, tt.args...)
+			d := daemon(twoUsers()...)
+			// As if the container exited with 3 just then.
+			d.On("ContainerWait", fakedocker.Reply("application/json", `{"StatusCode":3}`))
+			code, out, errOut := cli(t, ownConfig(d.Serve(t)), 0, tt.args...)
 			if code != tt.code || out != tt.stdout || errOut != tt.stderr {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out, errOut, tt.code, tt.stdout, tt.stderr)
 			}
-			if got := d.Actions(); !reflect.DeepEqual(got, tt.actions) {
+			if got := actions(d); !reflect.DeepEqual(got, tt.actions) {
 				t.Fatalf("daemon actions %q, want %q", got, tt.actions)
 			}
 		})
@@ -50,32 +54,32 @@ func TestOwnContainerActions(t *testing.T) {
 // A daemon that ignores the label filter must not make bob's container
 // alice's: every row's label is checked again.
 func TestOwnershipCheckedClientSide(t *testing.T) {
-	d := &fakeDaemon{containers: twoUsers(), ignoreFilters: true}
-	code, _, errOut := cli(t, ownConfig(d.start(t)), 0, "stop", "bob-web")
-	if code != 1 || errOut != "userdocker: no container bob-web of yours\n" || len(d.Actions()) != 0 {
-		t.Fatalf("exit %d, stderr %q, actions %q; want 1, not yours, none", code, errOut, d.Actions())
+	d := ignoringFilters(daemon(twoUsers()...))
+	code, _, errOut := cli(t, ownConfig(d.Serve(t)), 0, "stop", "bob-web")
+	if code != 1 || errOut != "userdocker: no container bob-web of yours\n" || len(actions(d)) != 0 {
+		t.Fatalf("exit %d, stderr %q, actions %q; want 1, not yours, none", code, errOut, actions(d))
 	}
 }
 
 func TestSubcommandNotAllowed(t *testing.T) {
-	d := &fakeDaemon{containers: twoUsers()}
-	code, out, errOut := cli(t, `docker_host = "`+d.start(t)+`"
+	d := daemon(twoUsers()...)
+	code, out, errOut := cli(t, `docker_host = "`+d.Serve(t)+`"
 subcommands = ["run", "ps"]
 `, 0, "rm", "web")
-	if code != 125 || errOut != "userdocker: \"rm\" is not allowed on this system\n" || len(d.Actions()) != 0 {
-		t.Fatalf("exit %d, stdout %q, stderr %q, actions %q", code, out, errOut, d.Actions())
+	if code != 125 || errOut != "userdocker: \"rm\" is not allowed on this system\n" || len(actions(d)) != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q, actions %q", code, out, errOut, actions(d))
 	}
 }
 
 func TestHelpListsOwnSubcommandsWhenAllowed(t *testing.T) {
-	d := &fakeDaemon{}
-	_, out, _ := cli(t, ownConfig(d.start(t)), 0, "-h")
+	d := daemon()
+	_, out, _ := cli(t, ownConfig(d.Serve(t)), 0, "-h")
 	for _, name := range []string{"attach", "exec", "images", "kill", "load", "logs", "ps", "pull", "rm", "stop", "wait"} {
 		if !strings.Contains(out, "\n  "+name+" ") {
 			t.Errorf("help lacks %s:\n%s", name, out)
 		}
 	}
-	_, out, _ = cli(t, `docker_host = "`+d.start(t)+`"
+	_, out, _ = cli(t, `docker_host = "`+d.Serve(t)+`"
 subcommands = ["run", "ps"]
 `, 0, "-h")
 	if strings.Contains(out, "  stop ") || !strings.Contains(out, "  ps ") {
@@ -84,8 +88,8 @@ subcommands = ["run", "ps"]
 }
 
 func TestSubcommandHelp(t *testing.T) {
-	d := &fakeDaemon{}
-	host := d.start(t)
+	d := daemon()
+	host := d.Serve(t)
 	tests := []struct {
 		args   []string
 		want   []string

@@ -16,13 +16,13 @@ func TestExecRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDaemon{containers: twoUsers()}
-			code, _, errOut := cli(t, ownConfig(d.start(t)), 0, tt.args...)
+			d := daemon(twoUsers()...)
+			code, _, errOut := cli(t, ownConfig(d.Serve(t)), 0, tt.args...)
 			if code != 125 || errOut != tt.stderr {
 				t.Fatalf("exit %d, stderr %q; want 125, %q", code, errOut, tt.stderr)
 			}
-			if len(d.Actions()) != 0 {
-				t.Fatalf("the daemon was asked %q", d.Actions())
+			if len(actions(d)) != 0 {
+				t.Fatalf("the daemon was asked %q", actions(d))
 			}
 		})
 	}

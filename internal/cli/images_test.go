@@ -25,8 +25,8 @@ func TestImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDaemon{images: images}
-			code, out, errOut := cli(t, ownConfig(d.start(t)), 0, tt.args...)
+			d := withImages(daemon(), images...)
+			code, out, errOut := cli(t, ownConfig(d.Serve(t)), 0, tt.args...)
 			if code != tt.code || out != tt.stdout || errOut != tt.stderr {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out, errOut, tt.code, tt.stdout, tt.stderr)
 			}

@@ -125,16 +125,16 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDaemon{images: []image.Summary{{ID: "sha256:bbbb", RepoTags: []string{"alice/app:1"}}}}
+			d := withImages(daemon(), image.Summary{ID: "sha256:bbbb", RepoTags: []string{"alice/app:1"}})
 			dir := filepath.Join(t.TempDir(), "spool")
 			if tt.spool != nil {
 				tt.spool(t, dir)
 			}
-			code, out, errOut := cli(t, spoolConfig(d.start(t), dir, tt.extra), 0, "load", "-i", tt.file(t))
+			code, out, errOut := cli(t, spoolConfig(d.Serve(t), dir, tt.extra), 0, "load", "-i", tt.file(t))
 			if code != tt.code || out != tt.stdout || !strings.HasSuffix(errOut, tt.stderr) || tt.stderr == "" && errOut != "" {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out, errOut, tt.code, tt.stdout, tt.stderr)
 			}
-			if got := d.Actions(); !reflect.DeepEqual(got, tt.actions) {
+			if got := actions(d); !reflect.DeepEqual(got, tt.actions) {
 				t.Fatalf("daemon actions %q, want %q", got, tt.actions)
 			}
 			entries, _ := os.ReadDir(dir)

@@ -25,8 +25,9 @@ func TestPs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDaemon{containers: twoUsers(), ignoreFilters: tt.ignoreFilters}
-			code, out, errOut := cli(t, ownConfig(d.start(t)), tt.uid, tt.args...)
+			d := daemon(twoUsers()...)
+			d.IgnoreFilters = tt.ignoreFilters
+			code, out, errOut := cli(t, ownConfig(d.Serve(t)), tt.uid, tt.args...)
 			if code != tt.code || out != tt.stdout || errOut != tt.stderr {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out, errOut, tt.code, tt.stdout, tt.stderr)
 			}
@@ -37,12 +38,13 @@ func TestPs(t *testing.T) {
 // The daemon is asked for the caller's label, whatever filters the user
 // adds.
 func TestPsFiltersOnTheLabel(t *testing.T) {
-	d := &fakeDaemon{containers: twoUsers()}
-	if code, _, errOut := cli(t, ownConfig(d.start(t)), 0, "ps", "-q", "--filter", "label=io.userdocker.uid=2002"); code != 0 {
+	d := daemon(twoUsers()...)
+	if code, _, errOut := cli(t, ownConfig(d.Serve(t)), 0, "ps", "-q", "--filter", "label=io.userdocker.uid=2002"); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	got := d.filters[0].Get("label")
-	if len(got) != 2 || !d.filters[0].ExactMatch("label", "io.userdocker.uid=2001") {
+	f := listFilters(t, d)[0]
+	got := f.Get("label")
+	if len(got) != 2 || !f.ExactMatch("label", "io.userdocker.uid=2001") {
 		t.Fatalf("label filters %q, want the caller's among them", got)
 	}
 }

@@ -25,13 +25,13 @@ func TestPullRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDaemon{}
-			code, _, errOut := cli(t, tt.config(d.start(t)), 0, tt.args...)
+			d := daemon()
+			code, _, errOut := cli(t, tt.config(d.Serve(t)), 0, tt.args...)
 			if code != 125 || errOut != tt.stderr {
 				t.Fatalf("exit %d, stderr %q; want 125, %q", code, errOut, tt.stderr)
 			}
-			if len(d.Actions()) != 0 {
-				t.Fatalf("the daemon was asked %q before the refusal", d.Actions())
+			if len(actions(d)) != 0 {
+				t.Fatalf("the daemon was asked %q before the refusal", actions(d))
 			}
 		})
 	}
@@ -48,12 +48,12 @@ func TestPull(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDaemon{}
-			code, out, errOut := cli(t, ownConfig(d.start(t)), 0, tt.args...)
+			d := daemon()
+			code, out, errOut := cli(t, ownConfig(d.Serve(t)), 0, tt.args...)
 			if code != 0 || out != tt.stdout {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want 0, %q", code, out, errOut, tt.stdout)
 			}
-			if got := d.Actions(); len(got) != 1 || got[0] != "POST /images/create" {
+			if got := actions(d); len(got) != 1 || got[0] != "POST /images/create" {
 				t.Fatalf("daemon actions %q, want one pull", got)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/userdocker/userdocker/internal/golden"
+	"github.com/userdocker/userdocker/test/fakedocker"
 )
 
 const (
@@ -20,23 +21,19 @@ const (
 // imageDaemon is a fake daemon with ud-test/busybox (checkedID), an image
 // whose configuration claims every GPU and a job's labels, as the attack
 // of issue 14 did, and an untagged image (swappedID) that would be refused.
-func imageDaemon() *fakeDaemon {
-	return &fakeDaemon{
-		images: []image.Summary{
-			{ID: checkedID, RepoTags: []string{"ud-test/busybox:latest"}},
-			{ID: swappedID},
-		},
-		configs: map[string]*dockerspec.DockerOCIImageConfig{
-			checkedID: {ImageConfig: ocispec.ImageConfig{
-				Env:    []string{"PATH=/bin", "NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_IMEX_CHANNELS=all"},
-				Labels: map[string]string{"ud-test.image": "busybox", "io.userdocker.job": "7", "io.userdocker.gpus": "0,1,2,3"},
-			}},
-			swappedID: {ImageConfig: ocispec.ImageConfig{
-				Labels:  map[string]string{"io.userdocker.owner": "bob"},
-				Volumes: map[string]struct{}{"/var/lib/db": {}},
-			}},
-		},
-	}
+func imageDaemon() *fakedocker.Daemon {
+	d := daemon()
+	d.AddImage(fakedocker.Image{Summary: image.Summary{ID: checkedID, RepoTags: []string{"ud-test/busybox:latest"}},
+		Config: &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{
+			Env:    []string{"PATH=/bin", "NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_IMEX_CHANNELS=all"},
+			Labels: map[string]string{"ud-test.image": "busybox", "io.userdocker.job": "7", "io.userdocker.gpus": "0,1,2,3"},
+		}}})
+	d.AddImage(fakedocker.Image{Summary: image.Summary{ID: swappedID},
+		Config: &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{
+			Labels:  map[string]string{"io.userdocker.owner": "bob"},
+			Volumes: map[string]struct{}{"/var/lib/db": {}},
+		}}})
+	return d
 }
 
 func withDaemon(config, host string) string {
@@ -49,13 +46,13 @@ func withDaemon(config, host string) string {
 func TestDryRun(t *testing.T) {
 	requireRoot(t)
 	d := imageDaemon()
-	code, out, errOut := cli(t, withDaemon(testConfig, d.start(t)), 0, "run", "-n", "--rm", "-e", "A=1", "ud-test/busybox", "true")
+	code, out, errOut := cli(t, withDaemon(testConfig, d.Serve(t)), 0, "run", "-n", "--rm", "-e", "A=1", "ud-test/busybox", "true")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	golden.Check(t, "dry-run.golden", []byte(out))
-	if len(d.Actions()) != 0 || len(d.Creates()) != 0 {
-		t.Fatalf("a dry run changed something: %v", d.Actions())
+	if len(actions(d)) != 0 || len(creates(d)) != 0 {
+		t.Fatalf("a dry run changed something: %v", actions(d))
 	}
 
 	code, out, errOut = cli(t, testConfig, 0, "run", "-n", "ud-test/busybox")
@@ -67,8 +64,8 @@ func TestDryRun(t *testing.T) {
 		t.Fatalf("without a daemon: the plan does not say what was not checked:\n%s", out)
 	}
 
-	d.retag("ud-test/busybox:latest", swappedID)
-	code, _, errOut = cli(t, withDaemon(testConfig, d.start(t)), 0, "run", "-n", "ud-test/busybox")
+	d.Retag("ud-test/busybox:latest", swappedID)
+	code, _, errOut = cli(t, withDaemon(testConfig, d.Serve(t)), 0, "run", "-n", "ud-test/busybox")
 	want := "userdocker: image docker.io/ud-test/busybox:latest declares VOLUME /var/lib/db, and anonymous volumes are not allowed on this system: mount a path the site allows (or a tmpfs, where allowed) at /var/lib/db\n" +
 		"userdocker: image docker.io/ud-test/busybox:latest carries the label io.userdocker.owner: io.userdocker.* labels are userdocker's own, so this image cannot run here\n"
 	if code != 125 || errOut != want {
@@ -84,16 +81,16 @@ func TestRunCreatesFromTheCheckedImage(t *testing.T) {
 	requireRoot(t)
 	d := imageDaemon()
 	inspects := 0
-	d.inspected = func(string) {
+	d.After("ImageInspect", func(fakedocker.Call) {
 		if inspects++; inspects == 2 { // EnsureImage's, then the one judged
-			d.retag("ud-test/busybox:latest", swappedID)
+			d.Retag("ud-test/busybox:latest", swappedID)
 		}
-	}
-	code, _, errOut := cli(t, withDaemon(testConfig, d.start(t)), 0, "run", "--rm", "ud-test/busybox", "true")
+	})
+	code, _, errOut := cli(t, withDaemon(testConfig, d.Serve(t)), 0, "run", "--rm", "ud-test/busybox", "true")
 	if code != 125 || !strings.Contains(errOut, "the fake daemon runs no containers") {
 		t.Fatalf("exit %d, stderr %q; want the fake's create error", code, errOut)
 	}
-	creates := d.Creates()
+	creates := creates(d)
 	if len(creates) != 1 {
 		t.Fatalf("%d creates, want 1", len(creates))
 	}

@@ -1,8 +1,3 @@
-// Package fakedocker stands in for a Docker daemon that misbehaves, so that
-// tests can show what userdocker and the Slurm hooks do then without
-// stopping the real dockerd that other tests use: a socket that accepts
-// and never answers (a hung dockerd), and one that accepts and hangs up at
-// once (a dockerd restarting).
 package fakedocker
 
 import (
@@ -23,10 +18,13 @@ const (
 	HangUp
 )
 
-// Start listens on a new unix socket under dir, world-accessible, and
-// returns its docker_host address ("unix:///…/docker.sock"). The socket
-// and every connection are closed when the test ends.
-func Start(t *testing.T, dir string, b Behaviour) string {
+// Start listens on a new unix socket under dir, world-accessible, that
+// misbehaves as b says, and returns its docker_host address
+// ("unix:///…/docker.sock"): what userdocker and the Slurm hooks do with a
+// daemon that hangs or restarts, shown without stopping the real dockerd
+// that other tests use. The socket and every connection are closed when
+// the test ends.
+func Start(t testing.TB, dir string, b Behaviour) string {
 	t.Helper()
 	path := filepath.Join(dir, "docker.sock")
 	l, err := net.Listen("unix", path)
