@@ -11,19 +11,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // DefaultTimeout bounds each call that is not a stream (ping, inspect,
@@ -36,40 +30,10 @@ const DefaultTimeout = 30 * time.Second
 // it gets more than the other calls.
 const startTimeout = 2 * time.Minute
 
-// API lists the Docker client methods the engine uses, and nothing more, so
-// that tests can hand in a fake. *client.Client implements it.
-type API interface {
-	Ping(ctx context.Context) (types.Ping, error)
-	ServerVersion(ctx context.Context) (types.Version, error)
-	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
-	ImagePull(ctx context.Context, ref string, opts image.PullOptions) (io.ReadCloser, error)
-	ContainerCreate(ctx context.Context, config *container.Config, host *container.HostConfig, net *network.NetworkingConfig, platform *ocispec.Platform, name string) (container.CreateResponse, error)
-	ContainerAttach(ctx context.Context, id string, opts container.AttachOptions) (types.HijackedResponse, error)
-	ContainerWait(ctx context.Context, id string, condition container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
-	ContainerStart(ctx context.Context, id string, opts container.StartOptions) error
-	ContainerResize(ctx context.Context, id string, opts container.ResizeOptions) error
-	ContainerKill(ctx context.Context, id, signal string) error
-	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
-	ContainerRemove(ctx context.Context, id string, opts container.RemoveOptions) error
-	// For the subcommands on existing containers and images.
-	ContainerList(ctx context.Context, opts container.ListOptions) ([]container.Summary, error)
-	ContainerStop(ctx context.Context, id string, opts container.StopOptions) error
-	ContainerLogs(ctx context.Context, id string, opts container.LogsOptions) (io.ReadCloser, error)
-	ContainerExecCreate(ctx context.Context, id string, opts container.ExecOptions) (container.ExecCreateResponse, error)
-	ContainerExecStart(ctx context.Context, execID string, opts container.ExecStartOptions) error
-	ContainerExecAttach(ctx context.Context, execID string, opts container.ExecAttachOptions) (types.HijackedResponse, error)
-	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
-	ContainerExecResize(ctx context.Context, execID string, opts container.ResizeOptions) error
-	ImageList(ctx context.Context, opts image.ListOptions) ([]image.Summary, error)
-	ImageLoad(ctx context.Context, input io.Reader, opts ...client.ImageLoadOption) (image.LoadResponse, error)
-	Info(ctx context.Context) (system.Info, error)
-}
-
 // Engine talks to one Docker daemon.
 type Engine struct {
-	api     API
+	api     *client.Client
 	host    string
-	closer  io.Closer
 	timeout time.Duration
 	// detachGrace is how long Run waits for the exit status after the
 	// attach stream ended, before it asks the daemon whether the container
@@ -95,27 +59,14 @@ func New(host string) (*Engine, error) {
 	// WithHost sets a TCP transport to take its proxy from HTTP_PROXY and
 	// friends; the caller's environment must not route our requests.
 	transport.Proxy = nil
-	e := NewWithAPI(c, host)
-	e.closer = c
-	return e, nil
-}
-
-// NewWithAPI returns an Engine that uses api, which tests fill with a fake;
-// host is used in messages only.
-func NewWithAPI(api API, host string) *Engine {
-	return &Engine{api: api, host: host, timeout: DefaultTimeout, detachGrace: 250 * time.Millisecond}
+	return &Engine{api: c, host: host, timeout: DefaultTimeout, detachGrace: 250 * time.Millisecond}, nil
 }
 
 // Host returns the daemon address this Engine talks to.
 func (e *Engine) Host() string { return e.host }
 
 // Close releases the client's idle connections.
-func (e *Engine) Close() error {
-	if e.closer == nil {
-		return nil
-	}
-	return e.closer.Close()
-}
+func (e *Engine) Close() error { return e.api.Close() }
 
 // Ping checks that the daemon answers, and returns an *UnreachableError
 // when it does not.

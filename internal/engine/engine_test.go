@@ -5,13 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/userdocker/userdocker/test/fakedocker"
 )
 
 // These tests use the real Docker client against sockets that are not a
@@ -43,34 +42,8 @@ func TestPingNoDaemon(t *testing.T) {
 }
 
 func TestPingHungDaemon(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var mu sync.Mutex
-	var held []net.Conn // accepted, never answered
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	}()
-
-	e, err := New("unix://" + sock)
+	host := fakedocker.Start(t, t.TempDir(), fakedocker.Hang)
+	e, err := New(host)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +52,7 @@ func TestPingHungDaemon(t *testing.T) {
 
 	start := time.Now()
 	err = e.Ping(context.Background())
-	want := "the Docker daemon at unix://" + sock + " did not answer within 200ms: is dockerd hung?"
+	want := "the Docker daemon at " + host + " did not answer within 200ms: is dockerd hung?"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Ping: %v\nwant: %s", err, want)
 	}
@@ -106,35 +79,8 @@ func TestNewIgnoresEnvironment(t *testing.T) {
 	t.Setenv("DOCKER_TLS_VERIFY", "1")
 	t.Setenv("DOCKER_CERT_PATH", t.TempDir())
 
-	sock := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var paths []string
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		paths = append(paths, r.URL.Path)
-		mu.Unlock()
-		w.Header().Set("Api-Version", "1.41")
-		if strings.HasSuffix(r.URL.Path, "/_ping") {
-			w.Write([]byte("OK"))
-			return
-		}
-		if strings.HasSuffix(r.URL.Path, "/version") {
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"Version":"20.10.24","ApiVersion":"1.41","Os":"linux","Arch":"amd64"}`))
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		w.Write([]byte(`{"message":"No such image: busybox"}`))
-	})}
-	go srv.Serve(l)
-	defer srv.Close()
-
-	e, err := New("unix://" + sock)
+	d := fakedocker.New()
+	e, err := New(d.Serve(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,10 +96,9 @@ func TestNewIgnoresEnvironment(t *testing.T) {
 	if err != nil || present {
 		t.Fatalf("hasImage = %v, %v; want false, nil (the server's 404 read as not found)", present, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(paths) == 0 || paths[len(paths)-1] != "/v1.41/images/busybox/json" {
-		t.Errorf("requests = %v, want the last one at /v1.41/images/busybox/json", paths)
+	calls := d.Calls()
+	if last := calls[len(calls)-1]; last.Version != "1.41" || last.Path != "/images/busybox/json" {
+		t.Errorf("calls = %v, want the last one at /v1.41/images/busybox/json", calls)
 	}
 }
 

@@ -3,12 +3,11 @@ package engine
 import (
 	"bytes"
 	"context"
-	"io"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/image"
+	"github.com/userdocker/userdocker/test/fakedocker"
 )
 
 const pullProgress = `{"status":"Pulling from library/busybox","id":"latest"}
@@ -21,8 +20,8 @@ func TestEnsureImage(t *testing.T) {
 		name       string
 		policy     string
 		present    bool
-		inspectErr error
-		pullErr    error
+		inspectErr string // the daemon's error for the inspect
+		pullErr    string // the daemon's error for the pull
 		pullBody   string
 		wantCalls  []string
 		wantErr    string
@@ -59,14 +58,14 @@ func TestEnsureImage(t *testing.T) {
 			wantErr:   "pull image docker.io/library/busybox:latest: manifest unknown",
 		},
 		{
-			name: "always, the daemon refuses", policy: PullAlways, pullErr: errBoom,
+			name: "always, the daemon refuses", policy: PullAlways, pullErr: "boom",
 			wantCalls: []string{"ImagePull"},
-			wantErr:   "pull image docker.io/library/busybox:latest: boom",
+			wantErr:   "pull image docker.io/library/busybox:latest: Error response from daemon: boom",
 		},
 		{
-			name: "inspect fails otherwise than not found", policy: PullMissing, inspectErr: errBoom,
+			name: "inspect fails otherwise than not found", policy: PullMissing, inspectErr: "boom",
 			wantCalls: []string{"ImageInspect"},
-			wantErr:   "inspect image docker.io/library/busybox:latest: boom",
+			wantErr:   "inspect image docker.io/library/busybox:latest: Error response from daemon: boom",
 		},
 		{
 			name: "unknown policy", policy: "sometimes",
@@ -75,35 +74,34 @@ func TestEnsureImage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			api := &fakeAPI{
-				imageInspectFunc: func(_ context.Context, ref string) (image.InspectResponse, error) {
-					switch {
-					case ref != testImage:
-						t.Errorf("inspected %q, want %q", ref, testImage)
-					case tc.inspectErr != nil:
-						return image.InspectResponse{}, tc.inspectErr
-					case !tc.present:
-						return image.InspectResponse{}, notFoundError{"image: " + ref}
-					}
-					return image.InspectResponse{ID: "sha256:0123"}, nil
-				},
-				imagePullFunc: func(_ context.Context, ref string, _ image.PullOptions) (io.ReadCloser, error) {
-					if ref != testImage {
-						t.Errorf("pulled %q, want %q", ref, testImage)
-					}
-					if tc.pullErr != nil {
-						return nil, tc.pullErr
-					}
-					return io.NopCloser(strings.NewReader(tc.pullBody)), nil
-				},
+			d := fakedocker.New()
+			if tc.present {
+				d.AddImage(fakedocker.Image{Summary: image.Summary{ID: "sha256:0123", RepoTags: []string{testImage}}})
+			}
+			if tc.inspectErr != "" {
+				d.On("ImageInspect", fakedocker.Fail(500, tc.inspectErr))
+			}
+			switch {
+			case tc.pullErr != "":
+				d.On("ImagePull", fakedocker.Fail(500, tc.pullErr))
+			case tc.pullBody != "":
+				d.On("ImagePull", fakedocker.Reply("application/json", tc.pullBody))
 			}
 			var out bytes.Buffer
-			err := testEngine(api).EnsureImage(context.Background(), testImage, tc.policy, &out, false)
+			err := testEngine(t, d.Serve(t)).EnsureImage(context.Background(), testImage, tc.policy, &out, false)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
 			}
-			if !slices.Equal(api.Calls(), tc.wantCalls) {
-				t.Errorf("calls = %v, want %v", api.Calls(), tc.wantCalls)
+			if !slices.Equal(d.Ops(), tc.wantCalls) {
+				t.Errorf("calls = %v, want %v", d.Ops(), tc.wantCalls)
+			}
+			for _, c := range d.Calls() {
+				switch {
+				case c.Op == "ImageInspect" && c.ID != testImage:
+					t.Errorf("inspected %q, want %q", c.ID, testImage)
+				case c.Op == "ImagePull" && c.Query.Get("fromImage")+":"+c.Query.Get("tag") != testImage:
+					t.Errorf("pulled %v, want %s", c.Query, testImage)
+				}
 			}
 			if out.String() != tc.wantOut {
 				t.Errorf("output = %q, want %q", out.String(), tc.wantOut)

@@ -2,23 +2,20 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"testing"
 
-	"github.com/docker/docker/api/types/system"
+	"github.com/userdocker/userdocker/test/fakedocker"
 )
 
 func TestDataRoot(t *testing.T) {
-	api := &fakeAPI{more: fakeMore{info: func(context.Context) (system.Info, error) {
-		return system.Info{DockerRootDir: "/var/lib/docker"}, nil
-	}}}
-	if root, err := NewWithAPI(api, "unix:///fake").DataRoot(context.Background()); root != "/var/lib/docker" || err != nil {
+	d := fakedocker.New()
+	d.DataRoot = "/var/lib/docker"
+	if root, err := testEngine(t, d.Serve(t)).DataRoot(context.Background()); root != "/var/lib/docker" || err != nil {
 		t.Fatalf("DataRoot() = %q, %v", root, err)
 	}
-	failing := &fakeAPI{more: fakeMore{info: func(context.Context) (system.Info, error) {
-		return system.Info{}, errors.New("boom")
-	}}}
-	if _, err := NewWithAPI(failing, "unix:///fake").DataRoot(context.Background()); err == nil || err.Error() != "ask the daemon for its data root: boom" {
+	failing := fakedocker.New()
+	failing.On("Info", fakedocker.Fail(500, "boom"))
+	if _, err := testEngine(t, failing.Serve(t)).DataRoot(context.Background()); err == nil || err.Error() != "ask the daemon for its data root: Error response from daemon: boom" {
 		t.Fatalf("DataRoot() error %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -12,13 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/tty"
+	"github.com/userdocker/userdocker/test/fakedocker"
 )
 
 const testImage = "docker.io/library/busybox:latest"
@@ -41,11 +41,62 @@ func basePlan() request.Plan {
 	}
 }
 
-func testEngine(api API) *Engine {
-	e := NewWithAPI(api, "unix:///test/docker.sock")
+func testEngine(t *testing.T, host string) *Engine {
+	t.Helper()
+	e, err := New(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
 	e.timeout = 5 * time.Second
 	e.detachGrace = 10 * time.Millisecond
 	return e
+}
+
+const testID = "c0ffee0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+
+// runDaemon serves a fake daemon whose creates make containers that
+// behave as proc says, under testID, and returns it with an Engine on it.
+func runDaemon(t *testing.T, proc fakedocker.Container) (*fakedocker.Daemon, *Engine) {
+	t.Helper()
+	d := fakedocker.New()
+	d.Create = func(c *fakedocker.Container) {
+		c.ID = testID
+		c.Stdout, c.Stderr, c.Echo, c.UntilSignal, c.DetachKeys = proc.Stdout, proc.Stderr, proc.Echo, proc.UntilSignal, proc.DetachKeys
+		c.ExitCode, c.StartError, c.OnStart = proc.ExitCode, proc.StartError, proc.OnStart
+	}
+	return d, testEngine(t, d.Serve(t))
+}
+
+// created is the container the run created.
+func created(t *testing.T, d *fakedocker.Daemon) *fakedocker.Container {
+	t.Helper()
+	c := d.Container(testID)
+	if c == nil {
+		t.Fatal("no container was created, or it is gone")
+	}
+	return c
+}
+
+// attachOptions are the options of an attach call, as the client sent them.
+func attachOptions(c fakedocker.Call) container.AttachOptions {
+	q := c.Query
+	return container.AttachOptions{Stream: q.Get("stream") == "1", Stdin: q.Get("stdin") == "1", Stdout: q.Get("stdout") == "1",
+		Stderr: q.Get("stderr") == "1", DetachKeys: q.Get("detachKeys"), Logs: q.Get("logs") == "1"}
+}
+
+// createRequest is what the run asked to create.
+func createRequest(t *testing.T, d *fakedocker.Daemon) (container.CreateRequest, string) {
+	t.Helper()
+	calls := d.CallsOf("ContainerCreate")
+	if len(calls) != 1 {
+		t.Fatalf("%d creates, want 1", len(calls))
+	}
+	var req container.CreateRequest
+	if err := calls[0].Decode(&req); err != nil {
+		t.Fatal(err)
+	}
+	return req, calls[0].Query.Get("name")
 }
 
 // runWithin runs e.Run and fails the test if it does not return in time.
@@ -72,7 +123,7 @@ func runWithin(t *testing.T, e *Engine, plan request.Plan, s Streams, h Hooks) (
 func TestRunAttached(t *testing.T) {
 	tests := []struct {
 		name    string
-		fc      *fakeContainer
+		proc    fakedocker.Container
 		plan    func(*request.Plan)
 		stdin   string
 		code    int
@@ -84,14 +135,14 @@ func TestRunAttached(t *testing.T) {
 	}{
 		{
 			name:   "exit 0, stdout and stderr demultiplexed",
-			fc:     &fakeContainer{stdout: "out\n", stderr: "err\n"},
+			proc:   fakedocker.Container{Stdout: "out\n", Stderr: "err\n"},
 			stdout: "out\n", stderr: "err\n",
 			cond:   container.WaitConditionNextExit,
 			attach: container.AttachOptions{Stream: true, Stdout: true, Stderr: true},
 		},
 		{
 			name:   "exit status 7 propagates",
-			fc:     &fakeContainer{status: 7, stderr: "failed\n"},
+			proc:   fakedocker.Container{ExitCode: 7, Stderr: "failed\n"},
 			code:   7,
 			stderr: "failed\n",
 			cond:   container.WaitConditionNextExit,
@@ -99,14 +150,14 @@ func TestRunAttached(t *testing.T) {
 		},
 		{
 			name:   "killed container's 137 propagates",
-			fc:     &fakeContainer{status: 137},
+			proc:   fakedocker.Container{ExitCode: 137},
 			code:   137,
 			cond:   container.WaitConditionNextExit,
 			attach: container.AttachOptions{Stream: true, Stdout: true, Stderr: true},
 		},
 		{
 			name: "tty output is copied raw, stderr included",
-			fc:   &fakeContainer{tty: true, stdout: "\x01\x00\x00\x00\x00\x00\x00\x02hi", stderr: "e"},
+			proc: fakedocker.Container{Stdout: "\x01\x00\x00\x00\x00\x00\x00\x02hi", Stderr: "e"},
 			plan: func(p *request.Plan) { p.Config.Tty = true },
 			// Bytes that look like a multiplexing header pass unchanged.
 			stdout: "\x01\x00\x00\x00\x00\x00\x00\x02hie",
@@ -115,7 +166,7 @@ func TestRunAttached(t *testing.T) {
 		},
 		{
 			name:    "-i pipes stdin and closes it at its end",
-			fc:      &fakeContainer{echo: true, status: 3},
+			proc:    fakedocker.Container{Echo: true, ExitCode: 3},
 			plan:    func(p *request.Plan) { p.Config.OpenStdin = true },
 			stdin:   "hello\nworld\n",
 			code:    3,
@@ -126,7 +177,7 @@ func TestRunAttached(t *testing.T) {
 		},
 		{
 			name:   "--rm waits for the removal",
-			fc:     &fakeContainer{stdout: "x"},
+			proc:   fakedocker.Container{Stdout: "x"},
 			plan:   func(p *request.Plan) { p.Host.AutoRemove = true },
 			stdout: "x",
 			cond:   container.WaitConditionRemoved,
@@ -134,23 +185,24 @@ func TestRunAttached(t *testing.T) {
 		},
 		{
 			name:   "detach keys go to the daemon",
-			fc:     &fakeContainer{},
+			proc:   fakedocker.Container{},
 			plan:   func(p *request.Plan) { p.DetachKeys = "ctrl-x,x" },
 			cond:   container.WaitConditionNextExit,
 			attach: container.AttachOptions{Stream: true, Stdout: true, Stderr: true, DetachKeys: "ctrl-x,x"},
 		},
 		{
 			name: "-a stdout leaves stderr out",
-			fc:   &fakeContainer{stdout: "o", stderr: "e"},
+			proc: fakedocker.Container{Stdout: "o", Stderr: "e"},
 			plan: func(p *request.Plan) { p.Config.AttachStderr = false },
-			// The fake sends stderr anyway; a daemon would not.
+			// The daemon sends no stderr; TestCopyOutput shows that the
+			// client would drop it.
 			stdout: "o",
 			cond:   container.WaitConditionNextExit,
 			attach: container.AttachOptions{Stream: true, Stdout: true},
 		},
 		{
 			name: "no attach fields from the parser: stdout and stderr, as docker",
-			fc:   &fakeContainer{stdout: "o", stderr: "e"},
+			proc: fakedocker.Container{Stdout: "o", Stderr: "e"},
 			plan: func(p *request.Plan) {
 				p.Config.AttachStdout, p.Config.AttachStderr = false, false
 			},
@@ -161,8 +213,7 @@ func TestRunAttached(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fc := tc.fc
-			api := fc.fake()
+			d, e := runDaemon(t, tc.proc)
 			plan := basePlan()
 			if tc.plan != nil {
 				tc.plan(&plan)
@@ -171,7 +222,7 @@ func TestRunAttached(t *testing.T) {
 			s := Streams{In: strings.NewReader(tc.stdin), Out: &stdout, Err: &stderr}
 
 			var hooked string
-			code, err := runWithin(t, testEngine(api), plan, s, Hooks{OnCreated: func(id string) error {
+			code, err := runWithin(t, e, plan, s, Hooks{OnCreated: func(id string) error {
 				hooked = id
 				return nil
 			}})
@@ -187,20 +238,21 @@ func TestRunAttached(t *testing.T) {
 			if hooked != testID {
 				t.Errorf("OnCreated got %q, want %q", hooked, testID)
 			}
-			if fc.condition != tc.cond {
-				t.Errorf("wait condition = %q, want %q", fc.condition, tc.cond)
+			if w := d.CallsOf("ContainerWait"); len(w) != 1 || container.WaitCondition(w[0].Query.Get("condition")) != tc.cond {
+				t.Errorf("waits %v, want one for %q", w, tc.cond)
 			}
-			if fc.attachOpts != tc.attach {
-				t.Errorf("attach options = %+v, want %+v", fc.attachOpts, tc.attach)
+			if a := d.CallsOf("ContainerAttach"); len(a) != 1 || attachOptions(a[0]) != tc.attach {
+				t.Errorf("attaches %v, want one with %+v", a, tc.attach)
 			}
-			if fc.config.StdinOnce != tc.onceStd {
-				t.Errorf("StdinOnce = %v, want %v", fc.config.StdinOnce, tc.onceStd)
+			req, name := createRequest(t, d)
+			if req.Config.StdinOnce != tc.onceStd {
+				t.Errorf("StdinOnce = %v, want %v", req.Config.StdinOnce, tc.onceStd)
 			}
-			if fc.name != "alice-1" || fc.config.Image != testImage {
-				t.Errorf("created name, image = %q, %q; want alice-1, %s", fc.name, fc.config.Image, testImage)
+			if name != "alice-1" || req.Config.Image != testImage {
+				t.Errorf("created name, image = %q, %q; want alice-1, %s", name, req.Config.Image, testImage)
 			}
-			if len(fc.removed) != 0 {
-				t.Errorf("a container that ran was removed by the client: %+v", fc.removed)
+			if removals := d.CallsOf("ContainerRemove"); len(removals) != 0 {
+				t.Errorf("a container that ran was removed by the client: %v", removals)
 			}
 		})
 	}
@@ -209,12 +261,11 @@ func TestRunAttached(t *testing.T) {
 // Attach and wait must be in place before the start: otherwise the first
 // output, or the exit of a quick container, can be missed.
 func TestRunAttachAndWaitBeforeStart(t *testing.T) {
-	fc := fakeContainer{stdout: "x"}
-	api := fc.fake()
-	if _, err := runWithin(t, testEngine(api), basePlan(), Streams{Out: &bytes.Buffer{}}, Hooks{}); err != nil {
+	d, e := runDaemon(t, fakedocker.Container{Stdout: "x"})
+	if _, err := runWithin(t, e, basePlan(), Streams{Out: &bytes.Buffer{}}, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
-	calls := api.Calls()
+	calls := d.Ops()
 	want := []string{"ContainerCreate", "ContainerAttach", "ContainerWait", "ContainerStart"}
 	if !slices.Equal(calls, want) {
 		t.Fatalf("calls = %v, want %v", calls, want)
@@ -222,24 +273,24 @@ func TestRunAttachAndWaitBeforeStart(t *testing.T) {
 }
 
 func TestRunDetached(t *testing.T) {
-	fc := fakeContainer{}
-	api := fc.fake()
+	d, e := runDaemon(t, fakedocker.Container{})
 	plan := basePlan()
 	plan.Detach = true
 	plan.Config.OpenStdin, plan.Config.AttachStdin, plan.Config.StdinOnce = true, true, true
 	var stdout bytes.Buffer
 
-	code, err := runWithin(t, testEngine(api), plan, Streams{Out: &stdout}, Hooks{})
+	code, err := runWithin(t, e, plan, Streams{Out: &stdout}, Hooks{})
 	if err != nil || code != 0 {
 		t.Fatalf("Run = %d, %v; want 0, nil", code, err)
 	}
 	if stdout.String() != testID+"\n" {
 		t.Errorf("stdout = %q, want the ID and a newline", stdout.String())
 	}
-	if want := []string{"ContainerCreate", "ContainerStart"}; !slices.Equal(api.Calls(), want) {
-		t.Errorf("calls = %v, want %v", api.Calls(), want)
+	if want := []string{"ContainerCreate", "ContainerStart"}; !slices.Equal(d.Ops(), want) {
+		t.Errorf("calls = %v, want %v", d.Ops(), want)
 	}
-	c := fc.config
+	req, _ := createRequest(t, d)
+	c := req.Config
 	if c.AttachStdin || c.AttachStdout || c.AttachStderr || c.StdinOnce || !c.OpenStdin {
 		t.Errorf("detached config attach/stdin fields = %v %v %v once=%v open=%v; want none attached, stdin kept open",
 			c.AttachStdin, c.AttachStdout, c.AttachStderr, c.StdinOnce, c.OpenStdin)
@@ -252,21 +303,23 @@ func TestRunDetached(t *testing.T) {
 // A cidfile that cannot be written must not leave a container behind.
 func TestRunOnCreatedFailureRemoves(t *testing.T) {
 	for _, detach := range []bool{false, true} {
-		fc := fakeContainer{}
-		api := fc.fake()
+		d, e := runDaemon(t, fakedocker.Container{})
 		plan := basePlan()
 		plan.Detach = detach
 		hookErr := errors.New("write cidfile /home/alice/cid: permission denied")
 
-		_, err := runWithin(t, testEngine(api), plan, Streams{}, Hooks{OnCreated: func(string) error { return hookErr }})
+		_, err := runWithin(t, e, plan, Streams{}, Hooks{OnCreated: func(string) error { return hookErr }})
 		if !errors.Is(err, hookErr) || err.Error() != hookErr.Error() {
 			t.Errorf("detach=%v: err = %v, want %v", detach, err, hookErr)
 		}
-		if want := []string{"ContainerCreate", "ContainerRemove"}; !slices.Equal(api.Calls(), want) {
-			t.Errorf("detach=%v: calls = %v, want %v", detach, api.Calls(), want)
+		if want := []string{"ContainerCreate", "ContainerRemove"}; !slices.Equal(d.Ops(), want) {
+			t.Errorf("detach=%v: calls = %v, want %v", detach, d.Ops(), want)
 		}
-		if want := []container.RemoveOptions{{Force: true, RemoveVolumes: true}}; !slices.Equal(fc.removed, want) {
-			t.Errorf("detach=%v: removals = %+v, want %+v", detach, fc.removed, want)
+		if want := "force=1&v=1"; len(d.CallsOf("ContainerRemove")) != 1 || d.CallsOf("ContainerRemove")[0].Query.Encode() != want {
+			t.Errorf("detach=%v: removals = %v, want one with %s", detach, d.CallsOf("ContainerRemove"), want)
+		}
+		if len(d.ContainerIDs()) != 0 {
+			t.Errorf("detach=%v: containers left: %v", detach, d.ContainerIDs())
 		}
 	}
 }
@@ -284,18 +337,17 @@ func TestRunStartFailure(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fc := fakeContainer{startErr: errBoom}
-			api := fc.fake()
+			d, e := runDaemon(t, fakedocker.Container{StartError: "boom"})
 			plan := basePlan()
 			plan.Detach, plan.Host.AutoRemove = tc.detach, tc.rm
 			var stdout bytes.Buffer
 
-			_, err := runWithin(t, testEngine(api), plan, Streams{Out: &stdout}, Hooks{})
-			if err == nil || err.Error() != "start container c0ffee012345: boom" || !errors.Is(err, errBoom) {
-				t.Fatalf("err = %v, want start container c0ffee012345: boom", err)
+			_, err := runWithin(t, e, plan, Streams{Out: &stdout}, Hooks{})
+			if want := "start container c0ffee012345: Error response from daemon: boom"; err == nil || err.Error() != want {
+				t.Fatalf("err = %v, want %s", err, want)
 			}
-			if len(fc.removed) != tc.wantRemoved {
-				t.Errorf("removed %d times, want %d", len(fc.removed), tc.wantRemoved)
+			if n := len(d.CallsOf("ContainerRemove")); n != tc.wantRemoved {
+				t.Errorf("removed %d times, want %d", n, tc.wantRemoved)
 			}
 			if stdout.Len() != 0 {
 				t.Errorf("stdout = %q, want nothing for a container that did not start", stdout.String())
@@ -305,92 +357,67 @@ func TestRunStartFailure(t *testing.T) {
 }
 
 func TestRunEarlyFailures(t *testing.T) {
-	const hung = "the Docker daemon at unix:///test/docker.sock did not answer within 100ms: is dockerd hung?"
-	never := make(chan struct{})
-	defer close(never)
 	tests := []struct {
 		name      string
-		breakIt   func(*fakeAPI)
+		breakIt   func(*fakedocker.Daemon)
+		hung      bool // the error is the hung daemon's
 		wantErr   string
 		wantCalls []string
 	}{
 		{
-			name: "create hangs",
-			breakIt: func(f *fakeAPI) {
-				f.containerCreateFunc = func(ctx context.Context, _ *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig, _ *ocispec.Platform, _ string) (container.CreateResponse, error) {
-					<-ctx.Done()
-					return container.CreateResponse{}, ctx.Err()
-				}
-			},
-			wantErr:   hung,
+			name:      "create hangs",
+			breakIt:   func(d *fakedocker.Daemon) { d.On("ContainerCreate", fakedocker.NoAnswer) },
+			hung:      true,
 			wantCalls: []string{"ContainerCreate"},
 		},
 		{
-			name: "attach hangs, deaf to its context, container removed",
-			breakIt: func(f *fakeAPI) {
-				f.containerAttachFunc = func(context.Context, string, container.AttachOptions) (types.HijackedResponse, error) {
-					<-never
-					return types.HijackedResponse{}, errBoom
-				}
-			},
-			wantErr:   hung,
+			// The client reads the answer to a hijack without heeding its
+			// context: it is deaf to it while the daemon says nothing.
+			name:      "attach hangs, deaf to its context, container removed",
+			breakIt:   func(d *fakedocker.Daemon) { d.On("ContainerAttach", fakedocker.NoAnswer) },
+			hung:      true,
 			wantCalls: []string{"ContainerCreate", "ContainerAttach", "ContainerRemove"},
 		},
 		{
-			name: "wait hangs, container removed",
-			breakIt: func(f *fakeAPI) {
-				f.containerWaitFunc = func(ctx context.Context, _ string, _ container.WaitCondition) (<-chan container.WaitResponse, <-chan error) {
-					<-ctx.Done()
-					errC := make(chan error, 1)
-					errC <- ctx.Err()
-					return nil, errC
-				}
-			},
-			wantErr:   hung,
+			name:      "wait hangs, container removed",
+			breakIt:   func(d *fakedocker.Daemon) { d.On("ContainerWait", fakedocker.NoAnswer) },
+			hung:      true,
 			wantCalls: []string{"ContainerCreate", "ContainerAttach", "ContainerWait", "ContainerRemove"},
 		},
 		{
-			name: "create",
-			breakIt: func(f *fakeAPI) {
-				f.containerCreateFunc = func(context.Context, *container.Config, *container.HostConfig, *network.NetworkingConfig, *ocispec.Platform, string) (container.CreateResponse, error) {
-					return container.CreateResponse{}, errBoom
-				}
-			},
-			wantErr:   "create container: boom",
+			name:      "create",
+			breakIt:   func(d *fakedocker.Daemon) { d.On("ContainerCreate", fakedocker.Fail(500, "boom")) },
+			wantErr:   "create container: Error response from daemon: boom",
 			wantCalls: []string{"ContainerCreate"},
 		},
 		{
-			name: "attach, container removed",
-			breakIt: func(f *fakeAPI) {
-				f.containerAttachFunc = func(context.Context, string, container.AttachOptions) (types.HijackedResponse, error) {
-					return types.HijackedResponse{}, errBoom
-				}
-			},
-			wantErr:   "attach to container c0ffee012345: boom",
+			name:      "attach, container removed",
+			breakIt:   func(d *fakedocker.Daemon) { d.On("ContainerAttach", fakedocker.Fail(500, "boom")) },
+			wantErr:   "attach to container c0ffee012345: unable to upgrade to tcp, received 500",
 			wantCalls: []string{"ContainerCreate", "ContainerAttach", "ContainerRemove"},
 		},
 		{
-			name: "wait, container removed",
-			breakIt: func(f *fakeAPI) {
-				f.containerWaitFunc = nil
-			},
-			wantErr:   "wait for container c0ffee012345: fake: unexpected call to ContainerWait",
+			name:      "wait, container removed",
+			breakIt:   func(d *fakedocker.Daemon) { d.On("ContainerWait", fakedocker.Fail(500, "boom")) },
+			wantErr:   "wait for container c0ffee012345: Error response from daemon: boom",
 			wantCalls: []string{"ContainerCreate", "ContainerAttach", "ContainerWait", "ContainerRemove"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fc := fakeContainer{}
-			api := fc.fake()
-			tc.breakIt(api)
-			e := testEngine(api)
+			d, e := runDaemon(t, fakedocker.Container{})
+			tc.breakIt(d)
 			e.timeout = 100 * time.Millisecond
-			_, err := runWithin(t, e, basePlan(), Streams{}, Hooks{})
-			if err == nil || err.Error() != tc.wantErr {
-				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			want := tc.wantErr
+			if tc.hung {
+				want = "the Docker daemon at " + d.Host() + " did not answer within 100ms: is dockerd hung?"
 			}
-			if !slices.Equal(api.Calls(), tc.wantCalls) {
-				t.Errorf("calls = %v, want %v", api.Calls(), tc.wantCalls)
+			_, err := runWithin(t, e, basePlan(), Streams{}, Hooks{})
+			if err == nil || err.Error() != want {
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+			if !slices.Equal(d.Ops(), tc.wantCalls) {
+				t.Errorf("calls = %v, want %v", d.Ops(), tc.wantCalls)
 			}
 		})
 	}
@@ -411,13 +438,12 @@ func TestRunInputNotATTY(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fc := fakeContainer{tty: tc.tty}
-			api := fc.fake()
+			d, e := runDaemon(t, fakedocker.Container{})
 			plan := basePlan()
 			plan.Config.Tty, plan.Config.OpenStdin, plan.Detach = tc.tty, tc.i, tc.d
 			s := Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, InIsTerm: false}
 
-			_, err := runWithin(t, testEngine(api), plan, s, Hooks{})
+			_, err := runWithin(t, e, plan, s, Hooks{})
 			if tc.wantNotATTY {
 				if !errors.Is(err, ErrNotATTY) || err.Error() != "the input device is not a TTY" {
 					t.Fatalf("err = %v, want %v", err, ErrNotATTY)
@@ -425,7 +451,7 @@ func TestRunInputNotATTY(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("err = %v, want none", err)
 			}
-			if n := index(api.Calls(), "ContainerCreate") + 1; n != tc.wantCreateCnt {
+			if n := len(d.CallsOf("ContainerCreate")); n != tc.wantCreateCnt {
 				t.Errorf("created %d containers, want %d", n, tc.wantCreateCnt)
 			}
 		})
@@ -456,9 +482,7 @@ func ttyStreams(slave *os.File, fd uintptr, out *bytes.Buffer) Streams {
 func TestRunDetachKeysLeaveContainerRunning(t *testing.T) {
 	master, slave, fd := openPTY(t)
 	started := make(chan struct{})
-	fc := fakeContainer{tty: true, echo: true, detachKeys: []byte{0x18, 'x'}, onStart: func() { close(started) }}
-	api := fc.fake()
-	api.containerResizeFunc = func(context.Context, string, container.ResizeOptions) error { return nil }
+	d, e := runDaemon(t, fakedocker.Container{Echo: true, DetachKeys: []byte{0x18, 'x'}, OnStart: func() { close(started) }})
 	plan := basePlan()
 	plan.Config.Tty, plan.Config.OpenStdin, plan.DetachKeys = true, true, "ctrl-x,x"
 	var out bytes.Buffer
@@ -467,14 +491,14 @@ func TestRunDetachKeysLeaveContainerRunning(t *testing.T) {
 		<-started
 		master.Write([]byte("ab\x18x"))
 	}()
-	code, err := runWithin(t, testEngine(api), plan, ttyStreams(slave, fd, &out), Hooks{})
+	code, err := runWithin(t, e, plan, ttyStreams(slave, fd, &out), Hooks{})
 	if err != nil || code != 0 {
 		t.Fatalf("Run = %d, %v; want 0, nil after a detach", code, err)
 	}
-	if index(api.Calls(), "ContainerInspect") < 0 {
+	if !slices.Contains(d.Ops(), "ContainerInspect") {
 		t.Error("the container's state was not asked before calling it a detach")
 	}
-	if !fc.running {
+	if !created(t, d).Running() {
 		t.Error("the fake container stopped: test is wrong")
 	}
 	if !tty.IsTerminal(fd) {
@@ -493,9 +517,9 @@ func TestRunDetachKeysLeaveContainerRunning(t *testing.T) {
 // The detach keys typed just as the container exits are not a detach: the
 // exit status wins.
 func TestAfterStreamKeysButExited(t *testing.T) {
-	fc := fakeContainer{}
-	api := fc.fake() // inspect says not running
-	e := testEngine(api)
+	d := fakedocker.New()
+	d.AddContainer(&fakedocker.Container{ID: testID, State: container.StateExited}) // inspect says not running
+	e := testEngine(t, d.Serve(t))
 	w := newKeyWatch(strings.NewReader("\x10\x11"), defaultDetachKeys)
 	if _, err := w.Read(make([]byte, 8)); err != nil {
 		t.Fatal(err)
@@ -513,37 +537,32 @@ func TestAfterStreamKeysButExited(t *testing.T) {
 
 func TestRunSignalProxy(t *testing.T) {
 	t.Run("forwarded by name", func(t *testing.T) {
-		fc := fakeContainer{waitKill: true}
-		fc.onStart = func() { syscall.Kill(os.Getpid(), syscall.SIGUSR1) }
-		api := fc.fake()
-		code, err := runWithin(t, testEngine(api), basePlan(), Streams{Out: &bytes.Buffer{}}, Hooks{})
+		d, e := runDaemon(t, fakedocker.Container{UntilSignal: true, OnStart: func() { syscall.Kill(os.Getpid(), syscall.SIGUSR1) }})
+		code, err := runWithin(t, e, basePlan(), Streams{Out: &bytes.Buffer{}}, Hooks{})
 		if err != nil || code != 128+10 {
 			t.Fatalf("Run = %d, %v; want 138 (SIGUSR1), nil", code, err)
 		}
-		if sig := <-fc.killed; sig != "SIGUSR1" {
-			t.Errorf("container got %q, want SIGUSR1", sig)
+		if sigs := created(t, d).Signals(); !slices.Equal(sigs, []string{"SIGUSR1"}) {
+			t.Errorf("container got %q, want SIGUSR1", sigs)
 		}
 	})
 	t.Run("not with --sig-proxy=false", func(t *testing.T) {
 		ours := make(chan os.Signal, 1)
 		signal.Notify(ours, syscall.SIGUSR1) // keeps the test process alive
 		defer signal.Stop(ours)
-		fc := fakeContainer{waitKill: true}
-		fc.onStart = func() {
+		var d *fakedocker.Daemon
+		d, e := runDaemon(t, fakedocker.Container{UntilSignal: true, OnStart: func() {
 			syscall.Kill(os.Getpid(), syscall.SIGUSR1)
 			<-ours
 			time.Sleep(100 * time.Millisecond)
-			select {
-			case sig := <-fc.killed:
-				t.Errorf("container got %s with --sig-proxy=false", sig)
-			default:
+			if sigs := created(t, d).Signals(); len(sigs) > 0 {
+				t.Errorf("container got %s with --sig-proxy=false", sigs)
 			}
-			fc.killed <- "SIGTERM"
-		}
-		api := fc.fake()
+			d.Signal(testID, "SIGTERM")
+		}})
 		plan := basePlan()
 		plan.SigProxy = false
-		if code, err := runWithin(t, testEngine(api), plan, Streams{Out: &bytes.Buffer{}}, Hooks{}); err != nil || code != 143 {
+		if code, err := runWithin(t, e, plan, Streams{Out: &bytes.Buffer{}}, Hooks{}); err != nil || code != 143 {
 			t.Fatalf("Run = %d, %v; want 143, nil", code, err)
 		}
 	})
@@ -554,8 +573,7 @@ func TestRunFollowsTerminalSize(t *testing.T) {
 	if err := tty.SetSize(fd, 24, 80); err != nil {
 		t.Fatal(err)
 	}
-	fc := fakeContainer{tty: true, waitKill: true}
-	api := fc.fake()
+	d, e := runDaemon(t, fakedocker.Container{UntilSignal: true})
 	plan := basePlan()
 	plan.Config.Tty, plan.Config.OpenStdin = true, true
 	var out bytes.Buffer
@@ -564,15 +582,20 @@ func TestRunFollowsTerminalSize(t *testing.T) {
 	var sizes []container.ResizeOptions
 	go func() {
 		defer close(done)
-		sizes = append(sizes, <-fc.resized)
+		// The container exists once the first resize arrives.
+		for d.Container(testID) == nil {
+			time.Sleep(time.Millisecond)
+		}
+		c := d.Container(testID)
+		sizes = append(sizes, <-c.Resized)
 		if err := tty.SetSize(master.Fd(), 40, 120); err != nil {
 			t.Error(err)
 		}
 		syscall.Kill(os.Getpid(), syscall.SIGWINCH)
-		sizes = append(sizes, <-fc.resized)
-		fc.killed <- "SIGTERM"
+		sizes = append(sizes, <-c.Resized)
+		d.Signal(testID, "SIGTERM")
 	}()
-	code, err := runWithin(t, testEngine(api), plan, ttyStreams(slave, fd, &out), Hooks{})
+	code, err := runWithin(t, e, plan, ttyStreams(slave, fd, &out), Hooks{})
 	<-done
 	if err != nil || code != 143 {
 		t.Fatalf("Run = %d, %v; want 143, nil", code, err)
@@ -585,33 +608,42 @@ func TestRunFollowsTerminalSize(t *testing.T) {
 
 // A run given up before the container started leaves nothing behind.
 func TestRunContextCancelledBeforeStart(t *testing.T) {
-	fc := fakeContainer{}
-	api := fc.fake()
+	d, e := runDaemon(t, fakedocker.Container{})
 	ctx, cancel := context.WithCancel(context.Background())
-	api.containerStartFunc = func(ctx context.Context, _ string, _ container.StartOptions) error {
+	d.On("ContainerStart", func(w http.ResponseWriter, r *http.Request) {
 		cancel()
-		return ctx.Err()
-	}
-	_, err := testEngine(api).Run(ctx, basePlan(), Streams{Out: &bytes.Buffer{}}, Hooks{})
+		fakedocker.NoAnswer(w, r)
+	})
+	_, err := e.Run(ctx, basePlan(), Streams{Out: &bytes.Buffer{}}, Hooks{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if want := []container.RemoveOptions{{Force: true, RemoveVolumes: true}}; !slices.Equal(fc.removed, want) {
-		t.Errorf("removals = %+v, want %+v", fc.removed, want)
+	if want := "force=1&v=1"; len(d.CallsOf("ContainerRemove")) != 1 || d.CallsOf("ContainerRemove")[0].Query.Encode() != want {
+		t.Errorf("removals = %v, want one with %s", d.CallsOf("ContainerRemove"), want)
+	}
+	if len(d.ContainerIDs()) != 0 {
+		t.Errorf("containers left: %v", d.ContainerIDs())
 	}
 }
 
 func TestRunContextCancelled(t *testing.T) {
-	fc := fakeContainer{waitKill: true}
-	api := fc.fake()
+	// With a terminal the run follows its size: the first resize comes
+	// right after the start, so the run is cancelled while it runs.
+	_, slave, fd := openPTY(t)
+	if err := tty.SetSize(fd, 24, 80); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	fc.onStart = func() { cancel() }
-	_, err := testEngine(api).Run(ctx, basePlan(), Streams{Out: &bytes.Buffer{}}, Hooks{})
+	d, e := runDaemon(t, fakedocker.Container{UntilSignal: true})
+	d.Before("ContainerResize", func(fakedocker.Call) { cancel() })
+	plan := basePlan()
+	plan.Config.Tty = true
+	_, err := e.Run(ctx, plan, ttyStreams(slave, fd, &bytes.Buffer{}), Hooks{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if len(fc.removed) != 0 {
-		t.Errorf("a running container was removed on cancel: %+v", fc.removed)
+	if removals := d.CallsOf("ContainerRemove"); len(removals) != 0 || !created(t, d).Running() {
+		t.Errorf("a running container was removed or stopped on cancel: %v", removals)
 	}
-	fc.killed <- "SIGTERM" // let the fake end
+	d.Signal(testID, "SIGTERM") // let the fake end
 }

@@ -88,7 +88,7 @@ type Container struct {
 	logs     bytes.Buffer // multiplexed, as docker logs sends it without a TTY
 	waiters  []waiter
 	gone     bool
-	outMu    sync.Mutex
+	outMu    *sync.Mutex // orders its writers
 }
 
 // Process is what a container's or an exec's process sees.
@@ -144,6 +144,7 @@ func (d *Daemon) add(c *Container) {
 		c.Labels = c.Config.Labels
 	}
 	c.created = time.Now()
+	c.outMu = &sync.Mutex{}
 	c.Resized = make(chan container.ResizeOptions, 8)
 	c.signals = make(chan string, 16)
 	c.stdinR, c.stdinW = io.Pipe()
@@ -364,6 +365,9 @@ func (d *Daemon) containersHandler(op string) http.HandlerFunc {
 			}
 			c := &Container{Name: r.URL.Query().Get("name"), Image: req.Config.Image, Config: req.Config, Host: req.HostConfig}
 			c.Command = strings.Join(req.Config.Cmd, " ")
+			if d.Create != nil {
+				d.Create(c)
+			}
 			d.add(c)
 			w.WriteHeader(http.StatusCreated)
 			jsonReply(container.CreateResponse{ID: c.ID})(w, r)

@@ -29,6 +29,11 @@ type Daemon struct {
 	// DataRoot is Info's DockerRootDir; Serve makes a fresh directory
 	// when it is empty.
 	DataRoot string
+	// Create, when set, is called with each container a create makes
+	// (its name, image and configuration from the request) before it
+	// exists: the test sets there how its process behaves, and may give
+	// it an ID.
+	Create func(c *Container)
 
 	mu         sync.Mutex
 	containers []*Container
@@ -64,7 +69,9 @@ type Call struct {
 	Op     string // the operation, named after the client's method
 	Method string
 	Path   string // without the API version: "/containers/ID/stop"
-	Query  url.Values
+	// Version is the API version in the request's path ("1.41"), if any.
+	Version string
+	Query   url.Values
 	// ID is the container or exec the call is about, resolved to its
 	// full ID when the daemon knows it, else as the client named it.
 	ID   string
@@ -208,7 +215,7 @@ func Reply(contentType, body string) http.HandlerFunc {
 func NoAnswer(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 
 var (
-	apiPath  = regexp.MustCompile(`^/v[0-9.]+(/.*)$`)
+	apiPath  = regexp.MustCompile(`^/v([0-9.]+)(/.*)$`)
 	ctrPath  = regexp.MustCompile(`^/containers/([^/]+)(/[a-z]+)?$`)
 	execPath = regexp.MustCompile(`^/exec/([^/]+)/([a-z]+)$`)
 )
@@ -265,12 +272,12 @@ func route(method, path string, header http.Header) (op, subject string) {
 
 func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Api-Version", APIVersion)
-	path := r.URL.Path
+	path, version := r.URL.Path, ""
 	if m := apiPath.FindStringSubmatch(path); m != nil {
-		path = m[1]
+		path, version = m[2], m[1]
 	}
 	op, subject := route(r.Method, path, r.Header)
-	call := Call{Op: op, Method: r.Method, Path: path, Query: r.URL.Query(), ID: subject}
+	call := Call{Op: op, Method: r.Method, Path: path, Version: version, Query: r.URL.Query(), ID: subject}
 	if op != "ImageLoad" {
 		call.Body, _ = io.ReadAll(r.Body)
 	}
