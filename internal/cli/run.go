@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"golang.org/x/sys/unix"
 
@@ -300,21 +299,13 @@ func (a *app) takeJobSlot(ctx context.Context, eng *engine.Engine, job *plan.Job
 		return nil, err
 	}
 	slot := &jobSlot{lock: lock}
-	list, err := eng.Containers(ctx, container.ListOptions{
-		All:     true,
-		Filters: filters.NewArgs(filters.Arg("label", label.Job+"="+job.ID)),
-	})
+	list, err := eng.Labelled(ctx, label.Job, job.ID, true)
 	if err != nil {
 		slot.release()
 		return nil, err
 	}
 	counted := *job
-	counted.Containers = 0
-	for _, c := range list {
-		if c.Labels[label.Job] == job.ID {
-			counted.Containers++
-		}
-	}
+	counted.Containers = len(list)
 	a.debugf("job %s: %d containers on this node (slurm.max_containers_per_job = %d)", job.ID, counted.Containers, a.pol.Slurm.MaxContainersPerJob)
 	if err := plan.CheckJobContainers(a.pol, &counted); err != nil {
 		slot.release()

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
@@ -20,6 +22,19 @@ func (e *Engine) Containers(ctx context.Context, opts container.ListOptions) ([]
 		return err
 	})
 	return list, e.wrap(err, "list containers")
+}
+
+// Labelled lists the containers whose label key is value: in every state
+// with all, else those with processes (running, paused, restarting).
+// Docker's label filter matches the value exactly; the labels are
+// checked again here anyway, so that a daemon that drops the filter
+// cannot hand the caller other containers.
+func (e *Engine) Labelled(ctx context.Context, key, value string, all bool) ([]container.Summary, error) {
+	list, err := e.Containers(ctx, container.ListOptions{All: all, Filters: filters.NewArgs(filters.Arg("label", key+"="+value))})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(list, func(c container.Summary) bool { return c.Labels[key] != value }), nil
 }
 
 // Inspect returns what the daemon knows about the container id.

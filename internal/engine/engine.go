@@ -123,13 +123,18 @@ type errTimedOut struct {
 func (e *errTimedOut) Error() string { return fmt.Sprintf("no answer within %s: %v", e.after, e.err) }
 func (e *errTimedOut) Unwrap() error { return e.err }
 
-// bounded runs call with a context that ends after limit. When that limit,
-// and not the caller's ctx, ended the call, the error says so.
+// bounded runs call with a context that ends after limit, or with ctx,
+// whichever is first. When that limit ended the call, the error says so;
+// when ctx did (the caller's own deadline or cancellation, such as the
+// epilog's budget), the error is ctx's, whatever the client made of it.
 func (e *Engine) bounded(ctx context.Context, limit time.Duration, call func(context.Context) error) error {
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	err := call(cctx)
-	if err != nil && ctx.Err() == nil && cctx.Err() == context.DeadlineExceeded {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil && cctx.Err() == context.DeadlineExceeded:
 		return &errTimedOut{after: limit, err: err}
 	}
 	return err

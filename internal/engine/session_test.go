@@ -168,3 +168,20 @@ func TestAttachRunningContainer(t *testing.T) {
 		})
 	}
 }
+
+// Labelled gives the containers of one label value only, whatever the
+// daemon's filter let through.
+func TestLabelled(t *testing.T) {
+	d := fakedocker.New()
+	d.IgnoreFilters = true
+	for _, c := range []struct{ id, job string }{{"a1", "42"}, {"b1", "421"}, {"c1", ""}} {
+		d.AddContainer(&fakedocker.Container{ID: c.id, State: container.StateExited, Labels: map[string]string{"io.userdocker.job": c.job}})
+	}
+	list, err := testEngine(t, d.Serve(t)).Labelled(context.Background(), "io.userdocker.job", "42", true)
+	if err != nil || len(list) != 1 || list[0].ID != "a1" {
+		t.Fatalf("Labelled() = %v, %v; want a1 alone", list, err)
+	}
+	if f := d.CallsOf("ContainerList")[0].Query.Get("filters"); !strings.Contains(f, `"io.userdocker.job=42"`) {
+		t.Errorf("asked the daemon with filters %s, want the label", f)
+	}
+}

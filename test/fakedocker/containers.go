@@ -114,14 +114,16 @@ type attachment struct {
 func (a *attachment) close() { a.once.Do(func() { a.conn.Close() }) }
 
 // AddContainer adds c to the daemon, running its process if its State is
-// running, and returns it.
+// running (or paused, or restarting), and returns it.
 func (d *Daemon) AddContainer(c *Container) *Container {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.add(c)
-	if c.State == container.StateRunning {
+	if c.running() {
+		state := c.State
 		c.UntilSignal = true
 		d.startProcess(c)
+		c.State = state
 	}
 	return c
 }

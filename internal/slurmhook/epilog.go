@@ -1,8 +1,10 @@
-// Package jobclean removes what a Slurm job leaves behind in Docker when it
-// ends: every container labelled with the job. It is ud-epilog's logic
-// (DESIGN.md §4). Docker's containers live in dockerd's cgroups, so Slurm's
-// own cleanup never reaches them; a container that outlives its job keeps
-// the job's GPUs busy for whoever gets them next.
+package slurmhook
+
+// The epilog removes what a Slurm job leaves behind in Docker when it
+// ends: every container labelled with the job (DESIGN.md §4). Docker's
+// containers live in dockerd's cgroups, so Slurm's own cleanup never
+// reaches them; a container that outlives its job keeps the job's GPUs
+// busy for whoever gets them next.
 //
 // The job is over when the epilog runs, and slurmd drains the node if the
 // epilog outlives slurm.conf's PrologEpilogTimeout, so the whole cleanup
@@ -15,7 +17,6 @@
 // calls in flight (120 at once were a third slower than 8 at once). So the
 // cleanup signals every container first, waits once, and then removes
 // them all, a few at a time.
-package jobclean
 
 import (
 	"context"
@@ -29,20 +30,11 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 
 	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/label"
 )
-
-// Docker is the part of the Docker client the cleanup uses;
-// *client.Client implements it.
-type Docker interface {
-	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
-	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
-	ContainerKill(ctx context.Context, containerID, signal string) error
-	ContainerRemove(ctx context.Context, containerID string, options container.RemoveOptions) error
-}
 
 // Defaults for Options.
 const (
@@ -93,7 +85,7 @@ type Options struct {
 // writable layer or volume can take longer than the budget; the deletion
 // goes on without the epilog). So a second run has nothing to do and
 // succeeds.
-func RemoveContainers(ctx context.Context, d Docker, jobID string, opts Options) error {
+func RemoveContainers(ctx context.Context, d *engine.Engine, jobID string, opts Options) error {
 	if !alloc.ValidJobID(jobID) {
 		return fmt.Errorf("%q is not a job id", jobID)
 	}
@@ -192,23 +184,19 @@ func withDefaults(opts Options) Options {
 }
 
 // listJob lists the job's containers: in every state with all, else those
-// with processes (running, paused, restarting). Docker's label filter
-// matches the value exactly; the labels are checked again here anyway, so
-// that only the job's own containers are ever touched.
-func listJob(ctx context.Context, d Docker, jobID string, all bool) ([]container.Summary, error) {
-	list, err := d.ContainerList(ctx, container.ListOptions{
-		All:     all,
-		Filters: filters.NewArgs(filters.Arg("label", label.Job+"="+jobID)),
-	})
+// with processes (running, paused, restarting); only the job's own are
+// ever touched (engine.Labelled checks every label again).
+func listJob(ctx context.Context, d *engine.Engine, jobID string, all bool) ([]container.Summary, error) {
+	list, err := d.Labelled(ctx, label.Job, jobID, all)
 	if err != nil {
 		return nil, fmt.Errorf("list the job's containers: %w", err)
 	}
-	return slices.DeleteFunc(list, func(c container.Summary) bool { return c.Labels[label.Job] != jobID }), nil
+	return list, nil
 }
 
 // cleanup is one run of RemoveContainers.
 type cleanup struct {
-	d    Docker
+	d    *engine.Engine
 	opts Options
 }
 
@@ -262,16 +250,16 @@ func (c *cleanup) signalAll(ctx context.Context, cs []container.Summary) map[str
 	}
 	c.each(feed(running), func(s container.Summary) {
 		sig := "SIGTERM"
-		info, err := c.d.ContainerInspect(ctx, s.ID)
+		info, err := c.d.Inspect(ctx, s.ID)
 		switch {
 		case cerrdefs.IsNotFound(err):
 			return
 		case err != nil:
-			c.opts.Logf("inspect container %s: %v; sending SIGTERM", describe(s), err)
+			c.failed(s, err, "; sending SIGTERM")
 		case info.Config != nil && info.Config.StopSignal != "":
 			sig = info.Config.StopSignal
 		}
-		err = c.d.ContainerKill(ctx, s.ID, sig)
+		err = c.d.Kill(ctx, s.ID, sig)
 		switch {
 		case err == nil:
 			mu.Lock()
@@ -280,7 +268,7 @@ func (c *cleanup) signalAll(ctx context.Context, cs []container.Summary) map[str
 		case cerrdefs.IsNotFound(err), cerrdefs.IsConflict(err):
 			// Gone, or no longer running (dockerd's "is not running").
 		default:
-			c.opts.Logf("signal container %s: %v; killing it", describe(s), err)
+			c.failed(s, err, "; killing it")
 		}
 	})
 	return signalled
@@ -320,7 +308,7 @@ func (c *cleanup) waitEnded(ctx context.Context, jobID string, cs []container.Su
 
 // remove removes one container by force, with its anonymous volumes.
 func (c *cleanup) remove(ctx context.Context, s container.Summary) {
-	err := c.d.ContainerRemove(ctx, s.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	err := c.d.Remove(ctx, s.ID, true, true)
 	switch {
 	case err == nil:
 		c.opts.Logf("removed container %s", describe(s))
@@ -336,14 +324,24 @@ func (c *cleanup) remove(ctx context.Context, s container.Summary) {
 			c.opts.Logf("container %s: dockerd was removing it already, and it is not gone: %v", describe(s), err)
 		}
 	default:
-		c.opts.Logf("remove container %s: %v", describe(s), err)
+		c.failed(s, err)
 	}
+}
+
+// failed logs what went wrong with container s: err, which names the call
+// and the container's ID, then s's name and what happens next (then).
+func (c *cleanup) failed(s container.Summary, err error, then ...string) {
+	msg := err.Error()
+	if len(s.Names) > 0 {
+		msg += " (" + strings.TrimPrefix(s.Names[0], "/") + ")"
+	}
+	c.opts.Logf("%s%s", msg, strings.Join(then, ""))
 }
 
 // waitGone polls until dockerd no longer knows the container, or ctx ends.
 func (c *cleanup) waitGone(ctx context.Context, id string) error {
 	for {
-		_, err := c.d.ContainerInspect(ctx, id)
+		_, err := c.d.Inspect(ctx, id)
 		if cerrdefs.IsNotFound(err) {
 			return nil
 		}
@@ -381,7 +379,7 @@ type EpilogConfig struct {
 // the job is left: a record or a container. Log lines read
 // "ud-epilog: job <id>: …"; the returned error starts with "job <id>: "
 // when the job id is known.
-func Epilog(ctx context.Context, env map[string]string, d Docker, cfg EpilogConfig) error {
+func Epilog(ctx context.Context, env map[string]string, d *engine.Engine, cfg EpilogConfig) error {
 	jobID := env["SLURM_JOB_ID"]
 	if !alloc.ValidJobID(jobID) {
 		return fmt.Errorf("SLURM_JOB_ID=%q is not a Slurm job id (is ud-epilog run by slurmd as Epilog?)", jobID)
