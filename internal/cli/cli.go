@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +16,9 @@ import (
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/launch"
+	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/runflags"
@@ -70,8 +71,8 @@ type Env struct {
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.
 	Program string
 	// Disks tells config check where directories are; nil: the real
-	// file systems.
-	Disks Disks
+	// file systems (gather.SystemDisks).
+	Disks gather.Disks
 }
 
 // app is what every subcommand works with.
@@ -132,11 +133,7 @@ func Main(ctx context.Context, env Env) int {
 	a.record.ExitCode = code
 	a.record.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if a.record.Decision == "" {
-		a.record.Decision = audit.Allowed
-		if err != nil && !isStatus(err) {
-			a.record.Decision = audit.Failed
-			a.record.Reasons = []string{err.Error()}
-		}
+		a.decide(err)
 	}
 	if a.record.UID == nil {
 		a.recordCaller()
@@ -241,8 +238,10 @@ func (a *app) main(ctx context.Context) error {
 			continue
 		}
 		a.record.Subcommand = name
-		if !a.mayUse(c) {
-			return a.refuse(fmt.Errorf("%q is not allowed on this system", name))
+		if !c.hidden {
+			if err := plan.CheckSubcommand(a.pol, name, c.admin, a.who.Root); err != nil {
+				return err
+			}
 		}
 		return c.run(ctx, a, rest[1:])
 	}
@@ -254,9 +253,9 @@ func (a *app) loadPolicy(job string) error {
 	if err := a.loadConfig(); err != nil {
 		return err
 	}
-	pol, prov, err := a.cfg.For(who(a.who), job)
+	pol, prov, err := a.cfg.For(gather.Who(a.who), job)
 	if err != nil {
-		return fmt.Errorf("configuration: %w", firstProblem(err))
+		return fmt.Errorf("configuration: %w", policy.FirstProblem(err))
 	}
 	a.pol = pol
 	if job == "" {
@@ -275,27 +274,35 @@ func (a *app) loadConfig() error {
 		err = policy.CheckOwnership(cfg.Files(), os.Geteuid())
 	}
 	if err != nil {
-		return fmt.Errorf("configuration: %w", firstProblem(err))
+		return fmt.Errorf("configuration: %w", policy.FirstProblem(err))
 	}
 	a.cfg = cfg
 	return nil
 }
 
-func who(c caller.Caller) policy.Who {
-	return policy.Who{User: c.Name, UID: c.UID, GID: c.GID, Groups: c.Groups, GroupNames: c.GroupNames, Home: c.Home}
-}
-
 func (a *app) mayUse(c command) bool {
-	if c.hidden {
-		return true
-	}
-	if c.admin {
-		return a.who.Root
-	}
-	return slices.Contains(a.pol.Subcommands, c.name)
+	return c.hidden || plan.CheckSubcommand(a.pol, c.name, c.admin, a.who.Root) == nil
 }
 
-// refuse records err as a policy refusal and returns it.
+// decide records in the audit record what became of the call: allowed
+// (a container's own exit status included), refused (the error holds
+// refusals), or failed.
+func (a *app) decide(err error) {
+	switch {
+	case err == nil || isStatus(err):
+		a.record.Decision = audit.Allowed
+	case len(refusal.All(err)) > 0:
+		a.refuse(err)
+	default:
+		a.record.Decision = audit.Failed
+		a.record.Reasons = []string{err.Error()}
+	}
+}
+
+// refuse records err as a refusal and returns it: the refusals in it, or
+// err itself when it is a refusal of another kind (an identity that does
+// not add up, a container that is not the caller's, a --format past its
+// limits).
 func (a *app) refuse(err error) error {
 	a.record.Decision = audit.Refused
 	for _, r := range refusal.All(err) {

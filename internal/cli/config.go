@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/runflags"
@@ -119,8 +120,8 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	}
 	var problems []error
 	cfg, err := policy.Load(path, policy.Options{CheckFlag: runflags.Canonical})
-	problems = append(problems, splitJoined(err)...)
-	problems = append(problems, splitJoined(policy.CheckOwnership(names, os.Geteuid()))...)
+	problems = append(problems, policy.Problems(err)...)
+	problems = append(problems, policy.Problems(policy.CheckOwnership(names, os.Geteuid()))...)
 	var warnings []string
 	if cfg != nil {
 		var spoolProblems []error
@@ -192,21 +193,6 @@ func (a *app) epilogBudgetWarnings(budget time.Duration) []string {
 		return nil
 	}
 	return nil
-}
-
-// splitJoined returns the errors errors.Join put together in err.
-func splitJoined(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, splitJoined(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 // configHint says what to do about one problem `config check` found.
@@ -307,24 +293,15 @@ func cmdConfigExplain(_ context.Context, a *app, args []string) error {
 	}
 	cfg, err := policy.Load(path, policy.Options{CheckFlag: runflags.Canonical})
 	if err != nil {
-		return fmt.Errorf("configuration: %w (run 'userdocker config check' for every problem)", firstProblem(err))
+		return fmt.Errorf("configuration: %w (run 'userdocker config check' for every problem)", policy.FirstProblem(err))
 	}
-	pol, prov, err := cfg.For(who(u), job)
+	pol, prov, err := cfg.For(gather.Who(u), job)
 	if err != nil {
-		return fmt.Errorf("--user %q: %w", name, firstProblem(err))
+		return fmt.Errorf("--user %q: %w", name, policy.FirstProblem(err))
 	}
 	fmt.Fprintf(a.env.Stdout, "# Effective policy of %s (uid %d, gid %d, groups %s), job %s\n# from %s\n",
 		u.Name, u.UID, u.GID, groupList(u), job, strings.Join(cfg.Files(), ", "))
 	return policy.Explain(a.env.Stdout, pol, prov)
-}
-
-// firstProblem keeps a configuration error to its first problem, so that
-// the user-facing message stays one line.
-func firstProblem(err error) error {
-	if all := splitJoined(err); len(all) > 1 {
-		return fmt.Errorf("%w (and %d more)", all[0], len(all)-1)
-	}
-	return err
 }
 
 func groupList(c caller.Caller) string {

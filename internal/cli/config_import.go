@@ -94,7 +94,7 @@ func (a *app) importReport(res oldconfig.Result, dest string) error {
 		}
 	}
 	_, err := policy.Parse([]policy.File{{Name: dest, Data: res.TOML}}, policy.Options{CheckFlag: runflags.Canonical})
-	if problems := splitJoined(err); len(problems) > 0 {
+	if problems := policy.Problems(err); len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintf(w, "  %s\n", p)
 		}

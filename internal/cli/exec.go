@@ -30,7 +30,7 @@ func cmdExec(ctx context.Context, a *app, args []string) error {
 	req.Cmd = fs.Args()[1:]
 	opts, err := plan.Exec(req, a.pol, a.who)
 	if err != nil {
-		return a.refuse(err)
+		return err
 	}
 	return a.withOwn(ctx, fs.Arg(0), func(eng *engine.Engine, id string) error {
 		return exitWith(eng.Exec(ctx, id, engine.ExecOptions{Config: opts, Detach: *detach}, a.streams()))

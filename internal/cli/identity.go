@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/gather"
 )
 
 // identify establishes the caller once: from sudo's variables, checked
@@ -53,7 +54,7 @@ func (a *app) auditPolicy(kernel *caller.Caller) {
 		return
 	}
 	if kernel != nil {
-		if pol, _, err := a.cfg.For(who(*kernel), ""); err == nil {
+		if pol, _, err := a.cfg.For(gather.Who(*kernel), ""); err == nil {
 			a.pol = pol
 		}
 		return

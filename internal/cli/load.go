@@ -3,16 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"slices"
-	"strings"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/userdocker/userdocker/internal/asuser"
 	"github.com/userdocker/userdocker/internal/engine"
+	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/imagetar"
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/refusal"
@@ -46,12 +41,12 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	lim := a.pol.Load
 	dir, err := spool.Open(lim.SpoolDir)
 	if err != nil {
-		return a.refuseIf(err)
+		return err
 	}
 	defer dir.Close()
 	lock, err := dir.Lock(int(a.who.UID))
-	if errors.Is(err, spool.ErrBusy) {
-		return a.refuse(&refusal.Refusal{Rule: "load.one_at_a_time", Msg: "load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished"})
+	if err := plan.CheckOneLoad(errors.Is(err, spool.ErrBusy)); err != nil {
+		return err
 	}
 	if err != nil {
 		return err
@@ -67,106 +62,55 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if err := plan.CheckRoom(tmp.Where(), free, 0, int64(lim.MinFree)); err != nil {
-		return a.refuse(err)
+		return err
 	}
 	archive, err := imagetar.Normalize(src, tmp, int64(lim.MaxSize))
 	if err != nil {
-		return a.refuseIf(loadError(err))
+		return loadError(err)
 	}
 	eng, err := a.engine()
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	if err := a.judgeTags(ctx, eng, archive.Tags); err != nil {
+	existing, err := gather.ExistingTags(ctx, eng, archive.Tags)
+	if err != nil {
 		return err
 	}
-	if err := a.checkDataRoot(ctx, eng, archive, int64(lim.MinFree)); err != nil {
+	system, _ := a.cfg.System()
+	if err := plan.JudgeLoad(archive.Tags, append(slices.Clone(system.Run.Images), a.pol.Run.Images...), existing); err != nil {
 		return err
+	}
+	// The daemon unpacks the archive on its data root (its size) and then
+	// its layers (what they unpack to).
+	if root, free, ok, err := gather.DataRootFree(ctx, eng); err != nil {
+		return err
+	} else if ok {
+		if err := plan.CheckRoom("Docker's data root ("+root+")", free, archive.Size+archive.Unpacked, int64(lim.MinFree)); err != nil {
+			return err
+		}
 	}
 	a.debugf("load: %d bytes spooled, %d once unpacked, %d entries with its layers, tags %q", archive.Size, archive.Unpacked, archive.Entries, archive.Tags)
 	return eng.Load(ctx, tmp.Reader(archive.Size), *quiet || a.quiet, a.env.Stdout, engine.StdStreams().OutIsTerm)
 }
 
-// loadError says what a problem of the archive is, for the refusal.
+// loadError is the refusal of an archive with a problem (plan.CheckArchive),
+// or err as it is: the spool's refusal, or a failed write.
 func loadError(err error) error {
 	var ae *imagetar.Error
 	if !errors.As(err, &ae) {
-		return err // the spool's refusal, or a failed write
-	}
-	msg := "load: " + ae.Msg
-	if errors.Is(err, imagetar.ErrTooLarge) {
-		msg += " (load.max_size)"
-	}
-	return &refusal.Refusal{Rule: "load", Msg: msg}
-}
-
-// refuseIf records err as a refusal when it is one, and returns it.
-func (a *app) refuseIf(err error) error {
-	if len(refusal.All(err)) > 0 {
-		return a.refuse(err)
-	}
-	return err
-}
-
-// judgeTags refuses the load when a tag of the archive would replace an
-// allowed or an existing image.
-func (a *app) judgeTags(ctx context.Context, eng *engine.Engine, tags []string) error {
-	existing := map[string]bool{}
-	for _, t := range tags {
-		named, err := plan.NormalizeImage(t)
-		if err != nil {
-			continue // JudgeLoad refuses it
-		}
-		found, err := eng.ImageExists(ctx, named.String())
-		if err != nil {
-			return err
-		}
-		existing[named.String()] = found
-	}
-	system, _ := a.cfg.System()
-	patterns := append(slices.Clone(system.Run.Images), a.pol.Run.Images...)
-	if err := plan.JudgeLoad(tags, patterns, existing); err != nil {
-		return a.refuse(err)
-	}
-	return nil
-}
-
-// checkDataRoot refuses a load that would leave the daemon's data root
-// with less than minFree: the daemon unpacks the archive there (its size)
-// and then its layers (what they unpack to). Only a local daemon's disk
-// can be looked at.
-func (a *app) checkDataRoot(ctx context.Context, eng *engine.Engine, archive *imagetar.Archive, minFree int64) error {
-	if !strings.HasPrefix(a.pol.DockerHost, "unix://") {
-		return nil
-	}
-	root, err := eng.DataRoot(ctx)
-	if err != nil {
 		return err
 	}
-	free, err := spool.Free(root)
-	if err != nil {
-		return err
-	}
-	return a.refuseIf(plan.CheckRoom("Docker's data root ("+root+")", free, archive.Size+archive.Unpacked, minFree))
+	return plan.CheckArchive(&plan.ArchiveProblem{Msg: ae.Msg, TooLarge: errors.Is(err, imagetar.ErrTooLarge)})
 }
 
-// loadSource opens -i FILE with the caller's rights (a regular file only),
-// or returns stdin.
+// loadSource opens -i FILE with the caller's rights, or returns stdin.
 func (a *app) loadSource(name string) (io.ReadCloser, error) {
-	if name == "" {
-		if a.env.Stdin == nil || tty.IsTerminal(a.env.Stdin.Fd()) {
-			return nil, refusal.Usagef("load: requested load from stdin, but stdin is a terminal: pass -i FILE or pipe an archive in")
-		}
-		return io.NopCloser(a.env.Stdin), nil
+	if name != "" {
+		return gather.OpenArchive(a.who, name)
 	}
-	f, err := asuser.Open(a.cred(), name, os.O_RDONLY|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("--input: %w", err)
+	if a.env.Stdin == nil || tty.IsTerminal(a.env.Stdin.Fd()) {
+		return nil, refusal.Usagef("load: requested load from stdin, but stdin is a terminal: pass -i FILE or pipe an archive in")
 	}
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("--input %s: not a regular file", name)
-	}
-	return f, nil
+	return io.NopCloser(a.env.Stdin), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/listing"
 	"github.com/userdocker/userdocker/internal/owned"
+	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/refusal"
 )
 
@@ -50,8 +51,8 @@ func cmdPs(ctx context.Context, a *app, args []string) error {
 	if o.gpu != (psGPUOptions{}) {
 		return a.psGPU(ctx, o.gpu)
 	}
-	if o.allUsers && !a.who.Root {
-		return a.refuse(&refusal.Refusal{Rule: "ps", Msg: "--all-users is for root only: ps shows your own containers"})
+	if err := plan.CheckAllUsers(o.allUsers, a.who.Root); err != nil {
+		return err
 	}
 	f, err := parseFilters(o.filters)
 	if err != nil {

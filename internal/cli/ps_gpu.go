@@ -5,8 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/userdocker/userdocker/internal/engine"
-	"github.com/userdocker/userdocker/internal/gpureserve"
+	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/gpuuse"
 	"github.com/userdocker/userdocker/internal/refusal"
 )
@@ -54,31 +53,9 @@ func (a *app) psGPU(ctx context.Context, o psGPUOptions) error {
 	if err != nil || view == "" {
 		return err
 	}
-	lib, err := openGPUs("ps " + view)
+	snap, err := gather.GPUs(ctx, a.pol, "ps "+view)
 	if err != nil {
 		return err
-	}
-	defer lib.Close()
-	eng, err := engine.New(a.pol.DockerHost)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	snap, err := a.gpuSnapshot(ctx, lib, eng)
-	if err != nil {
-		return err
-	}
-	if a.pol.GPU.Source == "reserve" {
-		st, err := gpureserve.Lock(ctx, a.pol.Slurm.StateDir)
-		if err != nil {
-			return err
-		}
-		keep, err := liveReservations(st, snap, false)
-		st.Unlock()
-		if err != nil {
-			return err
-		}
-		snap.Holds = append(snap.Holds, gpureserve.Holds(keep)...)
 	}
 	switch view {
 	case "--gpu-free":

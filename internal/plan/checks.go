@@ -664,21 +664,3 @@ func checkCIDFile(p *request.Plan, _ *policy.Policy, _ Facts) []string {
 	}
 	return nil
 }
-
-// CheckJobContainers refuses one more container for a job that has
-// slurm.max_containers_per_job on this node already. Every container of a
-// job, in any state, costs ud-epilog time when the job ends, and an epilog
-// that overruns slurmd's PrologEpilogTimeout drains the node (DESIGN.md
-// §3.11). Build cannot judge it: the count is a fact of the moment of
-// creation, which the edge gathers under the job's lock (Job.Containers)
-// and holds until the container exists, so concurrent runs cannot
-// together pass the limit. Outside a job there is no epilog to protect.
-func CheckJobContainers(pol *policy.Policy, job *Job) error {
-	limit := pol.Slurm.MaxContainersPerJob
-	if job == nil || job.Containers < limit {
-		return nil
-	}
-	return refusal.New("containers-per-job",
-		"your job %s has %d containers on this node, the most allowed (slurm.max_containers_per_job = %d): remove one first",
-		job.ID, job.Containers, limit)
-}

@@ -69,6 +69,10 @@ type Job struct {
 	// any state: counted by the edge under the job's lock, right before
 	// a create (CheckJobContainers), and 0 before that.
 	Containers int
+	// GPUError is why ud-prolog could not tell which GPUs the job's GRES
+	// indices (GPUIndices) are, "" when it could (CheckJobGPUs).
+	GPUError   string
+	GPUIndices []int
 }
 
 // Path is what the edge found at a host path.

@@ -35,6 +35,36 @@ func JudgeLoad(tags []string, patterns []policy.Pattern, existing map[string]boo
 	return errors.Join(errs...)
 }
 
+// CheckOneLoad refuses a load while another load of the same user runs
+// (busy, which the edge learns from the user's lock in the spool): each
+// user spools one archive at a time, so that the spool's space is shared.
+func CheckOneLoad(busy bool) error {
+	if busy {
+		return refusal.New("load.one_at_a_time", "load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished")
+	}
+	return nil
+}
+
+// ArchiveProblem is what is wrong with an image archive, as the edge
+// found it reading the archive (internal/imagetar).
+type ArchiveProblem struct {
+	Msg string
+	// TooLarge: the archive, unpacked, is larger than load.max_size.
+	TooLarge bool
+}
+
+// CheckArchive refuses an archive with a problem (nil: none).
+func CheckArchive(p *ArchiveProblem) error {
+	if p == nil {
+		return nil
+	}
+	msg := "load: " + p.Msg
+	if p.TooLarge {
+		msg += " (load.max_size)"
+	}
+	return refusal.New("load", "%s", msg)
+}
+
 // DirEntry is what the edge found at one entry of a directory's path.
 type DirEntry struct {
 	Path    string

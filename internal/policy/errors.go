@@ -100,3 +100,29 @@ func errorAt(o Origin, key string, cause error, format string, args ...any) *Con
 		Err:    cause,
 	}
 }
+
+// Problems returns the problems errors.Join put together in err, each on
+// its own: what Parse, Load and For return is one error for every
+// problem they found.
+func Problems(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, Problems(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// FirstProblem keeps a configuration error to its first problem, and how
+// many more there are, so that a user-facing message stays one line.
+func FirstProblem(err error) error {
+	if all := Problems(err); len(all) > 1 {
+		return fmt.Errorf("%w (and %d more)", all[0], len(all)-1)
+	}
+	return err
+}

@@ -1,4 +1,4 @@
-package cli
+package gather
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/userdocker/userdocker/internal/gpureserve"
 	"github.com/userdocker/userdocker/internal/gpuuse"
 	"github.com/userdocker/userdocker/internal/label"
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -29,6 +30,38 @@ type gpuClaim struct {
 	token string
 	bound bool
 	debug func(format string, args ...any)
+}
+
+// GPUs is what the GPU views of ps show: NVML's devices and processes,
+// the containers, and who holds which GPU (jobs and, in workstation mode,
+// reservations). what names the view, for the message when the node has
+// no NVIDIA driver.
+func GPUs(ctx context.Context, pol *policy.Policy, what string) (gpuuse.Snapshot, error) {
+	lib, err := openGPUs(what)
+	if err != nil {
+		return gpuuse.Snapshot{}, err
+	}
+	defer lib.Close()
+	eng, err := engine.New(pol.DockerHost)
+	if err != nil {
+		return gpuuse.Snapshot{}, err
+	}
+	defer eng.Close()
+	snap, err := gpuSnapshot(ctx, lib, eng, pol.Slurm.StateDir)
+	if err != nil || pol.GPU.Source != "reserve" {
+		return snap, err
+	}
+	st, err := gpureserve.Lock(ctx, pol.Slurm.StateDir)
+	if err != nil {
+		return snap, err
+	}
+	keep, err := liveReservations(st, snap, false)
+	st.Unlock()
+	if err != nil {
+		return snap, err
+	}
+	snap.Holds = append(snap.Holds, gpureserve.Holds(keep)...)
+	return snap, nil
 }
 
 // openGPUs opens NVML; without a driver the error says so plainly, in the
@@ -45,7 +78,7 @@ func openGPUs(what string) (*gpu.Lib, error) {
 // processes, each process's container (from its cgroup, read as root), the
 // node's containers with their labels, and the Slurm jobs' GPUs from the
 // state directory. Reservations are added by the caller, under their lock.
-func (a *app) gpuSnapshot(ctx context.Context, lib *gpu.Lib, eng *engine.Engine) (gpuuse.Snapshot, error) {
+func gpuSnapshot(ctx context.Context, lib *gpu.Lib, eng *engine.Engine, stateDir string) (gpuuse.Snapshot, error) {
 	var s gpuuse.Snapshot
 	var err error
 	if s.Devices, err = lib.Devices(); err != nil {
@@ -74,7 +107,7 @@ func (a *app) gpuSnapshot(ctx context.Context, lib *gpu.Lib, eng *engine.Engine)
 	for _, c := range list {
 		s.Containers[c.ID] = containerFacts(c)
 	}
-	recs, err := alloc.ListRecords(a.pol.Slurm.StateDir)
+	recs, err := alloc.ListRecords(stateDir)
 	if err != nil {
 		return s, err
 	}
@@ -142,10 +175,14 @@ func liveReservations(st *gpureserve.Store, s gpuuse.Snapshot, prune bool) ([]gp
 // the site's sudoers keeps it; otherwise gpu.default_count), within the
 // policy, and records them for this run. The request's device IDs are
 // replaced by the reserved UUIDs, so that the plan grants exactly these.
-func (a *app) reserveGPUs(ctx context.Context, req *request.Run) ([]string, *gpuClaim, error) {
-	nv, _ := a.env.Lookup("NV_GPU")
+func reserveGPUs(ctx context.Context, env Env, req *request.Run) ([]string, *gpuClaim, error) {
+	var nv string
+	if env.Lookup != nil {
+		nv, _ = env.Lookup("NV_GPU")
+	}
 	ask := gpureserve.AskOf(req.GPUs, req.Host.DeviceRequests, nv)
-	g := a.pol.GPU
+	pol := env.Policy
+	g := pol.GPU
 	rules := gpureserve.Rules{DefaultCount: g.DefaultCount, MaxCount: g.MaxCount, Exclusive: g.Exclusive, MaxMemoryUsedMiB: g.MaxMemoryUsedMiB}
 	if ask.From == "" && g.DefaultCount == 0 {
 		return nil, nil, nil
@@ -159,17 +196,17 @@ func (a *app) reserveGPUs(ctx context.Context, req *request.Run) ([]string, *gpu
 		return nil, nil, err
 	}
 	defer lib.Close()
-	eng, err := engine.New(a.pol.DockerHost)
+	eng, err := engine.New(pol.DockerHost)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer eng.Close()
-	st, err := gpureserve.Lock(ctx, a.pol.Slurm.StateDir)
+	st, err := gpureserve.Lock(ctx, pol.Slurm.StateDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer st.Unlock()
-	snap, err := a.gpuSnapshot(ctx, lib, eng)
+	snap, err := gpuSnapshot(ctx, lib, eng, pol.Slurm.StateDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,7 +223,7 @@ func (a *app) reserveGPUs(ctx context.Context, req *request.Run) ([]string, *gpu
 	}
 	uuids, err := gpureserve.Select(gpuuse.Units(snap.Devices), snap.Busy(), jobHeld, ask, rules)
 	if err != nil {
-		return nil, nil, a.refuse(err)
+		return nil, nil, err
 	}
 	if len(uuids) == 0 {
 		return nil, nil, nil
@@ -201,16 +238,16 @@ func (a *app) reserveGPUs(ctx context.Context, req *request.Run) ([]string, *gpu
 	}
 	b := make([]byte, 16)
 	rand.Read(b)
-	claim := &gpuClaim{dir: a.pol.Slurm.StateDir, token: hex.EncodeToString(b), debug: a.debugf}
+	claim := &gpuClaim{dir: pol.Slurm.StateDir, token: hex.EncodeToString(b), debug: env.debugf}
 	now := time.Now().UTC()
 	for _, u := range uuids {
-		keep = append(keep, gpureserve.Entry{UUID: u, UID: a.who.UID, User: a.who.Name, Token: claim.token,
+		keep = append(keep, gpureserve.Entry{UUID: u, UID: env.Who.UID, User: env.Who.Name, Token: claim.token,
 			PID: pid, PIDStart: start, Created: now})
 	}
 	if err := st.Save(keep); err != nil {
 		return nil, nil, err
 	}
-	a.debugf("reserved GPUs %v for %s", uuids, what)
+	env.debugf("reserved GPUs %v for %s", uuids, what)
 	return uuids, claim, nil
 }
 
@@ -256,10 +293,12 @@ func (c *gpuClaim) update(ctx context.Context, change func(gpureserve.Entry) (gp
 	return true, st.Save(out)
 }
 
-// bind records the created container in this run's reservation. A
-// reservation reclaimed meanwhile (the run took longer than
-// gpureserve.PendingGrace) may have gone to another run: then this
+// Bind records the created container id in the run's GPU reservation,
+// if it has one. A reservation reclaimed meanwhile (the run took longer
+// than gpureserve.PendingGrace) may have gone to another run: then this
 // container must not start.
+func (r *Run) Bind(ctx context.Context, id string) error { return r.claim.bind(ctx, id) }
+
 func (c *gpuClaim) bind(ctx context.Context, id string) error {
 	if c == nil {
 		return nil
@@ -278,9 +317,12 @@ func (c *gpuClaim) bind(ctx context.Context, id string) error {
 	return nil
 }
 
-// release ends this run's reservation: at the end of an attached run,
-// and whenever no container was made. A detached container keeps it until
-// it goes away (then it is stale and reclaimed by the next reservation).
+// Release ends the run's GPU reservation, if it has one: at the end of an
+// attached run, and whenever no container was made. A detached container
+// keeps it until it goes away (then it is stale and reclaimed by the next
+// reservation).
+func (r *Run) Release(detached bool) { r.claim.release(detached) }
+
 func (c *gpuClaim) release(detached bool) {
 	if c == nil || (detached && c.bound) {
 		return

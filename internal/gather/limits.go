@@ -1,4 +1,4 @@
-package cli
+package gather
 
 import (
 	"golang.org/x/sys/unix"
@@ -15,13 +15,13 @@ var rlimits = map[string]int{
 	"stack": unix.RLIMIT_STACK,
 }
 
-// hardLimits are this process's hard resource limits, by --ulimit name:
+// HardLimits are this process's hard resource limits, by --ulimit name:
 // under sudo, the caller's own (sudo hands them on to the command, after
 // its PAM session, which may apply limits.conf entries for root). A
 // process can lower its hard limits but never raise them without
 // CAP_SYS_RESOURCE, so the caller cannot make these any higher than the
 // site lets them be. A limit that cannot be read is left out: unknown.
-func hardLimits() map[string]uint64 {
+func HardLimits() map[string]uint64 {
 	out := map[string]uint64{}
 	for name, res := range rlimits {
 		var l unix.Rlimit

@@ -1,0 +1,62 @@
+package gather
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/userdocker/userdocker/internal/asuser"
+	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/request"
+	"github.com/userdocker/userdocker/internal/runflags"
+)
+
+// maxArgFile bounds --env-file and --label-file: they are read into memory.
+const maxArgFile = 1 << 20
+
+// Cred is who files are opened as: the caller, never root (DESIGN.md §3.3).
+func Cred(c caller.Caller) asuser.Cred {
+	return asuser.Cred{UID: c.UID, GID: c.GID, Groups: c.Groups}
+}
+
+// readArgFiles reads --env-file and --label-file with the caller's rights.
+// As with docker, file entries come first and flags override them.
+func readArgFiles(who caller.Caller, req *request.Run) error {
+	var env []string
+	for _, name := range req.EnvFiles {
+		lines, err := readArgFile(who, "env-file", name)
+		if err != nil {
+			return err
+		}
+		env = append(env, lines...)
+	}
+	req.Config.Env = append(env, req.Config.Env...)
+	labels := map[string]string{}
+	for _, name := range req.LabelFiles {
+		lines, err := readArgFile(who, "label-file", name)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			k, v, _ := strings.Cut(l, "=")
+			labels[k] = v
+		}
+	}
+	if len(labels) > 0 {
+		maps.Copy(labels, req.Config.Labels)
+		req.Config.Labels = labels
+	}
+	return nil
+}
+
+func readArgFile(who caller.Caller, flag, name string) ([]string, error) {
+	data, err := asuser.ReadFile(Cred(who), name, maxArgFile)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
+	}
+	lines, err := runflags.ParseKeyValueFile(flag, data)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %s: %w", flag, name, err)
+	}
+	return lines, nil
+}

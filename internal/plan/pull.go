@@ -1,0 +1,25 @@
+package plan
+
+import (
+	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
+)
+
+// JudgePull decides, before anything is fetched, whether the caller may
+// pull ref (allTags: pull's -a), and returns its normalized form.
+func JudgePull(pol *policy.Policy, ref string, allTags bool) (string, error) {
+	if allTags {
+		return "", refusal.New("pull", "-a/--all-tags is not allowed on this system: pull one image by its name")
+	}
+	if pol.Run.Pull == "never" {
+		return "", refusal.New("pull", "pull is not allowed on this system (run.pull = %q): only images already here can be run", "never")
+	}
+	named, err := NormalizeImage(ref)
+	if err != nil {
+		return "", err
+	}
+	if !ImageAllowed(named, pol.Run.Images) {
+		return "", refusal.New("image", "image %s is not allowed on this system (see run.images): not pulled", named.String())
+	}
+	return named.String(), nil
+}
