@@ -12,9 +12,9 @@ package engine
 // there: no registry is needed.
 
 import (
+	"github.com/userdocker/userdocker/test/harness"
 	"github.com/userdocker/userdocker/test/testlock"
 
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -28,10 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/tty"
@@ -77,55 +74,10 @@ func setUpDaemon() string {
 	if err := e.Ping(ctx); err != nil {
 		return err.Error()
 	}
-	present, err := e.hasImage(ctx, itImage)
-	if err != nil {
+	if err := harness.EnsureBusybox(ctx, itImage); err != nil {
 		return err.Error()
 	}
-	if present {
-		return ""
-	}
-	if err := buildTestImage(ctx, itImage); err != nil {
-		return "build " + itImage + ": " + err.Error()
-	}
 	return ""
-}
-
-// buildTestImage builds an image FROM scratch with busybox in it, as tag.
-func buildTestImage(ctx context.Context, tag string) error {
-	busybox, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		return fmt.Errorf("%w (install busybox-static)", err)
-	}
-	dockerfile := "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"--install\",\"-s\",\"/bin\"]\nENV PATH=/bin\n"
-	var tarball bytes.Buffer
-	tw := tar.NewWriter(&tarball)
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"busybox", 0o755, busybox}} {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-
-	c, err := client.NewClientWithOpts(client.WithHost(itHost), client.WithAPIVersionNegotiation())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	resp, err := c.ImageBuild(ctx, &tarball, build.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return jsonmessage.DisplayJSONMessagesStream(resp.Body, io.Discard, 0, false, nil)
 }
 
 // itEngine returns an Engine on the real daemon, or skips the test.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/userdocker/userdocker/test/fakedocker"
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // udRoot runs the test binary as root without sudo, as an admin would.
@@ -22,7 +23,7 @@ func udRoot(t *testing.T, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(testBinary, args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C"}
-	return collect(t, cmd, "run userdocker as root")
+	return collect(t, cmd)
 }
 
 func TestConfigCommands(t *testing.T) {
@@ -173,7 +174,7 @@ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _userdocker; printf '%s\n' "${COMPREP
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "bash", append([]string{"-c", prog, "bash", script}, words...)...)
-		asUser(t, cmd, alice)
+		harness.AsUser(t, cmd, alice)
 		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + alice, "LANG=C"}
 		out, err := cmd.CombinedOutput()
 		if err != nil {

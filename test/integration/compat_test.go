@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // TestCompatGlobalFlags: the Python userdocker's global flags, through real
@@ -79,14 +81,12 @@ func TestCompatNvidiaUserdocker(t *testing.T) {
 	}
 	t.Cleanup(func() { os.Remove(rule); os.Remove(link) })
 	cmd := exec.Command("sudo", "-n", link, "run", "--rm", testImage, "true")
-	asUser(t, cmd, alice)
+	harness.AsUser(t, cmd, alice)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C"}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
+	r := harness.Run(t, cmd)
 	want := "userdocker: note: nvidia-userdocker is plain userdocker now: containers get the GPUs userdocker grants you (your Slurm job's, or ones it reserves); --gpus narrows them\n"
-	if err != nil || stderr.String() != want {
-		t.Fatalf("nvidia-userdocker run: %v, stderr %q; want success and %q", err, stderr.String(), want)
+	if r.Code != 0 || r.Stderr != want {
+		t.Fatalf("nvidia-userdocker run: exit %d, stderr %q; want success and %q", r.Code, r.Stderr, want)
 	}
 }
 

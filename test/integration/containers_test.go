@@ -14,6 +14,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/tty"
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // ownConfig is baseConfig with every own-container subcommand allowed.
@@ -188,7 +189,7 @@ func commandUnderPTY(t *testing.T, who string, keys []string, argv ...string) (i
 	defer master.Close()
 	tty.SetSize(slave.Fd(), 30, 100)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	asUser(t, cmd, who)
+	harness.AsUser(t, cmd, who)
 	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty = true, true
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "TERM=xterm"}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
@@ -269,15 +270,13 @@ func TestLoadHijackRefused(t *testing.T) {
 	})
 	t.Run("stdin", func(t *testing.T) {
 		cmd := exec.Command("sudo", "-n", testBinary, "load")
-		asUser(t, cmd, alice)
+		harness.AsUser(t, cmd, alice)
 		cmd.Env = []string{"PATH=/usr/bin:/bin"}
 		f, _ := os.Open(path)
 		defer f.Close()
-		var errb bytes.Buffer
-		cmd.Stdin, cmd.Stderr = f, &errb
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 125 || errb.String() != want {
-			t.Fatalf("err %v, stderr %q; want 125, %q", err, errb.String(), want)
+		cmd.Stdin = f
+		if r := harness.Run(t, cmd); r.Code != 125 || r.Stderr != want {
+			t.Fatalf("exit %d, stderr %q; want 125, %q", r.Code, r.Stderr, want)
 		}
 	})
 	if after := docker(t, "image", "inspect", "--format", "{{.Id}}", testImage); after != before {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // The GPU tests run a build of userdocker with the udmocknvml tag: its NVML
@@ -64,12 +66,9 @@ func requireMockBinary(t *testing.T) {
 	t.Helper()
 	requireSetup(t)
 	mockOnce.Do(func() {
-		build := exec.Command("go", "build", "-tags", "udmocknvml", "-o", mockBinary,
-			"-ldflags", "-X github.com/userdocker/userdocker/internal/policy.DefaultPath="+mockConfig,
-			"github.com/userdocker/userdocker/cmd/userdocker")
-		build.Env = append(os.Environ(), "CGO_CFLAGS=-Wno-deprecated-declarations")
-		if out, err := build.CombinedOutput(); err != nil {
-			mockReason = "build -tags udmocknvml: " + string(out)
+		if err := harness.GoBuild(harness.Build{Out: mockBinary, Pkg: "cmd/userdocker", Tags: "udmocknvml",
+			LDFlags: "-X github.com/userdocker/userdocker/internal/policy.DefaultPath=" + mockConfig}); err != nil {
+			mockReason = err.Error()
 			return
 		}
 		rule := fmt.Sprintf("# userdocker GPU tests (NVML mock build)\n%s, %s ALL=(root) NOPASSWD: %s\n", alice, bob, mockBinary)

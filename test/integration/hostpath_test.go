@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // TestMountUnderACLDirectory attacks the mount check where mode bits and
@@ -72,7 +74,7 @@ func TestMountUnderACLDirectory(t *testing.T) {
 	// /etc with nothing but her own rights.
 	for _, argv := range [][]string{{"mv", shared, shared + ".orig"}, {"ln", "-s", "/etc", shared}} {
 		cmd := exec.Command(argv[0], argv[1:]...)
-		asUser(t, cmd, alice)
+		harness.AsUser(t, cmd, alice)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("as alice, %s: %v: %s (the ACL should let her)", strings.Join(argv, " "), err, out)
 		}

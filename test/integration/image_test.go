@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // hookEnvDir is where the stand-in hook records the hook-relevant
@@ -29,14 +31,12 @@ func buildImage(t *testing.T, tag, dockerfile string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", tag, "-")
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	cmd.Stdin = strings.NewReader(dockerfile)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build %s: %v\n%s", tag, err, out)
+	id, err := harness.BuildImage(ctx, tag, dockerfile)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { exec.Command("docker", "image", "rm", tag).Run() })
-	return docker(t, "image", "inspect", "-f", "{{.Id}}", tag)
+	return id
 }
 
 // runDetached runs `userdocker run -d ARGS` through run (ud or udMock)
@@ -247,9 +247,9 @@ func udLimited(t *testing.T, args ...string) result {
 	t.Helper()
 	argv := append([]string{"--rtprio=0:0", "--nofile=1024:4096", "--memlock=65536:65536", "--", "sudo", "-n", testBinary}, args...)
 	cmd := exec.Command("prlimit", argv...)
-	asUser(t, cmd, alice)
+	harness.AsUser(t, cmd, alice)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + alice, "LANG=C"}
-	return collect(t, cmd, "prlimit sudo userdocker")
+	return collect(t, cmd)
 }
 
 // TestRequestFieldsJudged: each field of the request that the final checks

@@ -5,6 +5,7 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // savedEntries is `docker save` of image, entry by entry.
@@ -247,15 +250,12 @@ func TestLoadCraftedArchives(t *testing.T) {
 func TestLoadLegit(t *testing.T) {
 	requireSetup(t)
 	writeConfig(t, loadConfig(""))
-	ctx := t.TempDir()
-	os.WriteFile(filepath.Join(ctx, "f"), []byte("hello\n"), 0o644)
-	os.Chtimes(filepath.Join(ctx, "f"), time.Unix(1e9, 0), time.Unix(1e9, 0))
-	os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM "+testImage+"\nCOPY f /f\nRUN [\"rm\", \"/f\"]\nCOPY f /f\n"), 0o644)
 	twice := "udtest-probe/same-layer-twice:1"
-	build := exec.Command("docker", "build", "-q", "-t", twice, ctx)
-	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v %s", err, out)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := harness.BuildImage(ctx, twice, "FROM "+testImage+"\nCOPY f /f\nRUN [\"rm\", \"/f\"]\nCOPY f /f\n",
+		harness.File{Name: "f", Mode: 0o644, ModTime: time.Unix(1e9, 0), Data: []byte("hello\n")}); err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { exec.Command("docker", "rmi", twice).Run() })
 	for _, image := range []string{deniedImage, twice} {
@@ -349,7 +349,7 @@ func TestLoadNotAnArchive(t *testing.T) {
 	requireSetup(t)
 	writeConfig(t, loadConfig(""))
 	cmd := exec.Command("sudo", "-n", testBinary, "load")
-	asUser(t, cmd, alice)
+	harness.AsUser(t, cmd, alice)
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -385,7 +385,7 @@ func TestLoadOneAtATime(t *testing.T) {
 		t.Fatalf("the archive has %d bytes (%v); the test needs more than 1 MiB", len(data), err)
 	}
 	cmd := exec.Command("sudo", "-n", testBinary, "load")
-	asUser(t, cmd, alice)
+	harness.AsUser(t, cmd, alice)
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	stdin, _ := cmd.StdinPipe()
 	var out, errb bytes.Buffer

@@ -8,9 +8,9 @@
 package integration
 
 import (
+	"github.com/userdocker/userdocker/test/harness"
 	"github.com/userdocker/userdocker/test/testlock"
 
-	"bytes"
 	"context"
 	"debug/elf"
 	"fmt"
@@ -18,9 +18,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -100,18 +98,12 @@ func setup() string {
 		return err.Error()
 	}
 	removeSetenvRule() // left by a run that was killed
-	build := exec.Command("go", "build", "-o", testRealBinary,
-		"-ldflags", "-X github.com/userdocker/userdocker/internal/policy.DefaultPath="+testConfig,
-		"github.com/userdocker/userdocker/cmd/userdocker")
-	build.Env = append(os.Environ(), "CGO_CFLAGS=-Wno-deprecated-declarations")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "build: " + string(out)
+	if err := harness.GoBuild(harness.Build{Out: testRealBinary, Pkg: "cmd/userdocker",
+		LDFlags: "-X github.com/userdocker/userdocker/internal/policy.DefaultPath=" + testConfig}); err != nil {
+		return err.Error()
 	}
-	launcher := exec.Command("go", "build", "-o", testBinary, "-ldflags", "-X main.target="+testRealBinary,
-		"github.com/userdocker/userdocker/cmd/ud-launch")
-	launcher.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := launcher.CombinedOutput(); err != nil {
-		return "build ud-launch: " + string(out)
+	if err := harness.GoBuild(harness.Build{Out: testBinary, Pkg: "cmd/ud-launch", LDFlags: "-X main.target=" + testRealBinary, Static: true}); err != nil {
+		return err.Error()
 	}
 	if interp, err := elfInterpreter(testBinary); err != nil || interp != "" {
 		return fmt.Sprintf("ud-launch must start without a dynamic loader: interpreter %q, %v", interp, err)
@@ -200,44 +192,16 @@ func sudoAs(t *testing.T, who string, env []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sudo", append([]string{"-n"}, args...)...)
-	asUser(t, cmd, who)
+	harness.AsUser(t, cmd, who)
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/home/" + who, "LANG=C"}, env...)
-	return collect(t, cmd, "run userdocker as "+who)
+	return collect(t, cmd)
 }
 
-// collect runs cmd and returns its output and exit status; what says
-// what it was, should it not start at all.
-func collect(t *testing.T, cmd *exec.Cmd, what string) result {
+// collect runs cmd and returns its output and exit status.
+func collect(t *testing.T, cmd *exec.Cmd) result {
 	t.Helper()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
-// asUser makes cmd run as the named user with that user's groups.
-func asUser(t *testing.T, cmd *exec.Cmd, name string) {
-	t.Helper()
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	gids, _ := u.GroupIds()
-	var groups []uint32
-	for _, g := range gids {
-		n, _ := strconv.Atoi(g)
-		groups = append(groups, uint32(n))
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: groups}}
-	cmd.Dir = "/"
+	r := harness.Run(t, cmd)
+	return result{r.Stdout, r.Stderr, r.Code}
 }
 
 func uidOf(t *testing.T, name string) string {

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/userdocker/userdocker/test/harness"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,10 +42,8 @@ func TestSlurmDriverWithoutNVMLRefusesGPUs(t *testing.T) {
 		"SLURM_JOB_ID=" + j.ID, "SLURM_JOB_UID=" + uidOf(t, alice), "SLURM_JOB_GID=" + strconv.FormatUint(uint64(rec.GID), 10),
 		"SLURM_JOB_USER=" + alice, "SLURM_JOB_GPUS=" + joinIndices(jobGPUs(t, j)), "SLURMD_NODENAME=" + rec.Node,
 	}
-	var stderr bytes.Buffer
-	prolog.Stderr = &stderr
-	if err := prolog.Run(); err != nil {
-		t.Fatalf("ud-prolog for job %s: %v (a failed prolog drains the node)\n%s", j.ID, err, stderr.String())
+	if r := harness.Run(t, prolog); r.Code != 0 {
+		t.Fatalf("ud-prolog for job %s: exit %d (a failed prolog drains the node)\n%s", j.ID, r.Code, r.Stderr)
 	}
 	reason := "NVML cannot be loaded, but this node has an NVIDIA driver (" + root + "/dev/nvidiactl): a GRES index could name another job's GPU"
 	got := jobRecord(t, j)

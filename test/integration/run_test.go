@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 func TestRunAsCaller(t *testing.T) {
@@ -86,7 +88,7 @@ func TestRunStdinAndTTY(t *testing.T) {
 	requireSetup(t)
 	t.Run("stdin piped", func(t *testing.T) {
 		cmd := exec.Command("sudo", "-n", testBinary, "run", "--rm", "-i", testImage, "cat")
-		asUser(t, cmd, alice)
+		harness.AsUser(t, cmd, alice)
 		cmd.Env = []string{"PATH=/usr/bin:/bin"}
 		cmd.Stdin = strings.NewReader("hello through stdin\n")
 		out, err := cmd.Output()
@@ -140,7 +142,7 @@ func TestRunForgedEnvironment(t *testing.T) {
 func TestRunWithoutSudo(t *testing.T) {
 	requireSetup(t)
 	cmd := exec.Command(testBinary, "run", testImage, "true")
-	asUser(t, cmd, alice)
+	harness.AsUser(t, cmd, alice)
 	out, err := cmd.CombinedOutput()
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != 125 || !strings.Contains(string(out), "must be run through sudo") {

@@ -10,7 +10,6 @@ package integration
 // the GPUs dockerd handed it.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/slurmhook"
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 const (
@@ -160,7 +160,7 @@ func holdJob(t *testing.T, user string, sbatchArgs ...string) slurmJob {
 	t.Helper()
 	args := append([]string{"--parsable", "--output=/dev/null", "--chdir=/tmp", "--job-name=udtest"}, sbatchArgs...)
 	cmd := exec.Command("sbatch", append(args, "--wrap="+holdScript)...)
-	asUser(t, cmd, user)
+	harness.AsUser(t, cmd, user)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + user, "LANG=C"}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -232,18 +232,10 @@ func srunIn(t *testing.T, j slurmJob, limit time.Duration, argv ...string) resul
 	defer cancel()
 	argv = append([]string{"--jobid=" + j.ID, "--overlap", "--quiet"}, argv...)
 	cmd := exec.CommandContext(ctx, "srun", argv...)
-	asUser(t, cmd, j.User)
+	harness.AsUser(t, cmd, j.User)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + j.User, "LANG=C"}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("srun in job %s as %s: %v", j.ID, j.User, err)
-	}
-	return result{out.String(), withoutSrunLines(errb.String()), code}
+	r := harness.Run(t, cmd)
+	return result{r.Stdout, withoutSrunLines(r.Stderr), r.Code}
 }
 
 // withoutSrunLines drops srun's own messages ("srun: error: …: Exited

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // The test machine's second Slurm node, image registries and Podman
@@ -166,7 +168,7 @@ func TestTestEnvNode2(t *testing.T) {
 	// A job on both nodes runs a task on each, as a test user would.
 	withMultiPartition(t)
 	cmd := exec.Command("srun", "--quiet", "-p", multiPartition, "-N2", "-t", "1", "hostname")
-	asUser(t, cmd, alice)
+	harness.AsUser(t, cmd, alice)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/home/" + alice, "LANG=C"}
 	out, err := cmd.CombinedOutput()
 	if lines := strings.Fields(string(out)); err != nil || len(lines) != 2 || !strings.Contains(string(out), node2) || !strings.Contains(string(out), hostNode(t)) {

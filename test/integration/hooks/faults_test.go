@@ -14,6 +14,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/test/fakedocker"
+	"github.com/userdocker/userdocker/test/harness"
 )
 
 // TestPrologKilledWhileWriting kills ud-prolog with SIGKILL at random
@@ -48,11 +49,7 @@ func TestPrologKilledWhileWriting(t *testing.T) {
 
 	killedWithRecord, killedWithout := 0, 0
 	for i := range 40 {
-		cmd := exec.Command(mockProlog, args...)
-		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
+		cmd := harness.WithEnv(exec.Command(mockProlog, args...), env)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

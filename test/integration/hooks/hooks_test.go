@@ -10,15 +10,13 @@
 package hooks
 
 import (
+	"github.com/userdocker/userdocker/test/harness"
 	"github.com/userdocker/userdocker/test/testlock"
 
-	"archive/tar"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -84,22 +81,20 @@ func setup() string {
 	if _, err := docker.Ping(ctx); err != nil {
 		return "dockerd is not running (scripts/testenv.sh starts it): " + err.Error()
 	}
-	if err := ensureImage(ctx); err != nil {
+	if err := harness.EnsureBusybox(ctx, testImage); err != nil {
 		return "test image " + testImage + ": " + err.Error()
 	}
 	if binDir, err = os.MkdirTemp("", "ud-hooks-"); err != nil {
 		return err.Error()
 	}
 	prolog, mockProlog, epilog = filepath.Join(binDir, "ud-prolog"), filepath.Join(binDir, "mock", "ud-prolog"), filepath.Join(binDir, "ud-epilog")
-	for _, b := range []struct{ out, tags, pkg string }{
-		{prolog, "", "cmd/ud-prolog"},
-		{mockProlog, "udmocknvml", "cmd/ud-prolog"},
-		{epilog, "", "cmd/ud-epilog"},
+	for _, b := range []harness.Build{
+		{Out: prolog, Pkg: "cmd/ud-prolog"},
+		{Out: mockProlog, Pkg: "cmd/ud-prolog", Tags: "udmocknvml"},
+		{Out: epilog, Pkg: "cmd/ud-epilog"},
 	} {
-		cmd := exec.Command("go", "build", "-tags="+b.tags, "-o", b.out, "github.com/userdocker/userdocker/"+b.pkg)
-		cmd.Env = append(os.Environ(), "CGO_CFLAGS=-Wno-deprecated-declarations")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Sprintf("go build %s: %v\n%s", b.pkg, err, out)
+		if err := harness.GoBuild(b); err != nil {
+			return err.Error()
 		}
 	}
 	emptyConfig = filepath.Join(binDir, "config.toml")
@@ -107,51 +102,6 @@ func setup() string {
 		return err.Error()
 	}
 	return ""
-}
-
-// ensureImage builds the test image FROM scratch around busybox-static if
-// scripts/testenv.sh has not built it yet.
-func ensureImage(ctx context.Context) error {
-	if _, err := docker.ImageInspect(ctx, testImage); err == nil {
-		return nil
-	}
-	bb, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		return fmt.Errorf("missing and cannot be built without busybox-static: %w", err)
-	}
-	var ctxTar bytes.Buffer
-	tw := tar.NewWriter(&ctxTar)
-	files := []struct {
-		name string
-		mode int64
-		data []byte
-	}{
-		{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\n")},
-		{"busybox", 0o755, bb},
-	}
-	for _, f := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	resp, err := docker.ImageBuild(ctx, &ctxTar, build.ImageBuildOptions{
-		Tags: []string{testImage}, Remove: true, Version: build.BuilderV1,
-	})
-	if err != nil {
-		return fmt.Errorf("build: %w", err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if _, err := docker.ImageInspect(ctx, testImage); err != nil {
-		return fmt.Errorf("build did not produce it: %s", out)
-	}
-	return nil
 }
 
 func requireSetup(t *testing.T) {
@@ -174,24 +124,8 @@ type result struct {
 // runHook runs a hook binary with exactly env, as slurmd does.
 func runHook(t *testing.T, bin string, env map[string]string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return result{0, stderr.String()}
-	case errors.As(err, &exit):
-		return result{exit.ExitCode(), stderr.String()}
-	default:
-		t.Fatalf("run %s: %v", bin, err)
-		return result{}
-	}
+	r := harness.Run(t, harness.WithEnv(exec.Command(bin, args...), env))
+	return result{r.Code, r.Stderr}
 }
 
 // startContainer creates a container labelled with job and, if start,
