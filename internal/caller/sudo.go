@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os/user"
 	"strconv"
+
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 // ErrNotRoot means userdocker was started without root: it must be called
@@ -71,13 +73,13 @@ type Lookup interface {
 // The user database, not SUDO_USER or SUDO_GID, then decides name, home,
 // primary group and groups; SUDO_USER, when SUDO_UID is used, must name
 // the same user.
-func FromSudo(p Process, env Env, db Lookup) (Caller, error) {
+func FromSudo(p Process, env Env, db Lookup) (request.Caller, error) {
 	if p.UID != 0 {
-		return Caller{}, ErrNotRoot
+		return request.Caller{}, ErrNotRoot
 	}
 	claimed, hasClaim, err := sudoUID(env, p)
 	if err != nil {
-		return Caller{}, err
+		return request.Caller{}, err
 	}
 	var uid uint32
 	switch {
@@ -85,28 +87,28 @@ func FromSudo(p Process, env Env, db Lookup) (Caller, error) {
 		parent := p.ParentUID
 		switch {
 		case !hasClaim:
-			return Caller{}, &IdentityError{KernelUID: &parent, Msg: fmt.Sprintf(
+			return request.Caller{}, &IdentityError{KernelUID: &parent, Msg: fmt.Sprintf(
 				"userdocker was started as root by uid %d (%s) without sudo's SUDO_UID: call it as sudo userdocker ...", parent, p.ParentName)}
 		case claimed != parent:
-			return Caller{}, &IdentityError{KernelUID: &parent, Msg: fmt.Sprintf(
+			return request.Caller{}, &IdentityError{KernelUID: &parent, Msg: fmt.Sprintf(
 				"SUDO_UID=%d, but uid %d ran sudo: %s", claimed, parent, fixSudoers)}
 		}
 		uid = parent
 	case p.ParentName == "sudo":
 		root := uint32(0)
 		if hasClaim && claimed != 0 {
-			return Caller{}, &IdentityError{KernelUID: &root, Msg: fmt.Sprintf(
+			return request.Caller{}, &IdentityError{KernelUID: &root, Msg: fmt.Sprintf(
 				"SUDO_UID=%d, but root ran sudo: %s", claimed, fixSudoers)}
 		}
 	case !hasClaim:
 		// root, directly
 	case !p.LoginUIDSet:
-		return Caller{}, &IdentityError{Msg: fmt.Sprintf(
+		return request.Caller{}, &IdentityError{Msg: fmt.Sprintf(
 			"cannot check SUDO_UID=%d: userdocker was started by %s (pid %d, root), not by sudo, and this session has no login uid; call it through sudo, or as root without SUDO_UID",
 			claimed, p.ParentName, p.ParentPID)}
 	case p.LoginUID != claimed:
 		login := p.LoginUID
-		return Caller{}, &IdentityError{KernelUID: &login, Msg: fmt.Sprintf(
+		return request.Caller{}, &IdentityError{KernelUID: &login, Msg: fmt.Sprintf(
 			"SUDO_UID=%d, but this session's login uid is %d (userdocker was started by %s, pid %d, not by sudo): %s",
 			claimed, login, p.ParentName, p.ParentPID, fixSudoers)}
 	default:
@@ -114,10 +116,10 @@ func FromSudo(p Process, env Env, db Lookup) (Caller, error) {
 	}
 	c, err := ByUID(uid, db)
 	if err != nil {
-		return Caller{}, fmt.Errorf("calling user: %w", err)
+		return request.Caller{}, fmt.Errorf("calling user: %w", err)
 	}
 	if name, ok := env("SUDO_USER"); ok && hasClaim && name != c.Name {
-		return Caller{}, &IdentityError{KernelUID: &uid, Msg: fmt.Sprintf(
+		return request.Caller{}, &IdentityError{KernelUID: &uid, Msg: fmt.Sprintf(
 			"SUDO_USER %q does not match uid %d (%s): %s", name, uid, c.Name, fixSudoers)}
 	}
 	return c, nil
@@ -148,36 +150,36 @@ func sudoUID(env Env, p Process) (uid uint32, ok bool, err error) {
 func ByName(name string, db interface {
 	Lookup
 	Lookup(string) (*user.User, error)
-}) (Caller, error) {
+}) (request.Caller, error) {
 	u, err := db.Lookup(name)
 	if err != nil {
-		return Caller{}, fmt.Errorf("look up user %s: %w", name, err)
+		return request.Caller{}, fmt.Errorf("look up user %s: %w", name, err)
 	}
 	return fromUser(u, db)
 }
 
 // ByUID looks up a user by uid, for the audit record of a refused call.
-func ByUID(uid uint32, db Lookup) (Caller, error) {
+func ByUID(uid uint32, db Lookup) (request.Caller, error) {
 	u, err := db.LookupId(strconv.FormatUint(uint64(uid), 10))
 	if err != nil {
-		return Caller{}, fmt.Errorf("look up uid %d: %w", uid, err)
+		return request.Caller{}, fmt.Errorf("look up uid %d: %w", uid, err)
 	}
 	return fromUser(u, db)
 }
 
-func fromUser(u *user.User, db Lookup) (Caller, error) {
+func fromUser(u *user.User, db Lookup) (request.Caller, error) {
 	uid, err := strconv.ParseUint(u.Uid, 10, 32)
 	if err != nil {
-		return Caller{}, fmt.Errorf("user %s: uid %q: %w", u.Username, u.Uid, err)
+		return request.Caller{}, fmt.Errorf("user %s: uid %q: %w", u.Username, u.Uid, err)
 	}
 	gid, err := strconv.ParseUint(u.Gid, 10, 32)
 	if err != nil {
-		return Caller{}, fmt.Errorf("user %s: gid %q: %w", u.Username, u.Gid, err)
+		return request.Caller{}, fmt.Errorf("user %s: gid %q: %w", u.Username, u.Gid, err)
 	}
-	c := Caller{UID: uint32(uid), GID: uint32(gid), Name: u.Username, Home: u.HomeDir, Root: uid == 0}
+	c := request.Caller{UID: uint32(uid), GID: uint32(gid), Name: u.Username, Home: u.HomeDir, Root: uid == 0}
 	ids, err := db.GroupIds(u)
 	if err != nil {
-		return Caller{}, fmt.Errorf("groups of %s: %w", u.Username, err)
+		return request.Caller{}, fmt.Errorf("groups of %s: %w", u.Username, err)
 	}
 	ids = append([]string{u.Gid}, ids...)
 	seen := map[uint32]bool{}

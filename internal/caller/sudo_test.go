@@ -6,6 +6,8 @@ import (
 	"os/user"
 	"reflect"
 	"testing"
+
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 // users is a fake user database: root, an admin, alice and bob.
@@ -59,8 +61,8 @@ func envOf(vars ...string) Env {
 }
 
 var (
-	alice = Caller{UID: 2001, GID: 2001, Name: "alice", Home: "/home/alice", Groups: []uint32{2001, 2100}, GroupNames: []string{"alice", "gpu"}}
-	root  = Caller{UID: 0, GID: 0, Name: "root", Home: "/root", Groups: []uint32{0}, GroupNames: []string{"root"}, Root: true}
+	alice = request.Caller{UID: 2001, GID: 2001, Name: "alice", Home: "/home/alice", Groups: []uint32{2001, 2100}, GroupNames: []string{"alice", "gpu"}}
+	root  = request.Caller{UID: 0, GID: 0, Name: "root", Home: "/root", Groups: []uint32{0}, GroupNames: []string{"root"}, Root: true}
 )
 
 // Processes as measured on the test machine (sudo 1.9.13p3).
@@ -87,7 +89,7 @@ func TestFromSudo(t *testing.T) {
 		name string
 		proc Process
 		env  Env
-		want Caller
+		want request.Caller
 		// err is the refusal; kernel the uid it names (-1: none).
 		err    string
 		kernel int
@@ -110,7 +112,7 @@ func TestFromSudo(t *testing.T) {
 		{name: "root directly under slurmstepd", proc: slurmstepd, env: envOf(), want: root},
 		{name: "admin's sudo -i shell acts as admin", proc: rootShellOfAdmin,
 			env:  envOf("SUDO_UID", "1000", "SUDO_USER", "admin"),
-			want: Caller{UID: 1000, GID: 1000, Name: "admin", Home: "/home/admin", Groups: []uint32{1000}, GroupNames: []string{"admin"}}},
+			want: request.Caller{UID: 1000, GID: 1000, Name: "admin", Home: "/home/admin", Groups: []uint32{1000}, GroupNames: []string{"admin"}}},
 		{name: "alice reparented, her own SUDO_UID", proc: rootShellOfAlice,
 			env: envOf("SUDO_UID", "2001", "SUDO_USER", "alice"), want: alice},
 

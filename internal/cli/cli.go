@@ -21,6 +21,7 @@ import (
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
+	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
 
@@ -78,7 +79,7 @@ type Env struct {
 // app is what every subcommand works with.
 type app struct {
 	env    Env
-	who    caller.Caller
+	who    request.Caller
 	cfg    *policy.Config
 	pol    *policy.Policy
 	debug  bool
@@ -90,7 +91,7 @@ type app struct {
 
 // identity is the outcome of establishing the caller.
 type identity struct {
-	who caller.Caller
+	who request.Caller
 	err error
 }
 

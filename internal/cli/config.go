@@ -17,6 +17,7 @@ import (
 	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
+	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
 	"github.com/userdocker/userdocker/internal/slurmhook"
 	"github.com/userdocker/userdocker/internal/sudoers"
@@ -304,7 +305,7 @@ func cmdConfigExplain(_ context.Context, a *app, args []string) error {
 	return policy.Explain(a.env.Stdout, pol, prov)
 }
 
-func groupList(c caller.Caller) string {
+func groupList(c request.Caller) string {
 	parts := make([]string, len(c.Groups))
 	for i, g := range c.Groups {
 		parts[i] = fmt.Sprint(g)

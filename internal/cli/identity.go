@@ -5,14 +5,15 @@ import (
 
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/gather"
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 // identify establishes the caller once: from sudo's variables, checked
 // against what the kernel says about this process and its parent.
-func (a *app) identify() (caller.Caller, error) {
+func (a *app) identify() (request.Caller, error) {
 	if a.identity == nil {
 		p, err := caller.ReadProcess(a.env.UID, a.env.Proc)
-		var who caller.Caller
+		var who request.Caller
 		if err == nil {
 			who, err = caller.FromSudo(p, a.env.Lookup, a.env.Users)
 		}
@@ -25,7 +26,7 @@ func (a *app) identify() (caller.Caller, error) {
 // audit record names the user the kernel says is calling, when it says,
 // and goes where that user's records go; nothing else is done for them.
 func (a *app) refuseIdentity(e *caller.IdentityError) error {
-	var kernel *caller.Caller
+	var kernel *request.Caller
 	if e.KernelUID != nil {
 		if c, err := caller.ByUID(*e.KernelUID, a.env.Users); err == nil {
 			kernel = &c
@@ -36,7 +37,7 @@ func (a *app) refuseIdentity(e *caller.IdentityError) error {
 
 // refuseEarly refuses before the policy is loaded: the audit record names
 // c, if known, and goes where c's records go.
-func (a *app) refuseEarly(err error, c *caller.Caller) error {
+func (a *app) refuseEarly(err error, c *request.Caller) error {
 	if c != nil {
 		uid := c.UID
 		a.record.Caller, a.record.UID = c.Name, &uid
@@ -49,7 +50,7 @@ func (a *app) refuseEarly(err error, c *caller.Caller) error {
 // record of a refused identity goes: kernel's, or the system-wide one
 // when the kernel named no one (unless its audit.log has placeholders,
 // which need a user: then the built-in default applies).
-func (a *app) auditPolicy(kernel *caller.Caller) {
+func (a *app) auditPolicy(kernel *request.Caller) {
 	if err := a.loadConfig(); err != nil {
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/userdocker/userdocker/internal/asuser"
-	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
@@ -15,13 +14,13 @@ import (
 const maxArgFile = 1 << 20
 
 // Cred is who files are opened as: the caller, never root (DESIGN.md §3.3).
-func Cred(c caller.Caller) asuser.Cred {
+func Cred(c request.Caller) asuser.Cred {
 	return asuser.Cred{UID: c.UID, GID: c.GID, Groups: c.Groups}
 }
 
 // readArgFiles reads --env-file and --label-file with the caller's rights.
 // As with docker, file entries come first and flags override them.
-func readArgFiles(who caller.Caller, req *request.Run) error {
+func readArgFiles(who request.Caller, req *request.Run) error {
 	var env []string
 	for _, name := range req.EnvFiles {
 		lines, err := readArgFile(who, "env-file", name)
@@ -49,7 +48,7 @@ func readArgFiles(who caller.Caller, req *request.Run) error {
 	return nil
 }
 
-func readArgFile(who caller.Caller, flag, name string) ([]string, error) {
+func readArgFile(who request.Caller, flag, name string) ([]string, error) {
 	data, err := asuser.ReadFile(Cred(who), name, maxArgFile)
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", flag, err)

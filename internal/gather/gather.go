@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/hostpath"
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
@@ -30,7 +29,7 @@ import (
 
 // Env is what gathering knows of the caller, besides the request.
 type Env struct {
-	Who caller.Caller
+	Who request.Caller
 	// Config is the loaded configuration, Policy the caller's policy from
 	// it outside any job: inside one, {job} expands to its ID.
 	Config *policy.Config
@@ -119,6 +118,6 @@ func randomSuffix(r io.Reader) string {
 
 // Who is what the policy needs to know of a caller: whom overrides
 // select, and what {user}, {uid}, {gid} and {home} expand to.
-func Who(c caller.Caller) policy.Who {
+func Who(c request.Caller) policy.Who {
 	return policy.Who{User: c.Name, UID: c.UID, GID: c.GID, Groups: c.Groups, GroupNames: c.GroupNames, Home: c.Home}
 }

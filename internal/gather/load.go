@@ -9,16 +9,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/userdocker/userdocker/internal/asuser"
-	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/spool"
 )
 
 // OpenArchive opens load's -i FILE with the caller's rights: a regular
 // file only (a FIFO or a device could hold the load, or read as root
 // what the caller may not).
-func OpenArchive(who caller.Caller, name string) (*os.File, error) {
+func OpenArchive(who request.Caller, name string) (*os.File, error) {
 	f, err := asuser.Open(Cred(who), name, os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("--input: %w", err)

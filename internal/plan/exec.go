@@ -7,9 +7,9 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 // ExecRequest is what a user asked of `docker exec`, as parsed from the
@@ -31,7 +31,7 @@ type ExecRequest struct {
 // run.enforce_user says: -u may only name the caller. Never privileged;
 // the variables that userdocker or the site set cannot be changed; -e and
 // -w only when run allows them.
-func Exec(req ExecRequest, pol *policy.Policy, c caller.Caller) (container.ExecOptions, error) {
+func Exec(req ExecRequest, pol *policy.Policy, c request.Caller) (container.ExecOptions, error) {
 	var errs []error
 	allowed := AllowedFlags(pol)
 	want := strconv.FormatUint(uint64(c.UID), 10) + ":" + strconv.FormatUint(uint64(c.GID), 10)

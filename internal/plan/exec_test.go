@@ -6,13 +6,13 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 func TestExec(t *testing.T) {
-	alice := caller.Caller{UID: 2001, GID: 2001, Name: "alice", Groups: []uint32{2001, 2100}}
+	alice := request.Caller{UID: 2001, GID: 2001, Name: "alice", Groups: []uint32{2001, 2100}}
 	pol := policy.Default()
 	pol.Run.Args.Allowed = flags("-e", "-w")
 	pol.Run.Env = map[string]string{"HOME": "/home/alice"}

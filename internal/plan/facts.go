@@ -9,13 +9,12 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-
-	"github.com/userdocker/userdocker/internal/caller"
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 // Facts are what the edge found out before planning.
 type Facts struct {
-	Caller caller.Caller
+	Caller request.Caller
 	// Job is the caller's Slurm job, nil outside a job.
 	Job *Job
 	// GPUs are the GPU IDs this run may use (UUIDs, or indices where NVML is

@@ -10,7 +10,6 @@ import (
 
 	"github.com/docker/docker/api/types/mount"
 
-	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
@@ -83,7 +82,7 @@ func valuesOf(spelling string, patterns ...string) map[string]policy.FlagValues 
 func baseFacts() Facts {
 	ok := func(p string) Path { return Path{Resolved: p} }
 	return Facts{
-		Caller: caller.Caller{UID: 2001, GID: 2001, Name: "alice", Home: "/home/alice", Groups: []uint32{2001, 2100}},
+		Caller: request.Caller{UID: 2001, GID: 2001, Name: "alice", Home: "/home/alice", Groups: []uint32{2001, 2100}},
 		Paths: map[string]Path{
 			"/etc/passwd":       ok("/etc/passwd"),
 			"/home/alice":       ok("/home/alice"),

@@ -1,5 +1,6 @@
 // Package request holds the values that flow through userdocker's pure core:
-// what a user asked for (Run), and what will be sent to Docker (Plan).
+// who asks (Caller), what a user asked for (Run), and what will be sent to
+// Docker (Plan).
 // Nothing here does I/O.
 package request
 
@@ -7,6 +8,22 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 )
+
+// Caller is the person userdocker acts for, as internal/caller
+// established it from sudo and the system's user database.
+type Caller struct {
+	UID  uint32
+	GID  uint32 // primary group
+	Name string
+	Home string
+	// Groups are all the caller's group ids from the system database,
+	// the primary group included.
+	Groups []uint32
+	// GroupNames are the names of Groups, in the same order ("" when a gid has no name).
+	GroupNames []string
+	// Root is true when the real caller is root (SUDO_UID=0, or run as root without sudo).
+	Root bool
+}
 
 // Run is a parsed `docker run` command line, before any policy applies.
 // Config, Host and Network are filled exactly as the docker CLI would fill
