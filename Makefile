@@ -26,12 +26,13 @@ PKGDIR  ?= dist
 VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/userdocker/userdocker/internal/cli.Version=$(VERSION)
 
-.PHONY: all help build test testenv install-test-bins demo bench install package fmt vet clean
+.PHONY: all help build unit test testenv install-test-bins demo bench install package fmt vet clean
 
 all: build
 
 help:
 	@echo 'make build     build $(CMDS) and ud-launch into bin/'
+	@echo 'make unit      vet and unit tests, the import graph among them: no root, no daemons'
 	@echo 'make test      (root) set up the test machine, then vet, unit tests, integration tests, fuzzing'
 	@echo 'make demo      (root) set up the test machine and run scripts/demo.sh'
 	@echo 'make bench     run bench/*.sh, if any'
@@ -52,6 +53,14 @@ build:
 	@mkdir -p $(BINDIR)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINDIR)/ $(addprefix ./cmd/,$(CMDS))
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-X main.target=$(LIBEXECDIR)/userdocker' -o $(BINDIR)/ ./cmd/ud-launch
+
+# Unit tests need no root, no dockerd, no Slurm: they run as anyone, on
+# any machine with Go and gcc (tests that are about root ownership skip
+# without it). vet looks at the integration suites too.
+unit:
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	$(GO) test -count=1 ./...
 
 testenv:
 	bash scripts/testenv.sh

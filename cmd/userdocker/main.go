@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/cli"
 	"github.com/userdocker/userdocker/internal/policy"
@@ -26,6 +27,7 @@ func main() {
 		Lookup:         os.LookupEnv,
 		Users:          caller.System{},
 		ConfigPath:     policy.DefaultPath,
+		AuditFallback:  audit.FallbackFile,
 		Sudoers:        sudoers.Read,
 		SlurmConfPaths: slurmhook.SlurmConfPaths,
 		Program:        os.Args[0],

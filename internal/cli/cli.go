@@ -59,6 +59,10 @@ type Env struct {
 	Users  caller.Lookup
 	// ConfigPath is policy.DefaultPath in production; tests pass another.
 	ConfigPath string
+	// AuditFallback is where audit records go when syslog is configured
+	// but cannot be reached: audit.FallbackFile in production, also when
+	// empty.
+	AuditFallback string
 	// Sudoers reads the system's sudo rules for `config check`
 	// (sudoers.Read in production); nil: they are not checked.
 	Sudoers func() ([]byte, error)
@@ -330,7 +334,11 @@ func (a *app) writeAudit() {
 	if a.pol != nil {
 		dest = a.pol.Audit.Log
 	}
-	sink, err := audit.Open(dest, audit.FallbackFile)
+	fallback := a.env.AuditFallback
+	if fallback == "" {
+		fallback = audit.FallbackFile
+	}
+	sink, err := audit.Open(dest, fallback)
 	if err != nil {
 		fmt.Fprintf(a.env.Stderr, "userdocker: audit: %v\n", err)
 		return

@@ -85,11 +85,12 @@ func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, 
 	sudo := map[string]string{"SUDO_UID": "2001", "SUDO_GID": "2001", "SUDO_USER": "alice"}
 	code := Main(context.Background(), Env{
 		Args: args, Stdout: &out, Stderr: &errb, UID: uid, Proc: parentOf(sudo),
-		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
-		Users:      fakeUsers{},
-		ConfigPath: path,
-		Rand:       bytes.NewReader([]byte{0xde, 0xad, 0xbe, 0xef}),
-		Program:    program,
+		Lookup:        func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
+		Users:         fakeUsers{},
+		ConfigPath:    path,
+		AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
+		Rand:          bytes.NewReader([]byte{0xde, 0xad, 0xbe, 0xef}),
+		Program:       program,
 	})
 	return code, out.String(), errb.String()
 }

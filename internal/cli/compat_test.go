@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,6 +64,9 @@ func TestGlobalFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.code == 0 && slices.Contains(tt.args, "run") {
+				requireRoot(t)
+			}
 			program := tt.program
 			if program == "" {
 				program = "userdocker"

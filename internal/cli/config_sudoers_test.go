@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 )
 
@@ -31,7 +32,7 @@ func TestConfigCheckSudoersWarnings(t *testing.T) {
 			code := Main(context.Background(), Env{
 				Args: []string{"config", "check"}, Stdout: &out, Stderr: &errb, UID: 0, Proc: parentOf(nil),
 				Lookup: func(string) (string, bool) { return "", false }, Users: adminUsers{}, ConfigPath: path,
-				Sudoers: tc.sudoers, Disks: fakeDisks{},
+				Sudoers: tc.sudoers, Disks: fakeDisks{}, AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
 			})
 			want := "configuration OK: " + path + " (1 override)\n" + tc.want
 			if code != 0 || out.String() != want || errb.String() != "" {

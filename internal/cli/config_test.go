@@ -134,10 +134,11 @@ func runWith(t *testing.T, path, sudoUID string, change func(*Env), args ...stri
 	var out, errb bytes.Buffer
 	env := Env{
 		Args: args, Stdout: &out, Stderr: &errb, UID: 0, Proc: parentOf(sudo),
-		Lookup:     func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
-		Users:      adminUsers{},
-		ConfigPath: path,
-		Disks:      fakeDisks{},
+		Lookup:        func(k string) (string, bool) { v, ok := sudo[k]; return v, ok },
+		Users:         adminUsers{},
+		ConfigPath:    path,
+		AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
+		Disks:         fakeDisks{},
 	}
 	if change != nil {
 		change(&env)
@@ -404,6 +405,7 @@ func TestConfigCheckSpool(t *testing.T) {
 				Args: []string{"config", "check"}, Stdout: &out, Stderr: &errb, Proc: parentOf(nil),
 				Lookup: func(string) (string, bool) { return "", false }, Users: adminUsers{},
 				ConfigPath: path, Disks: fakeDisks{devices: tt.devices},
+				AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
 			})
 			if got := strings.ReplaceAll(out.String(), filepath.Dir(path), "$DIR"); code != tt.code || got != tt.out {
 				t.Fatalf("exit %d, stdout\n%s\nwant %d,\n%s", code, got, tt.code, tt.out)

@@ -68,9 +68,10 @@ func TestIdentityRefusals(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := Main(context.Background(), Env{
 				Args: tc.args, Stdout: &out, Stderr: &errb, UID: 0, Proc: tc.proc,
-				Lookup:     func(k string) (string, bool) { v, ok := tc.sudo[k]; return v, ok },
-				Users:      fakeUsers{},
-				ConfigPath: path,
+				Lookup:        func(k string) (string, bool) { v, ok := tc.sudo[k]; return v, ok },
+				Users:         fakeUsers{},
+				ConfigPath:    path,
+				AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
 			})
 			if code != 125 || out.String() != "" || errb.String() != tc.stderr {
 				t.Errorf("exit %d, stdout %q, stderr %q\nwant 125, nothing, %q", code, out.String(), errb.String(), tc.stderr)
@@ -107,6 +108,7 @@ func TestUnsafeEnvRefused(t *testing.T) {
 		code := Main(context.Background(), Env{
 			Args: args, Stdout: &out, Stderr: &errb, UID: 0, Proc: parentOf(sudo),
 			Lookup: func(k string) (string, bool) { v, ok := sudo[k]; return v, ok }, Users: fakeUsers{}, ConfigPath: path,
+			AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
 		})
 		want := "userdocker: LD_PRELOAD,LD_LIBRARY_PATH reached userdocker through sudo (ud-launch dropped it): the sudoers rule for userdocker must not let callers set variables (SETENV); tell your admin\n"
 		if code != 125 || out.String() != "" || errb.String() != want {

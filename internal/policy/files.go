@@ -79,3 +79,27 @@ func checkOwner(path string, owner int) error {
 // ErrUnsafeFile is the cause of a ConfigError about a configuration file
 // or directory that someone besides its owner could change.
 var ErrUnsafeFile = errors.New("unsafe configuration file")
+
+// Load reads the configuration at path and the drop-ins
+// <dir of path>/conf.d/*.toml in lexical order (names starting with "."
+// are skipped: editors leave lock and backup files there). A missing
+// conf.d is fine; a missing main file is an error.
+func Load(path string, opts Options) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	names, err := FileNames(path)
+	if err != nil {
+		return nil, err
+	}
+	files := []File{{Name: path, Data: data}}
+	for _, name := range names[1:] {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read config drop-in: %w", err)
+		}
+		files = append(files, File{Name: name, Data: data})
+	}
+	return Parse(files, opts)
+}

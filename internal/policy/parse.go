@@ -2,8 +2,6 @@ package policy
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -48,30 +46,6 @@ type layer map[string]setting
 // Files returns the names of the files the configuration was read from,
 // in the order they were applied.
 func (c *Config) Files() []string { return slices.Clone(c.files) }
-
-// Load reads the configuration at path and the drop-ins
-// <dir of path>/conf.d/*.toml in lexical order (names starting with "."
-// are skipped: editors leave lock and backup files there). A missing
-// conf.d is fine; a missing main file is an error.
-func Load(path string, opts Options) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	names, err := FileNames(path)
-	if err != nil {
-		return nil, err
-	}
-	files := []File{{Name: path, Data: data}}
-	for _, name := range names[1:] {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("read config drop-in: %w", err)
-		}
-		files = append(files, File{Name: name, Data: data})
-	}
-	return Parse(files, opts)
-}
 
 // Parse parses files in order: a later file's keys replace an earlier
 // one's, key by key, and [[override]] entries add up. It collects every
