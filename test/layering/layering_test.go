@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,7 +204,10 @@ func list(t *testing.T) []pkg {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the go tool is not on PATH: %v", err)
+		}
+		t.Skipf("the go tool is not on PATH (%v): the import graph cannot be read", err)
 	}
 	cmd := exec.Command(goTool, "list", "-json", module+"/...")
 	cmd.Dir = moduleRoot(t)
