@@ -325,7 +325,7 @@ func testInstalledPackage(t *testing.T, deb, version string) {
 	root := func(args ...string) result {
 		cmd := exec.Command(pkgLauncher, args...)
 		cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C"}
-		return collect(t, cmd, "run "+pkgLauncher+" as root")
+		return collect(t, cmd)
 	}
 	// ud-launch starts the real userdocker at the path compiled in, which
 	// knows the package's version.

@@ -50,8 +50,9 @@ var layers = []struct {
 	{"programs", []string{"cmd/userdocker", "cmd/ud-prolog", "cmd/ud-epilog", "cmd/ud-launch"}},
 }
 
-// helpers are the packages for tests: no product package imports them.
-var helpers = []string{"internal/golden", "test/fakedocker", "test/harness", "test/testacl", "test/testlock"}
+// helpers are the packages for tests (internal/docscheck holds only tests
+// of the documentation): no product package imports them.
+var helpers = []string{"internal/docscheck", "internal/golden", "test/fakedocker", "test/harness", "test/testacl", "test/testlock"}
 
 // pure are the layers whose packages do no I/O and read no clock: they
 // take facts as values (DESIGN.md §2).
