@@ -6,6 +6,7 @@ package rangelist
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,15 +54,18 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("list %q: %q is not a number or a low-high range", e.List, e.Item)
 }
 
-// Parse returns the numbers of the list s, ranges expanded, in the order
-// listed; nil for "". Anything s holds that r does not allow is an
-// *Error.
-func Parse(s string, r Rules) ([]int, error) {
+// Range is one item of a list: the numbers from Lo to Hi, both included.
+type Range struct{ Lo, Hi int }
+
+// Parse returns the ranges of the list s in the order listed; nil for
+// "". It never expands them: a list of a few bytes can stand for 65536
+// numbers per item. Anything s holds that r does not allow is an *Error.
+func Parse(s string, r Rules) ([]Range, error) {
 	if s == "" {
 		return nil, nil
 	}
-	var out []int
-	seen := map[int]bool{}
+	var out []Range
+	count := 0
 	for _, item := range strings.Split(s, ",") {
 		lo, hi, isRange := strings.Cut(item, "-")
 		a, okA := number(lo, r)
@@ -69,18 +73,43 @@ func Parse(s string, r Rules) ([]int, error) {
 		if isRange {
 			b, okB = number(hi, r)
 		}
-		if !okA || !okB || b < a || (r.MaxCount > 0 && len(out)+b-a >= r.MaxCount) {
+		if !okA || !okB || b < a || (r.MaxCount > 0 && count+b-a >= r.MaxCount) {
 			return nil, &Error{List: s, Item: item}
 		}
-		for n := a; n <= b; n++ {
-			if r.Unique && seen[n] {
+		if r.Unique {
+			if n, twice := firstIn(out, a, b); twice {
 				return nil, &Error{List: s, Item: item, Twice: n, Repeated: true}
 			}
-			seen[n] = true
+		}
+		count += b - a + 1
+		out = append(out, Range{a, b})
+	}
+	return out, nil
+}
+
+// firstIn returns the first number from a to b that one of rs holds.
+func firstIn(rs []Range, a, b int) (int, bool) {
+	first, found := 0, false
+	for _, r := range rs {
+		if r.Lo <= b && r.Hi >= a {
+			if n := max(a, r.Lo); !found || n < first {
+				first, found = n, true
+			}
+		}
+	}
+	return first, found
+}
+
+// Numbers are the numbers of rs, ranges expanded, in order: for lists
+// whose Rules bound how many there are (MaxCount).
+func Numbers(rs []Range) []int {
+	var out []int
+	for _, r := range rs {
+		for n := r.Lo; n <= r.Hi; n++ {
 			out = append(out, n)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // number reads one decimal number of an item: digits only, at most Max.
@@ -110,14 +139,29 @@ func Subset(want, have string, r Rules) bool {
 	if err != nil {
 		return false
 	}
-	in := make(map[int]bool, len(h))
-	for _, n := range h {
-		in[n] = true
-	}
-	for _, n := range w {
-		if !in[n] {
+	slices.SortFunc(h, func(x, y Range) int { return x.Lo - y.Lo })
+	for _, x := range w {
+		if !covered(h, x) {
 			return false
 		}
 	}
 	return true
+}
+
+// covered reports whether the ranges h, sorted by Lo, hold every number of
+// x.
+func covered(h []Range, x Range) bool {
+	next := x.Lo // the first number of x not yet seen held
+	for _, r := range h {
+		if r.Lo > next {
+			break
+		}
+		if r.Hi >= next {
+			next = r.Hi + 1
+		}
+		if next > x.Hi {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package rangelist
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -48,10 +49,12 @@ func TestParse(t *testing.T) {
 		{name: "too many over items", list: "0-2,5,6", rules: gpus, bad: "6"},
 		{name: "twice", list: "0-2,1", rules: gpus, bad: "1", twice: 1},
 		{name: "twice within ranges", list: "3,1-3", rules: gpus, bad: "1-3", twice: 3},
+		{name: "the first number twice", list: "5-6,2-3,0-9", rules: Rules{Unique: true}, bad: "0-9", twice: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(tt.list, tt.rules)
+			ranges, err := Parse(tt.list, tt.rules)
+			got := Numbers(ranges)
 			if tt.want != nil || tt.list == "" {
 				if err != nil || !slices.Equal(got, tt.want) {
 					t.Fatalf("Parse(%q) = %v, %v; want %v", tt.list, got, err, tt.want)
@@ -62,8 +65,8 @@ func TestParse(t *testing.T) {
 			if !errors.As(err, &e) || e.List != tt.list || e.Item != tt.bad || e.Repeated != (tt.twice != 0) || e.Twice != tt.twice {
 				t.Fatalf("Parse(%q) = %v, %#v; want an *Error about item %q (twice: %d)", tt.list, got, err, tt.bad, tt.twice)
 			}
-			if got != nil {
-				t.Errorf("Parse(%q) returned %v with its error", tt.list, got)
+			if ranges != nil {
+				t.Errorf("Parse(%q) returned %v with its error", tt.list, ranges)
 			}
 		})
 	}
@@ -95,10 +98,50 @@ func TestSubset(t *testing.T) {
 		{"0-3 ", "0-3", false}, // nor this
 		{"1", "", false},
 		{"1", "x", false},
+		{"0-9", "5-9,0-4", true},  // held by ranges together, in any order
+		{"0-9", "0-3,5-9", false}, // 4 is not held
+		{"0-65535", "0-65535", true},
 	}
 	for _, tt := range tests {
 		if got := Subset(tt.want, tt.have, CPUs); got != tt.ok {
 			t.Errorf("Subset(%q, %q) = %v, want %v", tt.want, tt.have, got, tt.ok)
 		}
 	}
+}
+
+// A list of a few kilobytes can name every CPU thousands of times over:
+// it is read as ranges, never expanded.
+func TestLongLists(t *testing.T) {
+	long := strings.Repeat("0-65535,", 4000) + "0-65535"
+	if rs, err := Parse(long, CPUs); err != nil || len(rs) != 4001 {
+		t.Fatalf("Parse(4001 full ranges) = %d ranges, %v", len(rs), err)
+	}
+	if !Subset(long, "0-65535", CPUs) || Subset("0-65535", strings.Repeat("1-65535,", 4000)+"1-65535", CPUs) {
+		t.Error("Subset of long lists is wrong")
+	}
+	if _, err := Parse(long, Rules{Unique: true}); err == nil {
+		t.Error("Unique accepted every number listed 4001 times")
+	}
+}
+
+// FuzzParse: any string is read without a panic; a list that parses is a
+// subset of itself, and its numbers are its ranges'.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "0", "0-3,8,10-11", "01", "3-0", "0-65535,0-65535", "1,1", ",", "-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rs, err := Parse(s, CPUs)
+		if err != nil || len(rs) == 0 {
+			return
+		}
+		if !Subset(s, s, CPUs) {
+			t.Fatalf("%q is not a subset of itself", s)
+		}
+		for _, r := range rs {
+			if r.Lo < 0 || r.Hi > Max || r.Lo > r.Hi {
+				t.Fatalf("%q gave the range %v", s, r)
+			}
+		}
+	})
 }

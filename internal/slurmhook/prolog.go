@@ -68,7 +68,7 @@ func ParsePrologEnv(env map[string]string) (job PrologJob, notes []string, err e
 // ranges ("0-2") accepted, each index once, at most 1024 of them; ""
 // means no GPUs.
 func ParseGPUIndices(s string) ([]int, error) {
-	out, err := rangelist.Parse(s, rangelist.Rules{Unique: true, MaxCount: 1024})
+	ranges, err := rangelist.Parse(s, rangelist.Rules{Unique: true, MaxCount: 1024})
 	var e *rangelist.Error
 	switch {
 	case errors.As(err, &e) && e.Repeated:
@@ -76,7 +76,7 @@ func ParseGPUIndices(s string) ([]int, error) {
 	case errors.As(err, &e):
 		return nil, fmt.Errorf("SLURM_JOB_GPUS=%q: %q is not a GPU index or range", s, e.Item)
 	}
-	return out, nil
+	return rangelist.Numbers(ranges), nil
 }
 
 // GPUFacts are what the prolog found out about the node's GPUs, gathered
