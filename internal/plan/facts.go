@@ -1,7 +1,10 @@
-// Package plan is userdocker's pure core for `run`: it judges a parsed
-// request against the caller's policy and the facts the edge gathered, and
-// returns the final Docker request or every reason it was refused. It does no
-// I/O: no Docker, no filesystem, no clock, no randomness.
+// Package plan is userdocker's pure core, where every refusal is decided.
+// For `run` it judges a parsed request against the caller's policy and the
+// facts the edge gathered (internal/gather), and returns the final Docker
+// request or every reason it was refused (Build, and the checks of the
+// final request in checks.go); the other subcommands' refusals are named
+// checks here too (exec, pull, load, ps, the subcommand list, the caller's
+// job). It does no I/O: no Docker, no filesystem, no clock, no randomness.
 package plan
 
 import (
