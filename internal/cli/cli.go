@@ -114,13 +114,16 @@ func commands() []command {
 		{name: "attach", summary: "Attach to one of your running containers", run: cmdAttach},
 		{name: "exec", summary: "Run a command in one of your running containers", run: cmdExec},
 		{name: "images", summary: "List images (--tree: as parent/child chains)", run: cmdImages},
+		{name: "inspect", summary: "Show the details of your containers and of images you may run", run: cmdInspect},
 		{name: "kill", summary: "Kill one or more of your running containers", run: cmdKill},
 		{name: "load", summary: "Load images from a tar archive, refusing tags that would replace others'", run: cmdLoad},
 		{name: "logs", summary: "Fetch the logs of one of your containers", run: cmdLogs},
 		{name: "ps", summary: "List your containers", run: cmdPs},
 		{name: "pull", summary: "Download an image the policy allows", run: cmdPull},
 		{name: "rm", summary: "Remove one or more of your containers", run: cmdRm},
+		{name: "rmi", summary: "Remove tags of your own images (local/USER/...)", run: cmdRmi},
 		{name: "stop", summary: "Stop one or more of your running containers", run: cmdStop},
+		{name: "tag", summary: "Tag an image you may run as one of your own (local/USER/...)", run: cmdTag},
 		{name: "wait", summary: "Wait for your containers to stop, then print their exit codes", run: cmdWait},
 		{name: "version", summary: "Show userdocker's and the Docker daemon's version", run: cmdVersion},
 		{name: "config", summary: "Check and explain the configuration (root only)", admin: true, run: cmdConfig},
@@ -249,6 +252,10 @@ func (a *app) main(ctx context.Context) error {
 			}
 		}
 		return c.run(ctx, a, rest[1:])
+	}
+	if err := plan.CheckNotOffered(name); err != nil {
+		a.record.Subcommand = name
+		return err
 	}
 	return &refusal.UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name)}
 }

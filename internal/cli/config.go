@@ -15,6 +15,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/gather"
+	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
@@ -136,6 +137,7 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 		if sys, _ := cfg.System(); sys != nil {
 			warnings = append(warnings, a.epilogBudgetWarnings(sys.Slurm.EpilogBudget)...)
 		}
+		warnings = append(warnings, plan.LocalPatternWarnings(cfg.EveryImagePatterns())...)
 	}
 	warnings = append(warnings, a.sudoersWarnings()...)
 	defer func() {
@@ -300,8 +302,8 @@ func cmdConfigExplain(_ context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--user %q: %w", name, policy.FirstProblem(err))
 	}
-	fmt.Fprintf(a.env.Stdout, "# Effective policy of %s (uid %d, gid %d, groups %s), job %s\n# from %s\n",
-		u.Name, u.UID, u.GID, groupList(u), job, strings.Join(cfg.Files(), ", "))
+	fmt.Fprintf(a.env.Stdout, "# Effective policy of %s (uid %d, gid %d, groups %s), job %s\n# from %s\n# %s\n",
+		u.Name, u.UID, u.GID, groupList(u), job, strings.Join(cfg.Files(), ", "), ownImagesNote(pol, u.Name))
 	return policy.Explain(a.env.Stdout, pol, prov)
 }
 
@@ -343,3 +345,16 @@ func (h *helpFlag) String() string { return strconv.FormatBool(bool(*h)) }
 
 // Type is "bool" so that help shows no value placeholder.
 func (h *helpFlag) Type() string { return "bool" }
+
+// ownImagesNote says what run.own_images means for the user name: their
+// namespace, or why they have none.
+func ownImagesNote(pol *policy.Policy, name string) string {
+	if !pol.Run.OwnImages {
+		return "Images of their own (run.own_images): off; names under local/ are refused"
+	}
+	ns, err := plan.OwnNamespace(name)
+	if err != nil {
+		return fmt.Sprintf("Images of their own (run.own_images): on, but the user name %q cannot be part of an image name: none", name)
+	}
+	return fmt.Sprintf("Images of their own (run.own_images): %sNAME[:TAG], which only %s may load, tag, run and remove; never pulled", ns, name)
+}

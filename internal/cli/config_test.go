@@ -75,6 +75,8 @@ group = "gpu-users"
 priority = 10
 [override.gpu]
 max_count = 4
+[override.run]
+own_images = true
 `
 
 // brokenConfig has a problem of each kind, in the main file and a drop-in.
@@ -260,7 +262,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"not root", good, "2001", []string{"config", "check"},
 			"userdocker: \"config\" is not allowed on this system\n"},
 		{"not root, broken config", broken, "2001", []string{"config", "check"},
-			"userdocker: configuration: $DIR/config.toml:2:23: subcommands: \"dance\" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag (and 4 more)\n"},
+			"userdocker: configuration: $DIR/config.toml:2:23: subcommands: \"dance\" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag, rmi, inspect (and 4 more)\n"},
 		{"no subcommand", good, "", []string{"config"},
 			"userdocker: \"config\" needs a subcommand (see 'userdocker config --help')\n"},
 		{"unknown subcommand", good, "", []string{"config", "frobnicate"},
@@ -270,7 +272,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"explain unknown user", good, "", []string{"config", "explain", "--user", "mallory"},
 			"userdocker: --user \"mallory\": look up user mallory: user: unknown user mallory\n"},
 		{"explain broken config", broken, "", []string{"config", "explain", "--user", "bob"},
-			"userdocker: configuration: $DIR/config.toml:2:23: subcommands: \"dance\" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag (and 4 more) (run 'userdocker config check' for every problem)\n"},
+			"userdocker: configuration: $DIR/config.toml:2:23: subcommands: \"dance\" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag, rmi, inspect (and 4 more) (run 'userdocker config check' for every problem)\n"},
 		{"two files", good, "", []string{"config", "check", "a", "b"},
 			"userdocker: \"config check\" accepts at most one FILE, got 2 arguments\n"},
 		{"unknown flag", good, "", []string{"config", "check", "--fix"},

@@ -116,25 +116,38 @@ func (a *app) forEach(ctx context.Context, args []string, act func(eng *engine.E
 	if err != nil {
 		return err
 	}
-	failed := false
-	for _, arg := range args {
+	return a.eachArg(args, func(arg string) (bool, error) {
 		id, err := owned.Resolve(arg, a.owner(), list)
 		if err != nil {
-			err = a.notYours(err)
-		} else {
-			a.record.Containers = append(a.record.Containers, id)
-			var unreachable *engine.UnreachableError
-			if err = act(eng, id, arg); errors.As(err, &unreachable) || isStatus(err) {
-				return err
-			}
-			if err != nil {
-				a.record.Reasons = append(a.record.Reasons, err.Error())
-			}
+			return true, err
 		}
-		if err != nil {
-			failed = true
-			fmt.Fprintf(a.env.Stderr, "userdocker: %s\n", err)
+		a.record.Containers = append(a.record.Containers, id)
+		return false, act(eng, id, arg)
+	})
+}
+
+// eachArg calls do on every argument and goes on past failures like
+// docker: each is reported on its own line, recorded (refused says that
+// the caller was refused, as for another's container, rather than that
+// the action failed), and the status is ExitFailed if any failed. An
+// unreachable daemon, or a status of its own, ends it at once.
+func (a *app) eachArg(args []string, do func(arg string) (refused bool, err error)) error {
+	failed := false
+	for _, arg := range args {
+		refused, err := do(arg)
+		var unreachable *engine.UnreachableError
+		switch {
+		case err == nil:
+			continue
+		case errors.As(err, &unreachable) || isStatus(err):
+			return err
+		case refused:
+			a.notYours(err)
+		default:
+			a.record.Reasons = append(a.record.Reasons, err.Error())
 		}
+		failed = true
+		fmt.Fprintf(a.env.Stderr, "userdocker: %s\n", err)
 	}
 	if failed {
 		return &StatusError{Code: ExitFailed}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/imagetar"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/spool"
 	"github.com/userdocker/userdocker/internal/tty"
@@ -77,8 +77,10 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	system, _ := a.cfg.System()
-	if err := plan.JudgeLoad(archive.Tags, append(slices.Clone(system.Run.Images), a.pol.Run.Images...), existing); err != nil {
+	// Every caller's patterns, not only this one's: a tag that any of
+	// them allows is one that somebody may run.
+	patterns := policy.AllPatterns(a.cfg.EveryImagePatterns())
+	if err := plan.JudgeLoad(archive.Tags, patterns, existing, a.who.Name, a.pol.Run.OwnImages); err != nil {
 		return err
 	}
 	// The daemon unpacks the archive on its data root (its size) and then

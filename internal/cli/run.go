@@ -103,6 +103,15 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 	if a.quiet || slices.Contains(req.Set["quiet"], "true") {
 		pullOut = io.Discard
 	}
+	if plan.IsLocal(p.Image) { // an image of one's own: never pulled
+		present, err := eng.ImageExists(ctx, p.Image)
+		if err != nil {
+			return err
+		}
+		if err := plan.CheckOwnImageHere(p.Image, a.record.Node, present); err != nil {
+			return err
+		}
+	}
 	if err := eng.EnsureImage(ctx, p.Image, p.Pull, pullOut, streams.OutIsTerm); err != nil {
 		return err
 	}

@@ -133,3 +133,15 @@ func (e *Engine) Logs(ctx context.Context, id string, tty bool, opts container.L
 	}
 	return ctx.Err()
 }
+
+// InspectRaw returns the daemon's JSON about the container id, as docker
+// inspect prints it.
+func (e *Engine) InspectRaw(ctx context.Context, id string) ([]byte, error) {
+	var raw []byte
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		var err error
+		_, raw, err = e.api.ContainerInspectWithRaw(ctx, id, false)
+		return err
+	})
+	return raw, e.wrap(err, "inspect container %s", shortID(id))
+}

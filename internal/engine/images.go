@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -71,4 +72,46 @@ func fdOf(out io.Writer, isTerm *bool) uintptr {
 	}
 	*isTerm = false
 	return 0
+}
+
+// Tag points the tag target (a normalized reference) at the image id, as
+// docker tag does; an image the tag named before keeps its other tags.
+// The caller has judged both: source by the reference it resolved to id.
+func (e *Engine) Tag(ctx context.Context, id, target string) error {
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		return e.api.ImageTag(ctx, id, target)
+	})
+	return e.wrap(err, "tag %s", target)
+}
+
+// RemoveTag removes the tag ref (a normalized reference) as docker rmi
+// does without --force: it untags, and deletes the image when that was
+// its last tag and no container uses it (prune: also its untagged
+// parents). What was untagged and deleted comes back in docker's order.
+func (e *Engine) RemoveTag(ctx context.Context, ref string, prune bool) ([]image.DeleteResponse, error) {
+	var resp []image.DeleteResponse
+	err := e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		var err error
+		resp, err = e.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: prune})
+		return err
+	})
+	return resp, e.wrap(err, "rmi %s", ref)
+}
+
+// InspectImageRaw returns the daemon's JSON about the image ref, as docker
+// image inspect prints it; found is false, with no error, when the daemon
+// does not have it.
+func (e *Engine) InspectImageRaw(ctx context.Context, ref string) (raw []byte, found bool, err error) {
+	var buf bytes.Buffer
+	err = e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		_, err := e.api.ImageInspect(ctx, ref, client.ImageInspectWithRawResponse(&buf))
+		return err
+	})
+	switch {
+	case err == nil:
+		return buf.Bytes(), true, nil
+	case isNotFound(err):
+		return nil, false, nil
+	}
+	return nil, false, e.wrap(err, "inspect image %s", ref)
 }

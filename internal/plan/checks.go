@@ -420,18 +420,29 @@ func checkLoaderEnv(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	return out
 }
 
-// checkImage: the container is created from the image that was checked,
-// by its ID once the edge has inspected it, else by the reference the
-// policy allowed.
-func checkImage(p *request.Plan, _ *policy.Policy, f Facts) []string {
+// checkImage: the container is created from the checked image (its ID
+// once inspected), and an image under local/ is the caller's own, where
+// images of one's own are on, and is never pulled.
+func checkImage(p *request.Plan, pol *policy.Policy, f Facts) []string {
+	var out []string
 	want := p.Image
 	if f.Image != nil {
 		want = f.Image.ID
 	}
 	if want == "" || p.Config.Image != want {
-		return []string{"the container must be created from the checked image " + want + ", not " + strconv.Quote(p.Config.Image)}
+		out = append(out, "the container must be created from the checked image "+want+", not "+strconv.Quote(p.Config.Image))
 	}
-	return nil
+	if named, err := NormalizeImage(p.Image); err == nil {
+		if _, local := localOwner(named); local {
+			if why := localProblem(named, f.Caller.Name, pol.Run.OwnImages, "run"); why != "" {
+				out = append(out, "image "+p.Image+" is not allowed: "+why)
+			}
+			if p.Pull != "never" {
+				out = append(out, "image "+p.Image+" must not be pulled (pull "+strconv.Quote(p.Pull)+"): images under local/ are never pulled")
+			}
+		}
+	}
+	return out
 }
 
 // checkLabels: every label of label.Own has userdocker's value, and no

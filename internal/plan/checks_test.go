@@ -233,6 +233,20 @@ func TestChecks(t *testing.T) {
 		{name: "image by reference", break_: func(x *fix) { x.p.Config.Image = "docker.io/ud-test/busybox:latest" }, rule: "image",
 			want: `the container must be created from the checked image ` + testImageID + `, not "docker.io/ud-test/busybox:latest"`},
 		{name: "image by another ID", break_: func(x *fix) { x.f.Image.ID = "sha256:" + strings.Repeat("cd", 32) }, rule: "image", want: "must be created from the checked image sha256:cdcd"},
+		{name: "another user's own image", break_: func(x *fix) {
+			x.pol.Run.OwnImages = true
+			setImage(x.p, "docker.io/local/bob/x:1", "never")
+		}, rule: "image", want: "image docker.io/local/bob/x:1 is not allowed: it is in the image namespace of user bob (local/bob/): only they may run it"},
+		{name: "own image where they are off", break_: func(x *fix) { setImage(x.p, "docker.io/local/alice/x:1", "never") }, rule: "image",
+			want: "image docker.io/local/alice/x:1 is not allowed: it is in your own image namespace local/alice/, which this system does not enable (run.own_images)"},
+		{name: "own image pulled", break_: func(x *fix) {
+			x.pol.Run.OwnImages = true
+			setImage(x.p, "docker.io/local/alice/x:1", "missing")
+		}, rule: "image", want: `image docker.io/local/alice/x:1 must not be pulled (pull "missing"): images under local/ are never pulled`},
+		{name: "own image, never pulled", break_: func(x *fix) {
+			x.pol.Run.OwnImages = true
+			setImage(x.p, "docker.io/local/alice/x:1", "never")
+		}},
 
 		{name: "owner label", break_: func(x *fix) { x.p.Config.Labels[label.UID] = "0" }, rule: "labels", want: `the container's label io.userdocker.uid must be "2001", not "0"`},
 		{name: "job label", break_: func(x *fix) { x.p.Config.Labels[label.Job] = "7" }, rule: "labels", want: `label io.userdocker.job must be "42", not "7"`},
@@ -411,4 +425,10 @@ func clonePlan(p *request.Plan) *request.Plan {
 	q.Config, q.Host = &c, &h
 	q.Network = copyNetworking(*p.Network)
 	return &q
+}
+
+// setImage makes p a request for the image ref, pulled as pull says.
+func setImage(p *request.Plan, ref, pull string) {
+	p.Image, p.Pull = ref, pull
+	p.Config.Labels[label.Image] = ref
 }

@@ -43,13 +43,19 @@ func AllowingPattern(named reference.Named, patterns []policy.Pattern) (policy.P
 	return policy.FirstMatch(patterns, full, short)
 }
 
-func normalizeImage(ref string, patterns []policy.Pattern) (string, error) {
+// normalizeImage returns ref normalized, if the caller user may run it
+// (mayRun).
+func normalizeImage(ref string, pol *policy.Policy, user string) (string, error) {
 	named, err := NormalizeImage(ref)
 	if err != nil {
 		return "", err
 	}
-	if !ImageAllowed(named, patterns) {
-		return "", refusal.New("image", "image %s is not allowed on this system (see run.images)", named.String())
+	why := mayRun(named, pol, user)
+	switch _, local := localOwner(named); {
+	case why == "":
+		return named.String(), nil
+	case local:
+		return "", refusal.New(localRule, "image %s is not allowed: %s", named.String(), why)
 	}
-	return named.String(), nil
+	return "", refusal.New("image", "image %s is not allowed on this system (see run.images)", named.String())
 }

@@ -11,12 +11,19 @@ import (
 )
 
 // JudgeLoad refuses every tag of an image archive that loading would let
-// its owner hijack (DESIGN.md §3.8): a tag the site's image allow-list lets
-// anyone run (patterns: the system-wide list and the caller's), and a tag
-// that exists already (existing, by normalized reference, from the daemon).
-// A tag that is not a valid reference is refused too: the daemon's reading
-// of it cannot be foreseen.
-func JudgeLoad(tags []string, patterns []policy.Pattern, existing map[string]bool) error {
+// its owner hijack (DESIGN.md §3.8). A tag under local/ loads only into
+// the caller user's own namespace, where images of one's own are on
+// (own); there it may replace one of their own tags. Where they are on,
+// that is the only place a load may tag: a tag anywhere else could be
+// one a pattern added later allows. Where they are off, a tag is refused
+// that a run.images pattern of anyone allows (patterns: the system-wide
+// list and every override's, not only the caller's: a tag only a group
+// may run, loaded by someone outside the group before anyone pulled it,
+// would be what the group then runs), and a tag that exists already
+// (existing, by normalized reference, from the daemon). A tag that is not
+// a valid reference is refused too: the daemon's reading of it cannot be
+// foreseen.
+func JudgeLoad(tags []string, patterns []policy.Pattern, existing map[string]bool, user string, own bool) error {
 	var errs []error
 	for _, t := range tags {
 		named, err := NormalizeImage(t)
@@ -25,7 +32,12 @@ func JudgeLoad(tags []string, patterns []policy.Pattern, existing map[string]boo
 			continue
 		}
 		ref := named.String()
+		_, local := localOwner(named)
 		switch {
+		case local || own:
+			if why := ownTarget(named, own, user, "load"); why != "" {
+				errs = append(errs, refusal.New("load", "load: tag %s is refused: %s", ref, why))
+			}
 		case ImageAllowed(named, patterns):
 			errs = append(errs, refusal.New("load", "load: tag %s is refused: this system lets it run (run.images), and a loaded image must not replace it", ref))
 		case existing[ref]:

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/userdocker/userdocker/internal/policy"
@@ -10,24 +11,55 @@ import (
 
 func TestJudgeLoad(t *testing.T) {
 	patterns := policy.Patterns(`^ud-test/(busybox|cuda):`, `^docker\.io/library/debian:`)
-	existing := map[string]bool{"docker.io/alice/tool:1": true}
+	existing := map[string]bool{"docker.io/alice/tool:1": true, "docker.io/local/alice/mine:1": true}
+	const (
+		allowed = " is refused: this system lets it run (run.images), and a loaded image must not replace it"
+		off     = " is refused: it is in your own image namespace local/alice/, which this system does not enable (run.own_images)"
+		onlyOwn = " is refused: you may load only into your own image namespace local/alice/ (as local/alice/NAME:TAG)"
+		bobs    = " is refused: it is in the image namespace of user bob (local/bob/): only they may load into it"
+		nobodys = " is refused: names directly under local/ are nobody's: images of one's own are local/USER/NAME[:TAG]"
+	)
 	tests := []struct {
 		name string
 		tags []string
+		own  bool // run.own_images
+		user string
 		err  string
 	}{
 		{name: "new tag of a denied repository", tags: []string{"alice/new:1"}},
 		{name: "no tags", tags: nil},
-		{name: "allowed tag", tags: []string{"ud-test/busybox:latest"}, err: "load: tag docker.io/ud-test/busybox:latest is refused: this system lets it run (run.images), and a loaded image must not replace it"},
-		{name: "allowed tag, full spelling", tags: []string{"docker.io/library/debian:12"}, err: "load: tag docker.io/library/debian:12 is refused: this system lets it run (run.images), and a loaded image must not replace it"},
-		{name: "allowed tag, short spelling", tags: []string{"debian:12"}, err: "load: tag docker.io/library/debian:12 is refused: this system lets it run (run.images), and a loaded image must not replace it"},
+		{name: "allowed tag", tags: []string{"ud-test/busybox:latest"}, err: "load: tag docker.io/ud-test/busybox:latest" + allowed},
+		{name: "allowed tag, full spelling", tags: []string{"docker.io/library/debian:12"}, err: "load: tag docker.io/library/debian:12" + allowed},
+		{name: "allowed tag, short spelling", tags: []string{"debian:12"}, err: "load: tag docker.io/library/debian:12" + allowed},
 		{name: "existing tag", tags: []string{"alice/tool:1"}, err: "load: tag docker.io/alice/tool:1 is refused: it exists already, and a loaded image must not replace it"},
 		{name: "invalid tag", tags: []string{"UPPER:1"}, err: `load: tag "UPPER:1" in the archive is not a valid image reference`},
-		{name: "each refusal named", tags: []string{"alice/new:1", "ud-test/cuda:latest", "alice/tool:1"}, err: "load: tag docker.io/ud-test/cuda:latest is refused: this system lets it run (run.images), and a loaded image must not replace it\nload: tag docker.io/alice/tool:1 is refused: it exists already, and a loaded image must not replace it"},
+		{name: "each refusal named", tags: []string{"alice/new:1", "ud-test/cuda:latest", "alice/tool:1"}, err: "load: tag docker.io/ud-test/cuda:latest" + allowed + "\nload: tag docker.io/alice/tool:1 is refused: it exists already, and a loaded image must not replace it"},
+
+		{name: "own namespace, own images off", tags: []string{"local/alice/new:1"}, err: "load: tag docker.io/local/alice/new:1" + off},
+		{name: "another's namespace, own images off", tags: []string{"local/bob/new:1"}, err: "load: tag docker.io/local/bob/new:1" + bobs},
+		{name: "own namespace", tags: []string{"local/alice/new:1"}, own: true},
+		{name: "own namespace, full spelling", tags: []string{"docker.io/local/alice/new:1", "index.docker.io/local/alice/x"}, own: true},
+		{name: "own namespace, replacing one's own tag", tags: []string{"local/alice/mine:1"}, own: true},
+		{name: "another's namespace", tags: []string{"local/bob/new:1"}, own: true, err: "load: tag docker.io/local/bob/new:1" + bobs},
+		{name: "another's namespace, full spelling", tags: []string{"index.docker.io/local/bob/x:1"}, own: true, err: "load: tag docker.io/local/bob/x:1" + bobs},
+		{name: "a prefix of one's name is another's", tags: []string{"local/alic/x:1"}, own: true, err: "load: tag docker.io/local/alic/x:1 is refused: it is in the image namespace of user alic (local/alic/): only they may load into it"},
+		{name: "nobody's name under local/", tags: []string{"local/x:1"}, own: true, err: "load: tag docker.io/local/x:1" + nobodys},
+		{name: "with own images, nothing outside the namespace", tags: []string{"alice/new:1"}, own: true, err: "load: tag docker.io/alice/new:1" + onlyOwn},
+		{name: "with own images, an allowed tag", tags: []string{"ud-test/busybox:latest"}, own: true, err: "load: tag docker.io/ud-test/busybox:latest" + onlyOwn},
+		{name: "a digest is no tag", tags: []string{"local/alice/x@sha256:" + strings.Repeat("a", 64)}, own: true,
+			err: "load: tag docker.io/local/alice/x@sha256:" + strings.Repeat("a", 64) + " is refused: a tag cannot hold a digest"},
+		{name: "a user name that cannot be a namespace", tags: []string{"local/alice/x:1"}, own: true, user: "Alice",
+			err: "load: tag docker.io/local/alice/x:1 is refused: it is in the image namespace of user alice (local/alice/): only they may load into it"},
+		{name: "a user name that cannot be a namespace, elsewhere", tags: []string{"x:1"}, own: true, user: "Alice",
+			err: `load: tag docker.io/library/x:1 is refused: your user name "Alice" cannot be part of an image name (lower-case letters and digits, with single '.', '_' or '-' between them), so you have no image namespace of your own (local/USER/); tell your admin`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := JudgeLoad(tt.tags, patterns, existing)
+			user := tt.user
+			if user == "" {
+				user = "alice"
+			}
+			err := JudgeLoad(tt.tags, patterns, existing, user, tt.own)
 			if tt.err == "" {
 				if err != nil {
 					t.Fatalf("JudgeLoad() = %v, want nil", err)

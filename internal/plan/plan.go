@@ -32,11 +32,16 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 	var errs []error
 	errs = append(errs, checkArgs(req, pol)...)
 
-	img, err := normalizeImage(req.Image, pol.Run.Images)
+	img, err := normalizeImage(req.Image, pol, f.Caller.Name)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	pull, err := pullPolicy(req.Pull, pol.Run.Pull)
+	var pull string
+	if IsLocal(img) {
+		pull, err = ownPull(req.Pull)
+	} else {
+		pull, err = pullPolicy(req.Pull, pol.Run.Pull)
+	}
 	if err != nil {
 		errs = append(errs, err)
 	}

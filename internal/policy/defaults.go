@@ -21,10 +21,16 @@ var DefaultPath = "/etc/userdocker/config.toml"
 // empty default look the same.
 func Default() *Policy {
 	return &Policy{
-		DockerHost:  "unix:///var/run/docker.sock",
-		Subcommands: []string{"run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version"},
+		DockerHost: "unix:///var/run/docker.sock",
+		// inspect shows only the caller's containers and the images they
+		// may run; tag and rmi act in the caller's own image namespace
+		// alone, and tag only where run.own_images enables it.
+		Subcommands: []string{"run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version", "inspect", "tag", "rmi"},
 		Run: Run{
-			Images:          []Pattern{},
+			Images: []Pattern{},
+			// Off: a site that lists its images in run.images decides
+			// to let users run images of their own.
+			OwnImages:       false,
 			Pull:            "missing",
 			EnforceUser:     true,
 			CapDrop:         []string{"ALL"},
@@ -87,7 +93,7 @@ func Default() *Policy {
 // subcommands key may only name these.
 var knownSubcommands = []string{
 	"run", "attach", "stop", "ps", "images", "pull", "load", "logs",
-	"version", "rm", "kill", "wait", "exec", "tag",
+	"version", "rm", "kill", "wait", "exec", "tag", "rmi", "inspect",
 }
 
 // driverCapabilities are the NVIDIA driver capabilities the NVIDIA

@@ -227,7 +227,7 @@ func TestParseInvalid(t *testing.T) {
 		{"env name", "[run.env]\n'A=B' = 'x'\n", []string{
 			cfgPath + `:2:1: run.env: "A=B" is not an environment variable name`}},
 		{"subcommand", "subcommands = ['run', 'shell']\n", []string{
-			cfgPath + `:1:23: subcommands: "shell" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag`}},
+			cfgPath + `:1:23: subcommands: "shell" is not one of run, attach, stop, ps, images, pull, load, logs, version, rm, kill, wait, exec, tag, rmi, inspect`}},
 		{"capability", "[run]\ncap_add = ['SYS_ADMNI']\n", []string{
 			cfgPath + `:2:12: run.cap_add: "SYS_ADMNI" is not a Linux capability`}},
 		{"docker host", "docker_host = 'http://localhost'\n", []string{

@@ -22,8 +22,12 @@ type Policy struct {
 
 // Run is the [run] table: what `userdocker run` may do.
 type Run struct {
-	Images          []Pattern // on the normalized reference
-	Pull            string    // "never", "missing" or "always"
+	Images []Pattern // on the normalized reference
+	// OwnImages lets each user load, tag, run and remove images in a
+	// namespace of their own, local/<user>/, which no one else can
+	// (internal/plan's ownimages.go); run.images does not apply there.
+	OwnImages       bool
+	Pull            string // "never", "missing" or "always"
 	EnforceUser     bool
 	CapDrop         []string
 	CapAdd          []string

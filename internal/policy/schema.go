@@ -27,6 +27,8 @@ var leaves = []leaf{
 
 	{key: "run.images", decode: patterns,
 		field: func(p *Policy) any { return &p.Run.Images }},
+	{key: "run.own_images", decode: boolean,
+		field: func(p *Policy) any { return &p.Run.OwnImages }},
 	{key: "run.pull", decode: str(oneOf("never", "missing", "always")),
 		field: func(p *Policy) any { return &p.Run.Pull }},
 	{key: "run.enforce_user", decode: boolean,
