@@ -55,6 +55,16 @@ func TestComplete(t *testing.T) {
 			t.Errorf("exit %d, %q; want no run flags for a caller who may not run", code, out)
 		}
 	})
+	t.Run("tag only with images of one's own", func(t *testing.T) {
+		const subs = `subcommands = ["run", "inspect", "tag", "rmi"]` + "\n"
+		for own, want := range map[string]string{"false": "run inspect rmi", "true": "run inspect rmi tag"} {
+			p := configDir(t, subs+"[run]\nown_images = "+own+"\n", nil)
+			code, out, errOut := runAs(t, p, "2001", completeCommand, "subcommands")
+			if got := strings.Join(strings.Fields(out), " "); code != 0 || got != want {
+				t.Errorf("own_images = %s: exit %d, %q (stderr %q); want %q", own, code, got, errOut, want)
+			}
+		}
+	})
 	t.Run("hidden from help", func(t *testing.T) {
 		if _, out, _ := runAs(t, path, "", "--help"); strings.Contains(out, completeCommand) {
 			t.Errorf("help lists %s:\n%s", completeCommand, out)
