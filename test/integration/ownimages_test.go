@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"strings"
 	"testing"
 	"time"
@@ -233,4 +234,76 @@ func TestInspectAndNotOffered(t *testing.T) {
 	if got := imageID(aliceNS + "c:1"); got != "" {
 		t.Errorf("commit made %s", got)
 	}
+}
+
+// udOnNode2 runs `sudo -n userdocker ARGS` as who on vm2, as a job step of
+// vm2 would (its mount and UTS namespaces, the host's network).
+func udOnNode2(t *testing.T, who string, args ...string) result {
+	t.Helper()
+	u, err := user.Lookup(who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("nsenter", append([]string{"--mount=" + node2MountNS, "--uts=" + node2UTSNS, "--",
+		"setpriv", "--reuid=" + u.Uid, "--regid=" + u.Gid, "--init-groups", "sudo", "-n", testBinary}, args...)...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + u.HomeDir, "LANG=C"}
+	return collect(t, cmd)
+}
+
+// TestOwnImagesNeverPulled: local/… is a name on Docker Hub, where anyone
+// may publish. Here someone did (pushed to the registry behind vm2's Hub
+// mirror), and plain docker on vm2 pulls it; through userdocker on vm2,
+// alice's run of that name and bob's pull of it are refused, the run
+// naming the node, and neither asks the mirror for it: vm2's daemon does
+// not have it afterwards.
+func TestOwnImagesNeverPulled(t *testing.T) {
+	requireNode2(t)
+	writeConfig(t, strings.Replace(ownImagesConfig(""), `pull = "never"`, `pull = "missing"`, 1))
+	published := aliceNS + "published:1"
+	pushed := registryAddr + "/" + published
+	docker(t, "tag", deniedImage, pushed)
+	t.Cleanup(func() {
+		exec.Command("docker", "-H", "unix://"+node2Socket, "rmi", published).Run()
+		// The registries' copies: nothing else is under local/ there.
+		for _, dir := range []string{"/var/lib/userdocker-test/registry", "/var/lib/userdocker-test/registry-mirror"} {
+			os.RemoveAll(dir + "/docker/registry/v2/repositories/local")
+		}
+	})
+	out, err := exec.Command("docker", "push", pushed).CombinedOutput()
+	exec.Command("docker", "rmi", pushed).Run()
+	if err != nil {
+		t.Fatalf("docker push %s: %v\n%s", pushed, err, out)
+	}
+	asked := "/v2/local/" + alice + "/published/"
+	before := logLines(t, mirrorLog, asked) // from earlier runs of this test
+	r := udOnNode2(t, alice, "run", "--rm", published, "true")
+	refused(t, "alice's run on vm2", r,
+		"userdocker: image docker.io/"+published+" is not on node "+node2+": images of your own are never pulled; load or tag it on this node first\n")
+	refused(t, "bob's pull on vm2", udOnNode2(t, bob, "pull", published),
+		"userdocker: image docker.io/"+published+" is not pulled: names under local/ are users' own images, made on this node by load or tag, never pulled\n")
+	if n := logLines(t, mirrorLog, asked) - before; n != 0 {
+		t.Errorf("the mirror was asked for %s %d times", asked, n)
+	}
+	if id := imageIDOn(node2Socket, published); id != "" {
+		t.Errorf("vm2 has %s: %s", published, id)
+	}
+	// The attack is real: plain docker on vm2 pulls the name through the mirror.
+	if out, err := onNode2(t, false, "docker", "pull", published); err != nil {
+		t.Fatalf("plain docker pull %s on vm2: %v\n%s; the name no longer reaches the mirror", published, err, out)
+	}
+	if id, want := imageIDOn(node2Socket, published), imageID(deniedImage); id != want {
+		t.Errorf("plain docker pull on vm2 gave %s %q, want %s", published, id, want)
+	}
+	if n := waitLogLines(t, mirrorLog, asked, before+1) - before; n == 0 {
+		t.Errorf("the mirror's log has no request for %s after plain docker's pull: the count above proves nothing", asked)
+	}
+}
+
+// imageIDOn is imageID on the daemon at socket.
+func imageIDOn(socket, ref string) string {
+	out, err := exec.Command("docker", "-H", "unix://"+socket, "image", "inspect", "--format", "{{.Id}}", ref).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
