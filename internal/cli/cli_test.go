@@ -144,6 +144,18 @@ func TestHelpListsOnlyAllowedSubcommands(t *testing.T) {
 	}
 }
 
+// TestRunHelpNamesOwnNamespace: run -h names the caller's own image
+// namespace where images of one's own are on.
+func TestRunHelpNamesOwnNamespace(t *testing.T) {
+	for own, want := range map[string]bool{"false": false, "true": true} {
+		p := configDir(t, "subcommands = [\"run\"]\n[run]\nown_images = "+own+"\n", nil)
+		_, out, _ := runAs(t, p, "2001", "run", "-h")
+		if got := strings.Contains(out, "\nImages of your own (yours alone; load or tag them on this node, never pulled):\n  local/alice/NAME[:TAG]\n"); got != want {
+			t.Errorf("own_images = %s: run -h names local/alice/: %v, want %v\n%s", own, got, want, out)
+		}
+	}
+}
+
 func TestRunHelpListsOnlyAllowedFlags(t *testing.T) {
 	code, out, _ := cli(t, testConfig, 0, "run", "-h")
 	if code != 0 {

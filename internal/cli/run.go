@@ -209,4 +209,9 @@ func (a *app) runUsage(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", m)
 		}
 	}
+	if a.pol.Run.OwnImages {
+		if ns, err := plan.OwnNamespace(a.who.Name); err == nil {
+			fmt.Fprintf(w, "\nImages of your own (yours alone; load or tag them on this node, never pulled):\n  %sNAME[:TAG]\n", ns)
+		}
+	}
 }
