@@ -243,6 +243,10 @@ func route(method, path string, header http.Header) (op, subject string) {
 		return "ImageLoad", ""
 	case get && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json"):
 		return "ImageInspect", strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/json")
+	case method == http.MethodPost && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/tag"):
+		return "ImageTag", strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/tag")
+	case method == http.MethodDelete && strings.HasPrefix(path, "/images/"):
+		return "ImageRemove", strings.TrimPrefix(path, "/images/")
 	}
 	if m := ctrPath.FindStringSubmatch(path); m != nil {
 		ops := map[string]string{
@@ -323,7 +327,7 @@ func (d *Daemon) model(op string, call Call) http.HandlerFunc {
 		}
 	case "ContainerCreate", "ContainerList":
 		return d.containersHandler(op)
-	case "ImageInspect", "ImagePull", "ImageList", "ImageLoad":
+	case "ImageInspect", "ImagePull", "ImageList", "ImageLoad", "ImageTag", "ImageRemove":
 		return d.imagesHandler(op, call.ID)
 	case "ContainerExecStart", "ContainerExecAttach", "ContainerExecInspect", "ContainerExecResize":
 		return d.execHandler(op, call.ID)

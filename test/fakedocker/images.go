@@ -93,6 +93,10 @@ func (d *Daemon) imagesHandler(op, name string) http.HandlerFunc {
 			}
 			d.mu.Unlock()
 			jsonReply(out)(w, r)
+		case "ImageTag":
+			d.tag(w, r, name)
+		case "ImageRemove":
+			d.untag(w, r, name)
 		case "ImagePull":
 			d.pull(w, r)
 		case "ImageLoad":
@@ -159,4 +163,44 @@ func (d *Daemon) load(w http.ResponseWriter, r *http.Request) {
 			json.NewEncoder(w).Encode(map[string]string{"stream": "Loaded image: " + t + "\n"})
 		}
 	}
+}
+
+// tag points the tag repo:tag of the query at the image name (a tag or
+// an ID), as the daemon's tag does.
+func (d *Daemon) tag(w http.ResponseWriter, r *http.Request, name string) {
+	q := r.URL.Query()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	im := d.findImage(name)
+	if im == nil {
+		Fail(http.StatusNotFound, "No such image: "+name)(w, r)
+		return
+	}
+	d.retag(q.Get("repo")+":"+q.Get("tag"), im.ID)
+	w.WriteHeader(http.StatusCreated)
+}
+
+// untag is docker rmi of a tag without force: the tag goes, and the
+// image with it when that was its last tag. A container using the image
+// is not modelled.
+func (d *Daemon) untag(w http.ResponseWriter, r *http.Request, name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	im := d.findImage(name)
+	if im == nil || im.ID == name || "sha256:"+name == im.ID {
+		Fail(http.StatusNotFound, "No such image: "+name)(w, r)
+		return
+	}
+	var out []image.DeleteResponse
+	for _, t := range im.RepoTags {
+		if sameRef(t, name) {
+			out = append(out, image.DeleteResponse{Untagged: t})
+		}
+	}
+	im.RepoTags = slices.DeleteFunc(im.RepoTags, func(t string) bool { return sameRef(t, name) })
+	if len(im.RepoTags) == 0 {
+		d.images = slices.DeleteFunc(d.images, func(i *Image) bool { return i == im })
+		out = append(out, image.DeleteResponse{Deleted: im.ID})
+	}
+	jsonReply(out)(w, r)
 }
