@@ -231,6 +231,17 @@ func TestConfigCheckEpilogBudget(t *testing.T) {
 	}
 }
 
+// config check warns about a run.images pattern that matches names under
+// local/: run.images does not apply there, so it does not do what it seems.
+func TestConfigCheckLocalPatterns(t *testing.T) {
+	path := configDir(t, adminConfig, map[string]string{"50-images.toml": "[run]\nimages = ['^local/']\n"})
+	code, out, _ := runAs(t, path, "", "config", "check")
+	want := "warning: run.images pattern \"^local/\" ($DIR/conf.d/50-images.toml:2) matches local/someone/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/\n"
+	if code != 0 || !strings.HasPrefix(out, "configuration OK: ") || !strings.Contains(out, want) {
+		t.Errorf("exit %d, stdout %q; want 0 and %q", code, out, want)
+	}
+}
+
 func TestConfigCheckOwnership(t *testing.T) {
 	path := configDir(t, adminConfig, nil)
 	if err := os.Chmod(path, 0o664); err != nil {

@@ -229,7 +229,7 @@ func LocalPatternWarnings(sets []policy.ImagePatterns) []string {
 				if set.For != "" && p.At.Override == "" {
 					where += ", override " + set.For
 				}
-				out = append(out, sprintf("run.images pattern %q (%s) matches %s, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides)",
+				out = append(out, sprintf("run.images pattern %q (%s) matches %s, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/",
 					p.Source, where, probe))
 			}
 		}

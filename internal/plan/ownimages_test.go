@@ -226,19 +226,19 @@ func TestLocalPatternWarnings(t *testing.T) {
 		{name: "a pattern for one user's own, in their override", sets: []policy.ImagePatterns{
 			{Patterns: at(policy.Patterns(`^local/alice/`), 9), For: `user "alice"`, User: "alice"}}},
 		{name: "the whole of local/", sets: []policy.ImagePatterns{{Patterns: at(policy.Patterns(`^local/`), 3)}},
-			want: []string{`run.images pattern "^local/" (/etc/userdocker/config.toml:3) matches local/someone/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides)`}},
+			want: []string{`run.images pattern "^local/" (/etc/userdocker/config.toml:3) matches local/someone/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/`}},
 		{name: "everything", sets: []policy.ImagePatterns{{Patterns: at(policy.Patterns(`.*`), 3)}},
-			want: []string{`run.images pattern ".*" (/etc/userdocker/config.toml:3) matches local/someone/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides)`}},
+			want: []string{`run.images pattern ".*" (/etc/userdocker/config.toml:3) matches local/someone/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/`}},
 		{name: "a user's own, for a group", sets: []policy.ImagePatterns{
 			{Patterns: at(policy.Patterns(`^docker\.io/local/(alice|alex)/tool:`), 12), For: `group "gpu"`}},
-			want: []string{`run.images pattern "^docker\\.io/local/(alice|alex)/tool:" (/etc/userdocker/config.toml:12, override group "gpu") matches local/alice/tool:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides)`}},
+			want: []string{`run.images pattern "^docker\\.io/local/(alice|alex)/tool:" (/etc/userdocker/config.toml:12, override group "gpu") matches local/alice/tool:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/`}},
 		{name: "another user's own, in a user's override", sets: []policy.ImagePatterns{
 			{Patterns: at(policy.Patterns(`^local/bob/`), 9), For: `user "alice"`, User: "alice"}},
-			want: []string{`run.images pattern "^local/bob/" (/etc/userdocker/config.toml:9, override user "alice") matches local/bob/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides)`}},
+			want: []string{`run.images pattern "^local/bob/" (/etc/userdocker/config.toml:9, override user "alice") matches local/bob/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/`}},
 		{name: "nobody's names under local/", sets: []policy.ImagePatterns{{Patterns: at(policy.Patterns(`^local/[a-z]+:`), 3)}},
-			want: []string{`run.images pattern "^local/[a-z]+:" (/etc/userdocker/config.toml:3) matches local/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides)`}},
+			want: []string{`run.images pattern "^local/[a-z]+:" (/etc/userdocker/config.toml:3) matches local/image:latest, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/`}},
 		{name: "unanchored, ending in a name", sets: []policy.ImagePatterns{{Patterns: at(policy.Patterns(`busybox`), 3)}},
-			want: []string{`run.images pattern "busybox" (/etc/userdocker/config.toml:3) matches local/someone/image:busybox, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides)`}},
+			want: []string{`run.images pattern "busybox" (/etc/userdocker/config.toml:3) matches local/someone/image:busybox, which is in local/, where images are their owners' alone: run.images does not let anyone run them (run.own_images decides); narrow the pattern to names outside local/`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
