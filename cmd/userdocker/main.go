@@ -25,6 +25,7 @@ func main() {
 		UID:            os.Getuid(),
 		Proc:           caller.SystemProc(),
 		Lookup:         os.LookupEnv,
+		Environ:        os.Environ,
 		Users:          caller.System{},
 		ConfigPath:     policy.DefaultPath,
 		AuditFallback:  audit.FallbackFile,

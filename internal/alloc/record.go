@@ -40,6 +40,13 @@ const DefaultStateDir = "/run/userdocker"
 //	  "gpu_error": "…",               // optional: why the GPUs could not be
 //	                                  // mapped; gpu_uuids is then empty and
 //	                                  // the job's GPUs must not be granted
+//	  "gpu_devices": [["/dev/nvidia0"], ["/dev/nvidia2"]],
+//	                                  // optional: each GPU's device files
+//	                                  // (gres.conf File=, MIG capability
+//	                                  // files included), same order as
+//	                                  // gpu_indices; userdocker asks the
+//	                                  // kernel which of them the caller's
+//	                                  // job step and task may open
 //	  "cpus": "0-3",                  // job cpuset if the prolog could read it, or ""
 //	  "memory_limit_bytes": 0,        // job memory limit if readable, 0: none/unknown
 //	  "created": "2026-01-02T15:04:05Z"
@@ -54,20 +61,21 @@ const maxRecordSize = 1 << 20
 
 // Record is a job's allocation on this node, as ud-prolog recorded it.
 type Record struct {
-	Version          int       `json:"version"`
-	JobID            string    `json:"job_id"`
-	SLUID            string    `json:"sluid,omitempty"`
-	UID              uint32    `json:"uid"`
-	GID              uint32    `json:"gid"`
-	User             string    `json:"user"`
-	Node             string    `json:"node"`
-	GPUIndices       []int     `json:"gpu_indices"`
-	GPUUUIDs         []string  `json:"gpu_uuids"`
-	GPUIDsAreIndices bool      `json:"gpu_ids_are_indices"`
-	GPUError         string    `json:"gpu_error,omitempty"`
-	CPUs             string    `json:"cpus"`
-	MemoryLimitBytes int64     `json:"memory_limit_bytes"`
-	Created          time.Time `json:"created"`
+	Version          int        `json:"version"`
+	JobID            string     `json:"job_id"`
+	SLUID            string     `json:"sluid,omitempty"`
+	UID              uint32     `json:"uid"`
+	GID              uint32     `json:"gid"`
+	User             string     `json:"user"`
+	Node             string     `json:"node"`
+	GPUIndices       []int      `json:"gpu_indices"`
+	GPUUUIDs         []string   `json:"gpu_uuids"`
+	GPUIDsAreIndices bool       `json:"gpu_ids_are_indices"`
+	GPUError         string     `json:"gpu_error,omitempty"`
+	GPUDevices       [][]string `json:"gpu_devices,omitempty"`
+	CPUs             string     `json:"cpus"`
+	MemoryLimitBytes int64      `json:"memory_limit_bytes"`
+	Created          time.Time  `json:"created"`
 }
 
 var requiredKeys = []string{
@@ -236,6 +244,19 @@ func (r Record) Check() error {
 	for i, u := range r.GPUUUIDs {
 		if !validGPUUUID(u) || slices.Contains(r.GPUUUIDs[:i], u) {
 			return fmt.Errorf("gpu_uuids: %q is not a GPU UUID, or repeated", u)
+		}
+	}
+	if len(r.GPUDevices) > 0 && len(r.GPUDevices) != len(r.GPUIndices) {
+		return fmt.Errorf("%d gpu_devices for %d gpu_indices", len(r.GPUDevices), len(r.GPUIndices))
+	}
+	for _, files := range r.GPUDevices {
+		if len(files) == 0 {
+			return fmt.Errorf("gpu_devices: a GPU without device files")
+		}
+		for _, f := range files {
+			if !strings.HasPrefix(f, "/dev/") || filepath.Clean(f) != f {
+				return fmt.Errorf("gpu_devices: %q is not a clean path under /dev", f)
+			}
 		}
 	}
 	return nil

@@ -84,6 +84,15 @@ func TestValidate(t *testing.T) {
 		{name: "UUID that is not one", rec: func(r *Record) { r.GPUUUIDs[1] = "all" }, wantErr: `gpu_uuids: "all" is not a GPU UUID, or repeated`},
 		{name: "UUID twice", rec: func(r *Record) { r.GPUUUIDs[1] = uuidA }, wantErr: `gpu_uuids: "` + uuidA + `" is not a GPU UUID, or repeated`},
 		{name: "index twice", rec: func(r *Record) { r.GPUIndices[1] = 0 }, wantErr: "gpu_indices [0 0]: 0 is negative or repeated"},
+		{name: "valid, with device files", rec: func(r *Record) {
+			r.GPUDevices = [][]string{{"/dev/nvidia0"}, {"/dev/nvidia2", "/dev/nvidia-caps/nvidia-cap21"}}
+		}},
+		{name: "device files for fewer GPUs", rec: func(r *Record) { r.GPUDevices = [][]string{{"/dev/nvidia0"}} }, wantErr: "1 gpu_devices for 2 gpu_indices"},
+		{name: "a GPU without device files", rec: func(r *Record) { r.GPUDevices = [][]string{{"/dev/nvidia0"}, {}} }, wantErr: "gpu_devices: a GPU without device files"},
+		{name: "device file outside /dev", rec: func(r *Record) { r.GPUDevices = [][]string{{"/dev/nvidia0"}, {"/tmp/nvidia1"}} },
+			wantErr: `gpu_devices: "/tmp/nvidia1" is not a clean path under /dev`},
+		{name: "device file with ..", rec: func(r *Record) { r.GPUDevices = [][]string{{"/dev/nvidia0"}, {"/dev/../tmp/x"}} },
+			wantErr: `gpu_devices: "/dev/../tmp/x" is not a clean path under /dev`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

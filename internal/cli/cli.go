@@ -56,7 +56,11 @@ type Env struct {
 	// Installed behind ud-launch, userdocker gets no variables but those
 	// of launch.Passed (and launch.UnsafeVar): add a new one there.
 	Lookup caller.Env
-	Users  caller.Lookup
+	// Environ lists the environment (os.Environ in production): of it,
+	// only the launcher's variables are used, copied into containers as
+	// run.pass_env says (launch.IsLauncherVar); nil: none.
+	Environ func() []string
+	Users   caller.Lookup
 	// ConfigPath is policy.DefaultPath in production; tests pass another.
 	ConfigPath string
 	// AuditFallback is where audit records go when syslog is configured
@@ -68,8 +72,9 @@ type Env struct {
 	Sudoers func() ([]byte, error)
 	// SlurmConfPaths are where `config check` looks for slurm.conf (the
 	// first that exists), to compare slurm.epilog_budget with its
-	// PrologEpilogTimeout: slurmhook.SlurmConfPaths in production; none, no
-	// comparison.
+	// PrologEpilogTimeout, and run for slurmd's spool directory (PMIx):
+	// slurmhook.SlurmConfPaths in production; none, no comparison, and
+	// Slurm's default spool directory.
 	SlurmConfPaths []string
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader

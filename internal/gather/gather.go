@@ -38,6 +38,14 @@ type Env struct {
 	// (where the site's sudoers keeps it) as a wish, which the policy
 	// still judges. Nothing else is read from it.
 	Lookup func(name string) (string, bool)
+	// Environ lists the environment, of which the launcher's variables
+	// are copied into containers as run.pass_env says (never judged,
+	// never acted on); nil: none.
+	Environ func() []string
+	// SlurmConfPaths are where slurm.conf may be (the first that exists
+	// is read): for the PMIx server directory, under slurmd's spool
+	// directory.
+	SlurmConfPaths []string
 	// Rand makes automatic container names unique; nil: crypto/rand.
 	Rand io.Reader
 	// Debugf says, under --debug, what was found; nil: nothing.
@@ -67,24 +75,25 @@ type Run struct {
 // plan's. On success the caller must Release the run; on failure nothing
 // is held, and the Run, if not nil, says which job the call came from.
 func ForRun(ctx context.Context, env Env, req *request.Run) (*Run, error) {
-	job, gpus, err := jobFacts(env)
+	info, err := jobFacts(env)
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Policy: env.Policy, Facts: plan.Facts{Job: job}}
+	r := &Run{Policy: env.Policy, Facts: plan.Facts{Job: info.job}}
 	if env.Policy.GPU.Source == "reserve" {
-		if gpus, r.claim, err = reserveGPUs(ctx, env, req); err != nil {
+		if info.gpus, r.claim, err = reserveGPUs(ctx, env, req); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.gather(env, req, job, gpus); err != nil {
+	if err := r.gather(env, req, info); err != nil {
 		r.Release(false)
 		return r, err
 	}
 	return r, nil
 }
 
-func (r *Run) gather(env Env, req *request.Run, job *plan.Job, gpus []string) error {
+func (r *Run) gather(env Env, req *request.Run, info jobInfo) error {
+	job := info.job
 	if job != nil {
 		pol, _, err := env.Config.For(Who(env.Who), job.ID) // {job} placeholders
 		if err != nil {
@@ -97,12 +106,19 @@ func (r *Run) gather(env Env, req *request.Run, job *plan.Job, gpus []string) er
 	for _, m := range pol.Run.Mounts.Always {
 		always[m.Host] = true
 	}
-	paths := hostpath.Look(plan.PathsToResolve(req, pol), hostpath.Who{UID: env.Who.UID, GID: env.Who.GID, Groups: env.Who.Groups},
+	pmix := pmixDir(pol, info, env.SlurmConfPaths)
+	paths := hostpath.Look(append(plan.PathsToResolve(req, pol), plan.PMIxPaths(pol, pmix)...),
+		hostpath.Who{UID: env.Who.UID, GID: env.Who.GID, Groups: env.Who.Groups},
 		pol.Run.Mounts.Probe, func(p string) bool { return always[p] })
 	if err := readArgFiles(env.Who, req); err != nil {
 		return err
 	}
-	r.Facts = plan.Facts{Caller: env.Who, Job: job, GPUs: gpus, Paths: paths, NameSuffix: randomSuffix(env.Rand), HardLimits: HardLimits()}
+	var environ []string
+	if env.Environ != nil {
+		environ = env.Environ()
+	}
+	r.Facts = plan.Facts{Caller: env.Who, Job: job, GPUs: info.gpus, Paths: paths, NameSuffix: randomSuffix(env.Rand), HardLimits: HardLimits(),
+		Devices: lookDevices(plan.DevicePatterns(pol, job != nil)), Launcher: launcherEnv(environ), PMIx: pmix}
 	return nil
 }
 

@@ -14,50 +14,66 @@ import (
 // sudo keeps the caller's cgroup, so this is the caller's job.
 const procSelfCgroup = "/proc/self/cgroup"
 
+// jobInfo is what the edge learned of the caller's job: the facts plan
+// judges, and the record and cgroup they came from.
+type jobInfo struct {
+	job  *plan.Job // nil outside a job
+	gpus []string  // the GPUs this process's job step and task may use
+	ref  alloc.JobRef
+	rec  alloc.Record
+}
+
 // jobFacts finds the caller's Slurm job and its GPUs, CPUs and memory. The
-// job comes from the kernel, its owner and GPUs from ud-prolog's record; the
-// environment (SLURM_JOB_ID, CUDA_VISIBLE_DEVICES, NV_GPU) decides nothing.
+// job and its step come from the kernel, its owner and GPUs from
+// ud-prolog's record, narrowed to the step's and task's by the kernel's
+// devices cgroup (stepGPUAccess); the environment (SLURM_JOB_ID,
+// SLURM_STEP_GPUS, CUDA_VISIBLE_DEVICES, NV_GPU) decides nothing.
 // Outside a job, and with GPUs the prolog could not map, plan decides.
-func jobFacts(env Env) (*plan.Job, []string, error) {
+func jobFacts(env Env) (jobInfo, error) {
 	pol := env.Policy
 	if pol.GPU.Source == "reserve" {
-		return nil, nil, nil // workstation mode: no Slurm
+		return jobInfo{}, nil // workstation mode: no Slurm
 	}
 	data, err := os.ReadFile(procSelfCgroup)
 	if err != nil {
-		return nil, nil, fmt.Errorf("find your job: %w", err)
+		return jobInfo{}, fmt.Errorf("find your job: %w", err)
 	}
 	ref, err := alloc.JobFromCgroup(data)
 	if errors.Is(err, alloc.ErrNotInJob) {
 		if err := plan.CheckOutsideJob(pol); err != nil {
-			return nil, nil, err
+			return jobInfo{}, err
 		}
 		env.debugf("outside any Slurm job: slurm.outside_job = %q: no GPUs, no job confinement", pol.Slurm.OutsideJob)
-		return nil, nil, nil
+		return jobInfo{}, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("find your job: %w", err)
+		return jobInfo{}, fmt.Errorf("find your job: %w", err)
 	}
 	rec, err := alloc.ReadRecord(pol.Slurm.StateDir, ref.Key(), env.Who.UID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("job %s: %w", ref.Key(), err)
+		return jobInfo{}, fmt.Errorf("job %s: %w", ref.Key(), err)
 	}
 	lim, err := alloc.JobLimits(data, alloc.DefaultCgroupRoot)
 	if err != nil {
-		return nil, nil, fmt.Errorf("job %s: %w", ref.Key(), err)
+		return jobInfo{}, fmt.Errorf("job %s: %w", ref.Key(), err)
 	}
-	job := &plan.Job{ID: rec.JobID, CPUs: lim.CPUs, MemoryBytes: lim.MemoryBytes}
+	info := jobInfo{ref: ref, rec: rec,
+		job: &plan.Job{ID: rec.JobID, CPUs: lim.CPUs, MemoryBytes: lim.MemoryBytes, Step: ref.Step}}
+	job := info.job
 	if pol.GPU.Source == "none" {
-		return job, nil, nil
+		return info, nil
 	}
 	job.GPUError, job.GPUIndices = rec.GPUError, rec.GPUIndices
 	if err := plan.CheckJobGPUs(job); err != nil {
 		env.debugf("job %s: ud-prolog recorded gpu_error %q for GRES indices %v: no GPU is granted, run refused", rec.JobID, rec.GPUError, rec.GPUIndices)
-		return nil, nil, err
+		return jobInfo{}, err
 	}
-	gpus := jobGPUs(rec)
-	env.debugf("job %s: GPUs %v, CPUs %q, memory %d bytes", job.ID, gpus, job.CPUs, job.MemoryBytes)
-	return job, gpus, nil
+	all := jobGPUs(rec)
+	if info.gpus, err = plan.StepGPUs(job, all, stepGPUAccess(rec.GPUDevices)); err != nil {
+		return jobInfo{}, err
+	}
+	env.debugf("job %s step %q: GPUs %v of the job's %v, CPUs %q, memory %d bytes", job.ID, job.Step, info.gpus, all, job.CPUs, job.MemoryBytes)
+	return info, nil
 }
 
 // jobGPUs returns the IDs under which a job's GPUs reach Docker: NVML

@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,4 +34,36 @@ func DeviceMinors(files []string) (map[string]int, error) {
 		minors[f] = int(unix.Minor(st.Rdev))
 	}
 	return minors, nil
+}
+
+// drmMajor is the character-device major number of /dev/dri/*.
+const drmMajor = 226
+
+// ProcDevicesPath lists the kernel's device drivers and their major numbers.
+const ProcDevicesPath = "/proc/devices"
+
+// GPUMajors are the character-device major numbers of GPU drivers, from
+// procDevices (the text of /proc/devices): NVIDIA's frontend (195) and
+// DRM's (226) always, and every character driver whose name starts with
+// "nvidia" (nvidia-uvm, nvidia-caps, nvidia-nvswitch, nvidia-nvlink, …),
+// whose majors the kernel assigns at load time.
+func GPUMajors(procDevices string) map[uint32]bool {
+	out := map[uint32]bool{nvidiaMajor: true, drmMajor: true}
+	char := false
+	for _, line := range strings.Split(procDevices, "\n") {
+		switch strings.TrimSpace(line) {
+		case "Character devices:":
+			char = true
+			continue
+		case "Block devices:":
+			char = false
+			continue
+		}
+		var major uint32
+		var name string
+		if _, err := fmt.Sscanf(line, "%d %s", &major, &name); err == nil && char && strings.HasPrefix(name, "nvidia") {
+			out[major] = true
+		}
+	}
+	return out
 }

@@ -217,3 +217,21 @@ func TestOpenWithoutDriver(t *testing.T) {
 		t.Errorf("Open() error = %q", err)
 	}
 }
+
+func TestGPUMajors(t *testing.T) {
+	text := "Character devices:\n  1 mem\n195 nvidia-frontend\n226 drm\n234 nvidia-uvm\n235 nvidia-caps\n231 infiniband_verbs\n\nBlock devices:\n236 nvidiafake\n"
+	got := GPUMajors(text)
+	for _, m := range []uint32{195, 226, 234, 235} {
+		if !got[m] {
+			t.Errorf("GPUMajors() lacks %d: %v", m, got)
+		}
+	}
+	for _, m := range []uint32{1, 231, 236} {
+		if got[m] {
+			t.Errorf("GPUMajors() has %d: %v", m, got)
+		}
+	}
+	if got := GPUMajors(""); !got[195] || !got[226] || len(got) != 2 {
+		t.Errorf("GPUMajors(\"\") = %v, want 195 and 226", got)
+	}
+}

@@ -24,9 +24,35 @@ import "strings"
 const UnsafeVar = "USERDOCKER_UNSAFE_ENV"
 
 // Passed are the only variables userdocker reads, and so the only ones
-// it gets: the caller's identity as sudo states it (checked against the
-// kernel) and the workstation mode's GPU request.
+// it gets besides the launcher's (IsLauncherVar): the caller's identity
+// as sudo states it (checked against the kernel) and the workstation
+// mode's GPU request.
 var Passed = []string{"SUDO_UID", "SUDO_GID", "SUDO_USER", "NV_GPU"}
+
+// LauncherPrefixes begin the names of the variables that parallel
+// launchers and their libraries give each task: Slurm's, the PMIx and
+// PMI clients', Open MPI's, NCCL's and UCX's. ud-launch passes such
+// variables on as they are, where a sudoers env_keep kept them; userdocker
+// copies those that run.pass_env names into the container, as data for
+// the container's programs. They decide nothing in userdocker: neither
+// the caller (sudo and the kernel) nor the job (the cgroup) nor the GPUs
+// (ud-prolog's record and the devices cgroup). The dynamic loader, the C
+// library and Go's runtime read no variable of these names. ud-launch
+// reads no configuration, so the class is fixed here.
+var LauncherPrefixes = []string{"SLURM_", "PMIX_", "PMI_", "OMPI_", "NCCL_", "UCX_"}
+
+// IsLauncherVar reports whether name is a launcher's variable: one of
+// LauncherPrefixes followed by letters, digits and _ (Open MPI's and
+// PMIx's MCA parameters are lower case: OMPI_MCA_btl_tcp_if_include).
+func IsLauncherVar(name string) bool {
+	for _, p := range LauncherPrefixes {
+		rest, ok := strings.CutPrefix(name, p)
+		if ok && rest != "" && strings.Trim(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == "" {
+			return true
+		}
+	}
+	return false
+}
 
 // unsafeNames are variables besides LD_* that the GNU C library honours
 // in a program that is not setuid, and ignores in one that is (its
@@ -39,10 +65,11 @@ var unsafeNames = map[string]bool{
 
 // Env returns the environment userdocker is started with: the variables
 // of environ named in Passed (the last one of a name wins, as in getenv),
-// and UnsafeVar when environ held variables the loader or the C library
-// act on.
+// the launcher's variables (IsLauncherVar) in their order, and UnsafeVar
+// when environ held variables the loader or the C library act on.
 func Env(environ []string) []string {
 	kept := map[string]string{}
+	var launcher []string
 	var unsafe []string
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
@@ -51,6 +78,8 @@ func Env(environ []string) []string {
 			// not a variable: getenv and the loader skip it too
 		case isPassed(name):
 			kept[name] = val
+		case IsLauncherVar(name):
+			launcher = append(launcher, kv)
 		case strings.HasPrefix(name, "LD_") || unsafeNames[name]:
 			if !contains(unsafe, name) {
 				unsafe = append(unsafe, name)
@@ -63,6 +92,7 @@ func Env(environ []string) []string {
 			env = append(env, name+"="+val)
 		}
 	}
+	env = append(env, launcher...)
 	if len(unsafe) > 0 {
 		env = append(env, UnsafeVar+"="+strings.Join(unsafe, ","))
 	}

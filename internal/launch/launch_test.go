@@ -26,6 +26,17 @@ func TestEnv(t *testing.T) {
 			[]string{UnsafeVar + "=GCONV_PATH,GLIBC_TUNABLES,TZDIR"}},
 		{"a forged marker is dropped", []string{UnsafeVar + "=", "SUDO_UID=2001"}, []string{"SUDO_UID=2001"}},
 		{"Go's runtime variables are dropped", []string{"GODEBUG=x", "GOTRACEBACK=crash", "GOMAXPROCS=64", "GOGC=off"}, nil},
+		{"the launcher's variables pass as they are", []string{
+			"SLURM_PROCID=1", "SUDO_UID=2001", "PMIX_RANK=1", "PMIX_SERVER_URI4=pmix-server.1;tcp4://127.0.0.1:1", "OMPI_MCA_btl=^openib",
+			"NCCL_DEBUG=INFO", "UCX_TLS=rc", "PMI_RANK=1",
+		}, []string{"SUDO_UID=2001", "SLURM_PROCID=1", "PMIX_RANK=1", "PMIX_SERVER_URI4=pmix-server.1;tcp4://127.0.0.1:1",
+			"OMPI_MCA_btl=^openib", "NCCL_DEBUG=INFO", "UCX_TLS=rc", "PMI_RANK=1"}},
+		{"names like theirs that are not theirs are dropped", []string{
+			"SLURM_=x", "SLURM_A.B=x", "SLURMD_NODENAME=vm", "slurm_procid=1", "XSLURM_A=1", "SLURM_A-B=1", "CUDA_VISIBLE_DEVICES=0",
+			"NVIDIA_VISIBLE_DEVICES=all", "DOCKER_HOST=tcp://x", "PATH=/tmp", "USERDOCKER_CALLER=x",
+		}, nil},
+		{"launcher names never let the loader's through", []string{"SLURM_X=1", "LD_PRELOAD=/tmp/x.so"},
+			[]string{"SLURM_X=1", UnsafeVar + "=LD_PRELOAD"}},
 		{"an entry without = is no variable", []string{"SUDO_UID", "LD_PRELOAD", "SUDO_USER=alice"}, []string{"SUDO_USER=alice"}},
 		{"nothing", nil, nil},
 	}

@@ -44,6 +44,9 @@ func AllowedFlags(pol *policy.Policy) map[string]bool {
 	if pol.GPU.Source == "none" {
 		delete(out, "gpus")
 	}
+	if len(pol.Run.Devices.Available) > 0 {
+		out["device"] = true // judged by run.devices (planDevices)
+	}
 	return out
 }
 
@@ -126,6 +129,12 @@ func checkArgs(req *request.Run, pol *policy.Policy) []error {
 			if !slices.Equal(typed, want) {
 				errs = append(errs, refusal.New("args", "%s is fixed to %q on this system", runflags.Spelling(name), strings.Join(want, ",")))
 			}
+			continue
+		}
+		// --network=host and --ipc=host, where the site offers them, are
+		// judged as namespaces (planHostNamespaces), not as arguments.
+		typed = slices.DeleteFunc(slices.Clone(typed), func(v string) bool { return hostNamespaceArg(pol, name, v) })
+		if len(typed) == 0 {
 			continue
 		}
 		if !allowed[name] {

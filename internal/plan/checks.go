@@ -145,16 +145,27 @@ func checkSecurityOpt(p *request.Plan, pol *policy.Policy, _ Facts) []string {
 	return out
 }
 
-func checkNamespaces(p *request.Plan, _ *policy.Policy, _ Facts) []string {
+// checkNamespaces: the container gets namespaces of its own, except the
+// host's network and IPC namespaces where the policy offers them
+// (run.host_namespaces) and the caller is in a job; never another
+// container's.
+func checkNamespaces(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	var out []string
 	h := p.Host
 	if h.PidMode != "" {
 		out = append(out, "--pid="+string(h.PidMode)+" is not allowed on this system: containers get their own PID namespace")
 	}
-	if !allowedIPC[h.IpcMode] {
+	for _, ns := range hostNamespaceFlags {
+		if ns.asks(h) {
+			if msg := hostNamespaceRefusal(pol, f, ns); msg != "" {
+				out = append(out, msg)
+			}
+		}
+	}
+	if !allowedIPC[h.IpcMode] && !h.IpcMode.IsHost() {
 		out = append(out, "--ipc="+string(h.IpcMode)+" is not allowed on this system: containers get their own IPC namespace")
 	}
-	if h.NetworkMode.IsHost() || h.NetworkMode.IsContainer() {
+	if h.NetworkMode.IsContainer() {
 		out = append(out, "--network="+string(h.NetworkMode)+" is not allowed on this system: containers get their own network namespace")
 	}
 	if h.UTSMode != "" {
@@ -227,11 +238,15 @@ func checkNetwork(p *request.Plan, pol *policy.Policy, _ Facts) []string {
 	return out
 }
 
+// checkDevices: devices only as run.devices grants them (grantedDevice),
+// no device cgroup rules, and device requests only for the granted GPUs.
 func checkDevices(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	var out []string
 	res := p.Host.Resources
 	for _, d := range res.Devices {
-		out = append(out, "--device "+d.PathOnHost+" is not allowed on this system")
+		if !grantedDevice(d, pol, f) {
+			out = append(out, "--device "+d.PathOnHost+" is not allowed on this system")
+		}
 	}
 	for _, r := range res.DeviceCgroupRules {
 		out = append(out, "--device-cgroup-rule "+strconv.Quote(r)+" is not allowed on this system")

@@ -37,6 +37,17 @@ type Facts struct {
 	// --ulimit uses ("nofile", "memlock", …); Unlimited for none. A limit
 	// that is not in the map is not known, and --ulimit cannot raise it.
 	HardLimits map[string]uint64
+	// Devices are what each pattern of run.devices (always and
+	// available, as written) matches on this node now.
+	Devices map[string]DeviceMatches
+	// Launcher are the launcher's variables in userdocker's environment
+	// ("NAME=value", launch.IsLauncherVar names only, in their order):
+	// what run.pass_env may copy into the container. They are what the
+	// caller's sudo passed on, so the caller may have written any of them.
+	Launcher []string
+	// PMIx is the PMIx server directory of the caller's job step, looked
+	// for only inside a job step with run.pmix = "mount"; nil otherwise.
+	PMIx *PMIxDir
 }
 
 // Unlimited is a HardLimits value: no limit (RLIM_INFINITY).
@@ -75,6 +86,9 @@ type Job struct {
 	// indices (GPUIndices) are, "" when it could (CheckJobGPUs).
 	GPUError   string
 	GPUIndices []int
+	// Step is the caller's job step as the cgroup names it ("0",
+	// "batch", …), "" when the caller is in the job but in no step.
+	Step string
 }
 
 // Path is what the edge found at a host path.

@@ -13,9 +13,11 @@ import (
 	"github.com/userdocker/userdocker/internal/request"
 )
 
-// planEnv merges the user's variables with the site's enforced ones and
-// sets every NVIDIA hook variable (see hookEnv). A user variable the site
-// or userdocker sets is refused, not silently replaced.
+// planEnv merges the user's variables with the launcher's that the site
+// passes on (passedEnv) and the site's enforced ones, and sets every
+// NVIDIA hook variable (see hookEnv). A user variable the site or
+// userdocker sets is refused, not silently replaced; a launcher's
+// variable the user sets gives way to the user's.
 func planEnv(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
 	var errs []error
 	var env []string
@@ -36,6 +38,11 @@ func planEnv(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 		}
 		seen[k] = true
 	}
+	passed, err := passedEnv(pol, f, seen)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	env = append(env, passed...)
 	for _, k := range slices.Sorted(maps.Keys(pol.Run.Env)) {
 		env = append(env, k+"="+pol.Run.Env[k])
 	}

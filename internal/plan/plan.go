@@ -45,7 +45,10 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if f.GPUs, err = SelectGPUs(f.GPUs, req); err != nil {
+	if req.GPUs != "" && stepWithoutGPUs(f) {
+		errs = append(errs, refusal.New("gpus", "--gpus %s: this job step may use none of your job's GPUs (srun --gres=none?): "+
+			"a step gets GPUs with srun --gres=gpu:N, --gpus or --gpus-per-task", req.GPUs))
+	} else if f.GPUs, err = SelectGPUs(f.GPUs, req); err != nil {
 		errs = append(errs, err)
 	}
 
@@ -67,7 +70,8 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 		p.Config.Image = f.Image.ID
 	}
 	for _, step := range []func(*request.Run, *policy.Policy, Facts, *request.Plan) []error{
-		planUser, planSecurity, planEnv, planLabels, planName, planMounts, planPorts, planGPUs, planJob,
+		planUser, planSecurity, planHostNamespaces, planEnv, planLabels, planName, planMounts, planPMIx, planDevices,
+		planPorts, planGPUs, planJob,
 	} {
 		errs = append(errs, step(req, pol, f, p)...)
 	}

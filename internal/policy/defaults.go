@@ -38,6 +38,9 @@ func Default() *Policy {
 			NoNewPrivileges: true,
 			Env:             map[string]string{},
 			Publish:         []Pattern{},
+			HostNamespaces:  []string{},
+			PassEnv:         []string{},
+			PMIx:            "off",
 			Args: Args{
 				Allowed: []Flag{},
 				Always:  []FlagArg{},
@@ -50,6 +53,7 @@ func Default() *Policy {
 				Available: []MountSpec{},
 				Probe:     true,
 			},
+			Devices: Devices{Always: []string{}, Available: []string{}},
 		},
 		GPU: GPU{
 			Source:       "slurm",

@@ -35,6 +35,11 @@ func examplePolicy(t *testing.T) *Policy {
 			NoNewPrivileges: true,
 			Env:             map[string]string{"HOME": "{home}", "USER": "{user}"},
 			Publish:         Patterns(`^127\.0\.0\.1::[0-9]+$`),
+			// Not in the example file: the built-in defaults.
+			HostNamespaces: []string{},
+			PassEnv:        []string{},
+			PMIx:           "off",
+			Devices:        Devices{Always: []string{}, Available: []string{}},
 			Args: Args{
 				Allowed: flags(t, "-i", "-t", "-d", "--rm", "--read-only", "-w", "--entrypoint", "-e", "--name", "--shm-size"),
 				Always:  flagArgs(t, "--pids-limit=4096"),
@@ -202,6 +207,36 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:2:1: gpu.default_count: 3 is more than gpu.max_count = 1 (built-in default)`}},
 		{"override max below default", "[gpu]\ndefault_count = 2\nmax_count = 4\n[[override]]\nuser = 'bob'\ngpu.max_count = 1\n", []string{
 			cfgPath + `:6:1: override[0].gpu.max_count: 1 is less than gpu.default_count = 2 (from ` + cfgPath + `:2)`}},
+		{"host namespace not offered", "[run]\nhost_namespaces = ['network', 'pid', 'uts']\n", []string{
+			cfgPath + `:2:31: run.host_namespaces: "pid" is not one of network, ipc`,
+			cfgPath + `:2:38: run.host_namespaces: "uts" is not one of network, ipc`}},
+		{"host namespaces with a capability", "[run]\nhost_namespaces = ['network']\ncap_add = ['NET_RAW']\n", []string{
+			cfgPath + `:2:1: run.host_namespaces: ['network'] needs run.cap_add = []: a container in the host's namespaces must be no more than its user's shell on the node`}},
+		{"host namespaces without the user's identity", "[run]\nhost_namespaces = ['ipc']\nenforce_user = false\nno_new_privileges = false\ncap_drop = []\n", []string{
+			cfgPath + `:2:1: run.host_namespaces: ['ipc'] needs run.enforce_user = true, run.no_new_privileges = true, "ALL" in run.cap_drop: a container in the host's namespaces must be no more than its user's shell on the node`}},
+		{"override adds a capability to host namespaces", "[run]\nhost_namespaces = ['network']\n[[override]]\ngroup = 'net'\nrun.cap_add = ['NET_ADMIN']\n", []string{
+			cfgPath + `:2:1: run.host_namespaces: ['network'] needs run.cap_add = []: a container in the host's namespaces must be no more than its user's shell on the node`}},
+		{"pass_env outside the launcher's variables", "[run]\npass_env = ['SLURM_*', 'LD_*', 'SUDO_UID', '*', 'S*', 'PMIX_RANK', 'NCCL_*X', 'CUDA_VISIBLE_DEVICES', 'SLURM_', 'slurm_*']\n", []string{
+			cfgPath + `:2:24: run.pass_env: "LD_*" is not among the launcher variables userdocker receives: names of SLURM_, PMIX_, PMI_, OMPI_, NCCL_, UCX_`,
+			cfgPath + `:2:32: run.pass_env: "SUDO_UID" is not among the launcher variables userdocker receives: names of SLURM_, PMIX_, PMI_, OMPI_, NCCL_, UCX_`,
+			cfgPath + `:2:44: run.pass_env: "*" is not a variable name or a name prefix followed by *`,
+			cfgPath + `:2:49: run.pass_env: "S*" is not among the launcher variables userdocker receives: names of SLURM_, PMIX_, PMI_, OMPI_, NCCL_, UCX_`,
+			cfgPath + `:2:68: run.pass_env: "NCCL_*X" is not a variable name or a name prefix followed by *`,
+			cfgPath + `:2:79: run.pass_env: "CUDA_VISIBLE_DEVICES" is not among the launcher variables userdocker receives: names of SLURM_, PMIX_, PMI_, OMPI_, NCCL_, UCX_`,
+			cfgPath + `:2:103: run.pass_env: "SLURM_" is not among the launcher variables userdocker receives: names of SLURM_, PMIX_, PMI_, OMPI_, NCCL_, UCX_`,
+			cfgPath + `:2:113: run.pass_env: "slurm_*" is not among the launcher variables userdocker receives: names of SLURM_, PMIX_, PMI_, OMPI_, NCCL_, UCX_`}},
+		{"pmix", "[run]\npmix = 'on'\n", []string{
+			cfgPath + `:2:1: run.pmix: "on" is not one of off, mount`}},
+		{"devices", "[run.devices]\nalways = ['/dev/infiniband/uverbs*', 'dev/x', '/dev/../etc/x', '/dev/*/uverbs0', '/dev/nvidia0', '/dev/nv*', '/dev/dri/card0', '/dev/nvidia-caps/nvidia-cap1', '/dev/[', '/dev/a:rw']\n", []string{
+			cfgPath + `:2:38: run.devices.always: "dev/x" is not a clean absolute path under /dev`,
+			cfgPath + `:2:47: run.devices.always: "/dev/../etc/x" is not a clean absolute path under /dev`,
+			cfgPath + `:2:64: run.devices.always: "/dev/*/uverbs0": only the last element of a device path may hold * ? or [..], and no : , or \`,
+			cfgPath + `:2:82: run.devices.always: "/dev/nvidia0" can name a GPU device: a job's GPUs are ud-prolog's to grant, not run.devices'`,
+			cfgPath + `:2:98: run.devices.always: "/dev/nv*" can name a GPU device: a job's GPUs are ud-prolog's to grant, not run.devices'`,
+			cfgPath + `:2:110: run.devices.always: "/dev/dri/card0" can name a GPU device: a job's GPUs are ud-prolog's to grant, not run.devices'`,
+			cfgPath + `:2:128: run.devices.always: "/dev/nvidia-caps/nvidia-cap1" can name a GPU device: a job's GPUs are ud-prolog's to grant, not run.devices'`,
+			cfgPath + `:2:160: run.devices.always: "/dev/[" is not a valid glob: syntax error in pattern`,
+			cfgPath + `:2:170: run.devices.always: "/dev/a:rw": only the last element of a device path may hold * ? or [..], and no : , or \`}},
 		{"mount host relative", "[run.mounts]\nalways = ['etc/passwd:/etc/passwd']\n", []string{
 			cfgPath + `:2:11: run.mounts.always: "etc/passwd:/etc/passwd" is not a mount: the host path is not absolute`}},
 		{"mount container relative", "[run.mounts]\navailable = ['/data:data']\n", []string{

@@ -34,8 +34,32 @@ type Run struct {
 	NoNewPrivileges bool
 	Env             map[string]string
 	Publish         []Pattern // on the canonical -p spec
-	Args            Args
-	Mounts          Mounts
+	// HostNamespaces are the host's namespaces ("network", "ipc") that a
+	// container in a Slurm job may join (--network=host, --ipc=host):
+	// what the job's user has in a shell on the node anyway
+	// (docs/security-model.md). Only with EnforceUser, NoNewPrivileges,
+	// every capability dropped and none added (checkHostNamespaces).
+	HostNamespaces []string
+	// PassEnv are the names, a trailing * matching any rest, of the
+	// launcher's variables (SLURM_*, PMIX_*, …: launch.IsLauncherVar)
+	// that are copied from userdocker's environment into the container,
+	// as data for the container's programs; they decide nothing.
+	PassEnv []string
+	// PMIx is "mount" to mount the job step's PMIx server directory into
+	// a container on the host network, or "off".
+	PMIx    string
+	Args    Args
+	Mounts  Mounts
+	Devices Devices
+}
+
+// Devices is [run.devices]: host devices a container in a Slurm job may
+// have, as absolute paths under /dev with a glob (*, ?, [..]) allowed in
+// the last element, expanded on the node at run time. GPUs are never
+// among them: they are the job's, through the prolog's record.
+type Devices struct {
+	Always    []string // given to every container in a job
+	Available []string // what --device may ask for: a match, or the pattern itself for all its matches
 }
 
 // Args is [run.args]: which docker run flags a user may pass.

@@ -66,8 +66,10 @@ func (c *Config) For(who Who, job string) (*Policy, Provenance, error) {
 			}
 		}
 	}
-	if err := checkGPUCounts(p, prov); err != nil {
-		errs = append(errs, err)
+	for _, comb := range combinations {
+		if err := comb.check(p, prov); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
@@ -192,23 +194,35 @@ func (c *Config) expandLeaf(l *leaf, p *Policy, prov Provenance, vars map[string
 	return errors.Join(errs...)
 }
 
+// combinations are the checks of what no single key can decide, each
+// over a whole policy and where its values were set, with the keys it
+// reads: an override that sets none of them cannot change its answer.
+var combinations = []struct {
+	check func(*Policy, Provenance) error
+	keys  []string
+}{
+	{checkGPUCounts, []string{"gpu.default_count", "gpu.max_count"}},
+	{checkHostNamespaces, []string{"run.host_namespaces", "run.enforce_user", "run.no_new_privileges", "run.cap_drop", "run.cap_add"}},
+}
+
 // checkCombinations checks what no single key can: the system-wide policy,
 // and the system-wide policy with each override alone. (Overrides that are
 // fine alone can still clash for a caller they all select; For reports
 // that for the caller.)
 func (c *Config) checkCombinations() []error {
-	if err := checkGPUCounts(c.merge(nil)); err != nil {
-		return []error{err}
-	}
 	var errs []error
-	for _, o := range c.overrides {
-		_, d := o.values["gpu.default_count"]
-		_, m := o.values["gpu.max_count"]
-		if !d && !m {
+	for _, comb := range combinations {
+		if err := comb.check(c.merge(nil)); err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		if err := checkGPUCounts(c.merge([]*override{o})); err != nil {
-			errs = append(errs, err)
+		for _, o := range c.overrides {
+			if !slices.ContainsFunc(comb.keys, func(k string) bool { _, set := o.values[k]; return set }) {
+				continue
+			}
+			if err := comb.check(c.merge([]*override{o})); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errs

@@ -43,6 +43,12 @@ var leaves = []leaf{
 		field: func(p *Policy) any { return &p.Run.Env }},
 	{key: "run.publish", decode: patterns,
 		field: func(p *Policy) any { return &p.Run.Publish }},
+	{key: "run.host_namespaces", decode: list(oneOf(hostNamespaces...)),
+		field: func(p *Policy) any { return &p.Run.HostNamespaces }},
+	{key: "run.pass_env", decode: list(passEnvPattern),
+		field: func(p *Policy) any { return &p.Run.PassEnv }},
+	{key: "run.pmix", decode: str(oneOf("off", "mount")),
+		field: func(p *Policy) any { return &p.Run.PMIx }},
 
 	{key: "run.args.allowed", decode: listOf(flag),
 		field: func(p *Policy) any { return &p.Run.Args.Allowed }},
@@ -61,6 +67,11 @@ var leaves = []leaf{
 		field: func(p *Policy) any { return &p.Run.Mounts.Available }},
 	{key: "run.mounts.probe", decode: boolean,
 		field: func(p *Policy) any { return &p.Run.Mounts.Probe }},
+
+	{key: "run.devices.always", decode: list(devicePattern),
+		field: func(p *Policy) any { return &p.Run.Devices.Always }},
+	{key: "run.devices.available", decode: list(devicePattern),
+		field: func(p *Policy) any { return &p.Run.Devices.Available }},
 
 	{key: "gpu.source", decode: str(oneOf("slurm", "reserve", "none")),
 		field: func(p *Policy) any { return &p.GPU.Source }},
@@ -114,13 +125,14 @@ const (
 
 // tables are the keys that hold tables of further keys rather than values.
 var tables = map[string]bool{
-	"run":        true,
-	"run.args":   true,
-	"run.mounts": true,
-	"gpu":        true,
-	"slurm":      true,
-	"load":       true,
-	"audit":      true,
+	"run":         true,
+	"run.args":    true,
+	"run.mounts":  true,
+	"run.devices": true,
+	"gpu":         true,
+	"slurm":       true,
+	"load":        true,
+	"audit":       true,
 }
 
 // overrideKey is the array of tables that holds per-group and per-user

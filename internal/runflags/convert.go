@@ -376,9 +376,12 @@ func parseRestart(s string) (container.RestartPolicy, error) {
 	return rp, nil
 }
 
+// parseDevice reads --device HOST[:CONTAINER][:PERMISSIONS] as typed:
+// permissions not given stay empty (docker's CLI would make them "rwm";
+// the policy decides what they become).
 func parseDevice(s string) (container.DeviceMapping, error) {
 	parts := strings.Split(s, ":")
-	d := container.DeviceMapping{PathOnHost: parts[0], PathInContainer: parts[0], CgroupPermissions: "rwm"}
+	d := container.DeviceMapping{PathOnHost: parts[0], PathInContainer: parts[0]}
 	switch len(parts) {
 	case 1:
 	case 2:

@@ -89,6 +89,9 @@ type GPUFacts struct {
 	Err error
 	// GresFiles are gres.conf's GPU device files in GRES order.
 	GresFiles []string
+	// GresErr is why GresFiles are unknown on a node without NVML, where
+	// they serve only to tell a job step's GPUs (gpu_devices).
+	GresErr error
 	// FileMinors are the minor numbers of the job's device files.
 	FileMinors map[string]int
 	Devices    []gpu.Device
@@ -122,7 +125,12 @@ func NewRecord(job PrologJob, g GPUFacts, lim alloc.Limits, node string, now tim
 	switch {
 	case g.NoNVML:
 		r.GPUIDsAreIndices = true
-		return r, []string{fmt.Sprintf("%v; recording GRES indices %v, not UUIDs", gpu.ErrNoNVML, job.GPUIndices)}
+		notes := []string{fmt.Sprintf("%v; recording GRES indices %v, not UUIDs", gpu.ErrNoNVML, job.GPUIndices)}
+		var err error
+		if r.GPUDevices, err = gpuDeviceFiles(g, job.GPUIndices); err != nil {
+			notes = append(notes, fmt.Sprintf("the GPUs' device files are not known (%v): every step of the job gets all its GPUs", err))
+		}
+		return r, notes
 	case g.Err != nil:
 		r.GPUError = g.Err.Error()
 	default:
@@ -131,10 +139,29 @@ func NewRecord(job PrologJob, g GPUFacts, lim alloc.Limits, node string, now tim
 			r.GPUError = err.Error()
 		} else {
 			r.GPUUUIDs = uuids
+			r.GPUDevices, _ = gpuDeviceFiles(g, job.GPUIndices) // mapped above: every index has its files
 			return r, nil
 		}
 	}
 	return r, []string{fmt.Sprintf("GPUs %v will not be granted to containers: %s", job.GPUIndices, r.GPUError)}
+}
+
+// gpuDeviceFiles are the device files of the GPUs at the given GRES
+// indices (gres.conf's File= entry of each, MIG capability files
+// included), for the record's gpu_devices: with them userdocker tells which
+// of a job's GPUs a step or task may use.
+func gpuDeviceFiles(g GPUFacts, indices []int) ([][]string, error) {
+	if g.GresErr != nil {
+		return nil, g.GresErr
+	}
+	out := make([][]string, 0, len(indices))
+	for _, i := range indices {
+		if i < 0 || i >= len(g.GresFiles) {
+			return nil, fmt.Errorf("GRES index %d out of range: gres.conf lists %d GPU device files", i, len(g.GresFiles))
+		}
+		out = append(out, gpu.GresEntryFiles(g.GresFiles[i]))
+	}
+	return out, nil
 }
 
 // GPULister is the part of *gpu.Lib the prolog needs.
@@ -262,7 +289,9 @@ func GatherGPUFacts(cfg PrologConfig, node string, indices []int) GPUFacts {
 		if marker, ok := gpu.DriverPresent(cfg.DriverRoot); ok {
 			return GPUFacts{Err: fmt.Errorf("NVML cannot be loaded, but this node has an NVIDIA driver (%s): a GRES index could name another job's GPU", marker)}
 		}
-		return GPUFacts{NoNVML: true}
+		g := GPUFacts{NoNVML: true}
+		g.GresFiles, g.GresErr = readGresFiles(cfg, node)
+		return g
 	}
 	if err != nil {
 		return GPUFacts{Err: err}
@@ -272,11 +301,7 @@ func GatherGPUFacts(cfg PrologConfig, node string, indices []int) GPUFacts {
 	if err != nil {
 		return GPUFacts{Err: fmt.Errorf("list GPUs: %w", err)}
 	}
-	text, err := cfg.ReadFile(cfg.GresConf)
-	if err != nil {
-		return GPUFacts{Err: fmt.Errorf("read gres.conf: %w", err)}
-	}
-	if g.GresFiles, err = gpu.ParseGresConf(string(text), node); err != nil {
+	if g.GresFiles, err = readGresFiles(cfg, node); err != nil {
 		return GPUFacts{Err: err}
 	}
 	var files []string
@@ -301,6 +326,15 @@ func GatherGPUFacts(cfg PrologConfig, node string, indices []int) GPUFacts {
 		}
 	}
 	return g
+}
+
+// readGresFiles reads gres.conf's GPU device files of node, in GRES order.
+func readGresFiles(cfg PrologConfig, node string) ([]string, error) {
+	text, err := cfg.ReadFile(cfg.GresConf)
+	if err != nil {
+		return nil, fmt.Errorf("read gres.conf: %w", err)
+	}
+	return gpu.ParseGresConf(string(text), node)
 }
 
 // EnvMap turns os.Environ() into a map; later entries win, as in getenv.

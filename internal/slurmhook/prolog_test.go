@@ -137,7 +137,10 @@ func TestNewRecord(t *testing.T) {
 		{
 			name:  "GPUs mapped through minors",
 			facts: facts,
-			want:  func(r *alloc.Record) { r.GPUUUIDs = []string{uuid(7), uuid(5)} },
+			want: func(r *alloc.Record) {
+				r.GPUUUIDs = []string{uuid(7), uuid(5)}
+				r.GPUDevices = [][]string{{"/dev/nvidia0"}, {"/dev/nvidia2"}}
+			},
 		},
 		{
 			name: "no GPUs: no GPU facts needed",
@@ -145,10 +148,31 @@ func TestNewRecord(t *testing.T) {
 			want: func(r *alloc.Record) { r.GPUIndices = []int{} },
 		},
 		{
-			name:      "NVML absent",
-			facts:     GPUFacts{NoNVML: true},
-			want:      func(r *alloc.Record) { r.GPUIDsAreIndices = true },
+			name:  "NVML absent",
+			facts: GPUFacts{NoNVML: true, GresFiles: facts.GresFiles},
+			want: func(r *alloc.Record) {
+				r.GPUIDsAreIndices = true
+				r.GPUDevices = [][]string{{"/dev/nvidia0"}, {"/dev/nvidia2"}}
+			},
 			wantNotes: []string{"NVML not found: no NVIDIA driver on this node; recording GRES indices [0 2], not UUIDs"},
+		},
+		{
+			name:  "NVML absent, and gres.conf",
+			facts: GPUFacts{NoNVML: true, GresErr: errors.New("read gres.conf: open /etc/slurm/gres.conf: no such file or directory")},
+			want:  func(r *alloc.Record) { r.GPUIDsAreIndices = true },
+			wantNotes: []string{"NVML not found: no NVIDIA driver on this node; recording GRES indices [0 2], not UUIDs",
+				"the GPUs' device files are not known (read gres.conf: open /etc/slurm/gres.conf: no such file or directory): every step of the job gets all its GPUs"},
+		},
+		{
+			name:  "MIG devices: each with its capability files",
+			facts: GPUFacts{NoNVML: true, GresFiles: []string{"/dev/nvidia0,/dev/nvidia-caps/nvidia-cap21,/dev/nvidia-caps/nvidia-cap22", "/dev/nvidia1"}},
+			want: func(r *alloc.Record) {
+				r.GPUIndices = []int{0, 1}
+				r.GPUIDsAreIndices = true
+				r.GPUDevices = [][]string{{"/dev/nvidia0", "/dev/nvidia-caps/nvidia-cap21", "/dev/nvidia-caps/nvidia-cap22"}, {"/dev/nvidia1"}}
+			},
+			job:       func(j *PrologJob) { j.GPUIndices = []int{0, 1} },
+			wantNotes: []string{"NVML not found: no NVIDIA driver on this node; recording GRES indices [0 1], not UUIDs"},
 		},
 		{
 			name:  "gathering failed",
@@ -249,6 +273,7 @@ func TestProlog(t *testing.T) {
 		Version: 1, JobID: "42", UID: 2001, GID: 2001, User: "alice", Node: "vm",
 		GPUIndices: []int{0, 2},
 		GPUUUIDs:   []string{s.Devices[7].(*dgxa100.Device).UUID, s.Devices[5].(*dgxa100.Device).UUID},
+		GPUDevices: [][]string{{"/dev/nvidia0"}, {"/dev/nvidia2"}},
 		Created:    time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -31,3 +31,28 @@ func TestPrologEpilogTimeout(t *testing.T) {
 		})
 	}
 }
+
+func TestSlurmdSpoolDir(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want string
+		ok   bool
+	}{
+		{"not set: Slurm's default", "SlurmctldHost=vm\n", "/var/spool/slurmd", true},
+		{"set", "SlurmdSpoolDir=/var/spool/slurm/d\n", "/var/spool/slurm/d", true},
+		{"per node", "slurmdspooldir=/var/spool/slurmd/%n # one per slurmd\n", "/var/spool/slurmd/vm2", true},
+		{"per host", "SlurmdSpoolDir=/local/%h/slurmd\n", "/local/node7/slurmd", true},
+		{"the last setting wins", "SlurmdSpoolDir=/a\nSlurmdSpoolDir=/b\n", "/b", true},
+		{"a specifier slurmd knows and this does not", "SlurmdSpoolDir=/var/spool/%x\n", "", false},
+		{"relative", "SlurmdSpoolDir=spool\n", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := SlurmdSpoolDir(tc.text, "vm2", "node7")
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("SlurmdSpoolDir() = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
