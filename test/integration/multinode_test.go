@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -574,5 +575,56 @@ fi`
 	got := byTask(r.stdout)
 	if r.code != 0 || !slices.Equal(got["0"], []string{"from rank 1"}) || !slices.Equal(got["1"], []string{"from rank 0"}) {
 		t.Errorf("rank 0 listening on %s, rank 1 connecting from %s: exit %d, each read %v (stderr %q); want the other's rank", hostNode(t), node2, r.code, got, r.stderr)
+	}
+}
+
+// TestMultinodePMIxDirectory: with run.pmix = "mount", a container on the
+// host network gets its job step's PMIx server directory, read-write, at
+// the same path: <SlurmdSpoolDir>/pmix.<job>.<step>, with the spool
+// directory from slurm.conf (%n: this node) and job and step from the
+// cgroup. The directories are made by the test where slurmstepd's pmix
+// plugin would make them (the test machine has no libpmix), one per step
+// the test runs: steps count from 0 in a job.
+func TestMultinodePMIxDirectory(t *testing.T) {
+	requireSlurm(t)
+	writeConfig(t, strings.Replace(multinodeConfig, "host_namespaces =", "pmix = \"mount\"\nhost_namespaces =", 1))
+	keepLauncherVars(t)
+	j := holdJob(t, alice, "--gres=gpu:1", "-c1", "--mem=128")
+	spool := "/var/spool/slurmd/" + hostNode(t)
+	dir := func(step int) string { return fmt.Sprintf("%s/pmix.%s.%d", spool, j.ID, step) }
+	owners := []string{alice, alice, bob, alice}
+	for step, owner := range owners {
+		if err := os.Mkdir(dir(step), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir(step)) })
+		if out, err := exec.Command("chown", owner+":", dir(step)).CombinedOutput(); err != nil {
+			t.Fatalf("chown %s: %v\n%s", dir(step), err, out)
+		}
+	}
+	probe := func(step int) []string {
+		return []string{testImage, "sh", "-c", "if [ -d " + dir(step) + " ]; then touch " + dir(step) + "/from-container && echo mounted; else echo absent; fi"}
+	}
+	for step, tc := range []struct {
+		name string
+		vars []string
+		args []string
+		want string
+	}{
+		{"on the host network", nil, []string{"--network=host"}, "mounted"},
+		{"off the host network", nil, nil, "absent"},
+		{"another user's directory", nil, []string{"--network=host"}, "absent"},
+		{"the server's variable names another directory", []string{"PMIX_SERVER_TMPDIR=/tmp/"}, []string{"--network=host"}, "absent"},
+	} {
+		r := inJob(t, j, tc.vars, append(append([]string{"run", "--rm"}, tc.args...), probe(step)...)...)
+		if r.code != 0 || strings.TrimSpace(r.stdout) != tc.want {
+			t.Errorf("step %d, %s: exit %d, stdout %q (stderr %q), want %s", step, tc.name, r.code, r.stdout, r.stderr, tc.want)
+		}
+		fi, err := os.Stat(dir(step) + "/from-container")
+		if written := err == nil; written != (tc.want == "mounted") {
+			t.Errorf("step %d, %s: a file the container wrote into the directory is there: %v", step, tc.name, written)
+		} else if written && fmt.Sprint(fi.Sys().(*syscall.Stat_t).Uid) != uidOf(t, alice) {
+			t.Errorf("step %d: the container's file belongs to uid %d, want alice's", step, fi.Sys().(*syscall.Stat_t).Uid)
+		}
 	}
 }
