@@ -628,3 +628,32 @@ func TestMultinodePMIxDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestMultinodeTaskGPUsTwoNodes: two tasks per node, one GPU per task: on
+// each node the two containers get that node's two GPUs, one each.
+func TestMultinodeTaskGPUsTwoNodes(t *testing.T) {
+	requireSlurm(t)
+	requireNode2(t)
+	withMultiPartition(t)
+	j := holdJob(t, alice, "-p", multiPartition, "-N2", "--ntasks-per-node=2", "-O", "--gres=gpu:2", "--mem=128")
+	r := srunIn(t, j, 2*time.Minute, "-N2", "--ntasks-per-node=2", "-O", "--gpus-per-task=1",
+		"sudo", "-n", testBinary, "run", "-d", cudaImage, "sh", "-c", quickStop)
+	if r.code != 0 || len(strings.Fields(r.stdout)) != 4 {
+		t.Fatalf("srun -N2 --ntasks-per-node=2 --gpus-per-task=1 run -d: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, node := range []string{hostNode(t), node2} {
+		ids := jobContainersOn(t, node, j)
+		for _, id := range ids {
+			t.Cleanup(func() { exec.Command("docker", "-H", dockerHostOf(node), "rm", "-f", id).Run() })
+		}
+		var saw []string
+		for _, id := range ids {
+			saw = append(saw, hookSaw(t, id))
+		}
+		slices.Sort(saw)
+		want := strings.Split(joinIndices(nodeRecord(t, j, node).GPUIndices), ",")
+		if !slices.Equal(saw, want) {
+			t.Errorf("on %s the two tasks' containers got GPUs %v, want one each of the node's %v", node, saw, want)
+		}
+	}
+}
