@@ -133,13 +133,15 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	for _, p := range problems {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
 	}
+	var passEnv []string
 	if cfg != nil {
 		if sys, _ := cfg.System(); sys != nil {
 			warnings = append(warnings, a.epilogBudgetWarnings(sys.Slurm.EpilogBudget)...)
+			passEnv = sys.Run.PassEnv
 		}
 		warnings = append(warnings, plan.LocalPatternWarnings(cfg.EveryImagePatterns())...)
 	}
-	warnings = append(warnings, a.sudoersWarnings()...)
+	warnings = append(warnings, a.sudoersWarnings(passEnv)...)
 	defer func() {
 		for _, w := range warnings {
 			fmt.Fprintf(a.env.Stdout, "warning: %s\n", w)
@@ -161,17 +163,26 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 // sudoersWarnings are what `config check` says about sudo's rules for
 // userdocker: they are not userdocker's configuration, but a rule that
 // lets callers set variables (SETENV, env_keep of SUDO_*/LD_*) undoes
-// what userdocker's identity checks and ud-launch are for. Warnings, not
-// problems: the configuration itself may still be fine.
-func (a *app) sudoersWarnings() []string {
+// what userdocker's identity checks and ud-launch are for; and a
+// run.pass_env entry that no env_keep keeps never reaches userdocker.
+// Warnings, not problems: the configuration itself may still be fine.
+func (a *app) sudoersWarnings(passEnv []string) []string {
 	if a.env.Sudoers == nil {
 		return nil
 	}
 	data, err := a.env.Sudoers()
 	if err == nil {
-		var ws []string
+		var ws, kept []string
 		if ws, err = sudoers.Warnings(data); err == nil {
-			return ws
+			if kept, err = sudoers.Kept(data); err == nil {
+				for _, p := range passEnv {
+					if !sudoers.Keeps(kept, p) {
+						ws = append(ws, fmt.Sprintf("run.pass_env %s: sudo keeps no such variable for userdocker, so none reaches the container: "+
+							"add it to env_keep (contrib/slurm/sudoers.userdocker)", p))
+					}
+				}
+				return ws
+			}
 		}
 	}
 	return []string{fmt.Sprintf("sudoers not checked for SETENV and env_keep: %v", err)}

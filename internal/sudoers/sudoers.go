@@ -125,6 +125,49 @@ func Warnings(data []byte) ([]string, error) {
 	return out, nil
 }
 
+// Kept returns the env_keep entries, as written ("SLURM_*"), of every
+// Defaults in data (the output of `cvtsudoers -f json`) that adds to or
+// sets the list and can apply to userdocker, in their order and once each.
+// Entries a Defaults removes are not taken away: which of several lines
+// wins for a caller is sudo's to say, and Kept is for a warning only.
+func Kept(data []byte) ([]string, error) {
+	var p policy
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("read cvtsudoers output: %w", err)
+	}
+	var out []string
+	for _, d := range p.Defaults {
+		if _, applies := p.defaultsScope(d.Binding); !applies {
+			continue
+		}
+		for _, o := range d.Options {
+			if op, _ := o["operation"].(string); op == "list_remove" {
+				continue
+			}
+			names, _ := o["env_keep"].([]any)
+			for _, n := range names {
+				if s, _ := n.(string); s != "" && !slices.Contains(out, s) {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// Keeps reports whether one of the env_keep entries kept lets every
+// variable a name pattern (a name, or a prefix and *) matches through:
+// sudo's entries are names, or a prefix and *, too.
+func Keeps(kept []string, pattern string) bool {
+	for _, k := range kept {
+		prefix, star := strings.CutSuffix(k, "*")
+		if k == pattern || star && strings.HasPrefix(pattern, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // defaultsScope says how a Defaults line is written ("", ":alice",
 // "!USERDOCKER", …) and whether it can apply to userdocker: every
 // binding but one to commands that are not userdocker can.

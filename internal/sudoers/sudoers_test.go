@@ -93,3 +93,30 @@ func TestRead(t *testing.T) {
 		t.Errorf("Read = %.200s, Warnings error %v; want the rules of %s", data, err, File)
 	}
 }
+
+func TestKept(t *testing.T) {
+	data, err := os.ReadFile("testdata/sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Kept(data)
+	want := []string{"SUDO_UID", "LD_PRELOAD", "SUDO_USER", "DISPLAY", "XAUTHORITY", "LD_*", "S*"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("Kept(sample) = %q, %v; want %q", got, err, want)
+	}
+	if got, err := Kept([]byte(`{}`)); err != nil || len(got) != 0 {
+		t.Errorf("Kept({}) = %q, %v; want none", got, err)
+	}
+}
+
+func TestKeeps(t *testing.T) {
+	kept := []string{"SLURM_*", "PMIX_RANK", "N*"}
+	for pattern, want := range map[string]bool{
+		"SLURM_*": true, "SLURM_PROCID": true, "PMIX_RANK": true, "NCCL_*": true, "NCCL_DEBUG": true,
+		"PMIX_*": false, "PMIX_RANKS": false, "SLURM*": false, "OMPI_*": false,
+	} {
+		if got := Keeps(kept, pattern); got != want {
+			t.Errorf("Keeps(%q, %q) = %v, want %v", kept, pattern, got, want)
+		}
+	}
+}
