@@ -316,7 +316,11 @@ func TestNormalizeRefuses(t *testing.T) {
 		{name: "bad manifest", data: archive(t, file("manifest.json", `{`)),
 			err: "manifest.json in the image archive: unexpected EOF"},
 		{name: "manifest of the wrong shape", data: archive(t, file("manifest.json", `{"RepoTags":["x:1"]}`)),
-			err: "manifest.json in the image archive: json: cannot unmarshal object into Go value of type []struct { RepoTags []string }"},
+			err: "manifest.json in the image archive: json: cannot unmarshal object into Go value of type []imagetar.manifestEntry"},
+		{name: "parent image outside the archive (it could never be deleted again)", data: archive(t, file("manifest.json", `[{"Config":"ab.json","RepoTags":["alice/app:1"],"Parent":"sha256:cd"}]`)),
+			err: "manifest.json in the image archive: image sha256:ab names parent image sha256:cd, which is not in the archive"},
+		{name: "parent image outside the archive, config as an OCI blob", data: archive(t, file("manifest.json", `[{"Config":"blobs/sha256/ab","RepoTags":["alice/app:1"],"Parent":"sha256:ab0"}]`)),
+			err: "manifest.json in the image archive: image sha256:ab names parent image sha256:ab0, which is not in the archive"},
 		{name: "bad oci-layout", data: archive(t, file("oci-layout", `[`)),
 			err: "oci-layout in the image archive: unexpected EOF"},
 		{name: "xz", data: []byte{0xfd, '7', 'z', 'X', 'Z', 0x00, 1, 2},
@@ -426,4 +430,18 @@ func manyTags(n int) string {
 		fmt.Fprintf(&b, `"t%d":"x",`, i)
 	}
 	return b.String()
+}
+
+// A parent that comes in the same archive is what docker save writes for
+// an image saved with its parent; it is passed on.
+func TestParentInTheArchive(t *testing.T) {
+	for _, m := range []string{
+		`[{"Config":"aa.json","RepoTags":["alice/base:1"]},{"Config":"bb.json","RepoTags":["alice/app:1"],"Parent":"sha256:aa"}]`,
+		`[{"Config":"blobs/sha256/aa","RepoTags":["alice/base:1"]},{"Config":"blobs/sha256/bb","RepoTags":["alice/app:1"],"Parent":"sha256:aa"}]`,
+	} {
+		tags, err := parseMeta(manifestFile, []byte(m))
+		if err != nil || !reflect.DeepEqual(tags, []string{"alice/base:1", "alice/app:1"}) {
+			t.Errorf("parseMeta(%s) = %q, %v", m, tags, err)
+		}
+	}
 }

@@ -48,12 +48,23 @@ func parseMeta(meta string, data []byte) ([]string, error) {
 	var tags []string
 	switch meta {
 	case manifestFile:
-		var m []struct{ RepoTags []string }
+		var m []manifestEntry
 		if err := json.Unmarshal(data, &m); err != nil {
 			return nil, err
 		}
+		ids := make(map[string]bool, len(m))
 		for _, e := range m {
+			ids[configID(e.Config)] = true
 			tags = append(tags, e.RepoTags...)
+		}
+		// The daemon links a loaded image to any image of the node named
+		// as its Parent whose history fits, and then refuses to delete
+		// that image, even with force, while the child is there. A user
+		// may name only a parent that comes in the same archive.
+		for _, e := range m {
+			if e.Parent != "" && !ids[e.Parent] {
+				return nil, fmt.Errorf("image %s names parent image %s, which is not in the archive", configID(e.Config), e.Parent)
+			}
 		}
 	case reposFile:
 		var m map[string]map[string]string
@@ -88,6 +99,22 @@ func parseMeta(meta string, data []byte) ([]string, error) {
 		}
 	}
 	return tags, nil
+}
+
+// manifestEntry is what userdocker reads of an image in a docker save
+// manifest.
+type manifestEntry struct {
+	Config   string
+	RepoTags []string
+	Parent   string
+}
+
+// configID is the image ID of a docker save manifest's Config path: the
+// digest of the config file, which is named "<hex>.json" by Docker before
+// 25 and "blobs/sha256/<hex>" since.
+func configID(config string) string {
+	name := config[strings.LastIndexByte(config, '/')+1:]
+	return "sha256:" + strings.TrimSuffix(name, ".json")
 }
 
 // checkJSON makes sure data is one JSON value that every JSON reader

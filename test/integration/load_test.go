@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -454,4 +456,52 @@ func TestLoadSpoolDirOfAUser(t *testing.T) {
 	if warn := "\nwarning: load.spool_dir /var/spool/userdocker shares a file system with Docker's data root /var/lib/docker: "; r.code != 0 || !strings.Contains(r.stdout, warn) {
 		t.Errorf("config check: exit %d, stdout %q; want 0 and %q", r.code, r.stdout, warn)
 	}
+}
+
+// TestLoadParentOutsideTheArchive: a manifest that names an image of the
+// node as its parent would make that image undeletable (even with force)
+// while the loaded child exists. The load is refused and nothing is
+// loaded: no tag, and the parent has no child.
+func TestLoadParentOutsideTheArchive(t *testing.T) {
+	requireSetup(t)
+	writeConfig(t, loadConfig(""))
+	tag := "udtest-alice/child:1"
+	parent := imageID(testImage)
+	entries := withTags(savedEntries(t, deniedImage), tag)
+	m := manifestOf(entries)
+	m = bytes.Replace(m, []byte(`"RepoTags":`), []byte(`"Parent":"`+parent+`","RepoTags":`), 1)
+	var crafted []tarItem
+	for _, e := range entries {
+		if e.h.Name == "manifest.json" {
+			e = regular("manifest.json", m)
+		}
+		crafted = append(crafted, e)
+	}
+	before := childrenOf(parent)
+	r := ud(t, alice, nil, "load", "-i", writeArchive(t, crafted))
+	want := "userdocker: load: manifest.json in the image archive: image sha256:"
+	if r.code != 125 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "names parent image "+parent+", which is not in the archive") {
+		t.Errorf("exit %d, stderr %q; want 125 and the parent refused", r.code, r.stderr)
+	}
+	if id := imageID(tag); id != "" {
+		exec.Command("docker", "rmi", tag).Run()
+		t.Errorf("%s was loaded (%s)", tag, id)
+	}
+	if after := childrenOf(parent); !reflect.DeepEqual(after, before) {
+		t.Errorf("the children of %s were %q and are %q", testImage, before, after)
+	}
+	spoolIsEmpty(t, loadSpool)
+}
+
+// childrenOf lists the IDs of the daemon's images whose parent is id.
+func childrenOf(id string) []string {
+	out, _ := exec.Command("docker", "images", "-aq", "--no-trunc").Output()
+	var children []string
+	for _, c := range strings.Fields(string(out)) {
+		if p, _ := exec.Command("docker", "image", "inspect", "--format", "{{.Parent}}", c).Output(); strings.TrimSpace(string(p)) == id {
+			children = append(children, c)
+		}
+	}
+	sort.Strings(children)
+	return children
 }
