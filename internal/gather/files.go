@@ -2,7 +2,6 @@ package gather
 
 import (
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/userdocker/userdocker/internal/asuser"
@@ -18,32 +17,30 @@ func Cred(c request.Caller) asuser.Cred {
 	return asuser.Cred{UID: c.UID, GID: c.GID, Groups: c.Groups}
 }
 
-// readArgFiles reads --env-file and --label-file with the caller's rights.
-// As with docker, file entries come first and flags override them.
+// readArgFiles reads --env-file and --label-file with the caller's rights
+// into req.FileEnv and req.FileLabels; the plan puts them before the
+// flags' own entries, as docker does.
 func readArgFiles(who request.Caller, req *request.Run) error {
-	var env []string
+	req.FileEnv, req.FileLabels = nil, nil
 	for _, name := range req.EnvFiles {
 		lines, err := readArgFile(who, "env-file", name)
 		if err != nil {
 			return err
 		}
-		env = append(env, lines...)
+		req.FileEnv = append(req.FileEnv, lines...)
 	}
-	req.Config.Env = append(env, req.Config.Env...)
-	labels := map[string]string{}
 	for _, name := range req.LabelFiles {
 		lines, err := readArgFile(who, "label-file", name)
 		if err != nil {
 			return err
 		}
+		if req.FileLabels == nil {
+			req.FileLabels = map[string]string{}
+		}
 		for _, l := range lines {
 			k, v, _ := strings.Cut(l, "=")
-			labels[k] = v
+			req.FileLabels[k] = v
 		}
-	}
-	if len(labels) > 0 {
-		maps.Copy(labels, req.Config.Labels)
-		req.Config.Labels = labels
 	}
 	return nil
 }

@@ -118,34 +118,42 @@ func siteUlimit(pol *policy.Policy, name string, soft, hard int64) bool {
 }
 
 // checkArgs judges the flags the user typed: each must be allowed, match the
-// site's allowed values, and not contradict an enforced one.
-func checkArgs(req *request.Run, pol *policy.Policy) []error {
-	allowed := AllowedFlags(pol)
-	fixed := FixedFlags(pol)
+// site's allowed values, and not contradict an enforced one. It returns
+// the refusals and the flags refused (canonical names).
+func checkArgs(req *request.Run, pol *policy.Policy) ([]error, []string) {
 	var errs []error
+	var refused []string
 	for _, name := range req.Order {
-		typed := req.Set[name]
-		if want, ok := fixed[name]; ok {
-			if !slices.Equal(typed, want) {
-				errs = append(errs, refusal.New("args", "%s is fixed to %q on this system", runflags.Spelling(name), strings.Join(want, ",")))
-			}
-			continue
+		if flagErrs := checkArg(pol, name, req.Set[name]); len(flagErrs) > 0 {
+			errs = append(errs, flagErrs...)
+			refused = append(refused, name)
 		}
-		// --network=host and --ipc=host, where the site offers them, are
-		// judged as namespaces (planHostNamespaces), not as arguments.
-		typed = slices.DeleteFunc(slices.Clone(typed), func(v string) bool { return hostNamespaceArg(pol, name, v) })
-		if len(typed) == 0 {
-			continue
+	}
+	return errs, refused
+}
+
+// checkArg judges the values the user typed for the flag name (canonical).
+func checkArg(pol *policy.Policy, name string, typed []string) []error {
+	if want, ok := FixedFlags(pol)[name]; ok {
+		if !slices.Equal(typed, want) {
+			return []error{refusal.New("args", "%s is fixed to %q on this system", runflags.Spelling(name), strings.Join(want, ",")).By("run.args.always")}
 		}
-		if !allowed[name] {
-			errs = append(errs, refusal.New("args", "%s is not allowed on this system", runflags.Spelling(name)))
-			continue
-		}
-		if res, ok := pol.Run.Args.ValuesOf(name); ok {
-			for _, v := range typed {
-				if !policy.MatchAny(res, v) {
-					errs = append(errs, refusal.New("args", "%s %q is not allowed on this system (allowed: %s)", runflags.Spelling(name), v, strings.Join(policy.Sources(res), " or ")))
-				}
+		return nil
+	}
+	// --network=host and --ipc=host, where the site offers them, are
+	// judged as namespaces (planHostNamespaces), not as arguments.
+	typed = slices.DeleteFunc(slices.Clone(typed), func(v string) bool { return hostNamespaceArg(pol, name, v) })
+	if len(typed) == 0 {
+		return nil
+	}
+	if !AllowedFlags(pol)[name] {
+		return []error{refusal.New("args", "%s is not allowed on this system", runflags.Spelling(name)).By("run.args.allowed")}
+	}
+	var errs []error
+	if res, ok := pol.Run.Args.ValuesOf(name); ok {
+		for _, v := range typed {
+			if !policy.MatchAny(res, v) {
+				errs = append(errs, refusal.New("args", "%s %q is not allowed on this system (allowed: %s)", runflags.Spelling(name), v, policy.DescribeAll(res, "N")).By("run.args.values"))
 			}
 		}
 	}

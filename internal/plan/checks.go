@@ -58,6 +58,7 @@ var checks = []check{
 	{"healthcheck", checkHealthcheck},
 	{"ulimits", checkUlimits},
 	{"resources", checkResources},
+	{"sizes", checkSizes},
 	{"cidfile", checkCIDFile},
 }
 

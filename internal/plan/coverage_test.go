@@ -73,10 +73,10 @@ var coverage = []struct{ field, check, why string }{
 	{"HostConfig.ReadonlyRootfs", "", "only takes writes away"},
 	{"HostConfig.SecurityOpt", "security-opt", ""},
 	{"HostConfig.StorageOpt", "mounts", ""},
-	{"HostConfig.Tmpfs", "tmpfs", "targets: mounts"},
+	{"HostConfig.Tmpfs", "tmpfs", "targets: mounts; sizes: sizes"},
 	{"HostConfig.UTSMode", "namespaces", ""},
 	{"HostConfig.UsernsMode", "namespaces", ""},
-	{"HostConfig.ShmSize", "", "a tmpfs charged to the container's memory cgroup, like any of its memory; run.args.values can bound it"},
+	{"HostConfig.ShmSize", "sizes", "run.limits.shm_size and the job's memory; unset: the daemon's default"},
 	{"HostConfig.Sysctls", "cgroups", ""},
 	{"HostConfig.Runtime", "runtime", ""},
 	{"HostConfig.Isolation", "runtime", ""},
@@ -87,7 +87,7 @@ var coverage = []struct{ field, check, why string }{
 
 	// container.Resources, embedded in HostConfig.
 	{"Resources.CPUShares", "resources", "raising it is refused, lowering is the user's"},
-	{"Resources.Memory", "resources", "within the job's; outside a job the user's"},
+	{"Resources.Memory", "resources", "within the job's; sizes: within run.limits.memory"},
 	{"Resources.NanoCPUs", "", "only limits"},
 	{"Resources.CgroupParent", "cgroups", ""},
 	{"Resources.BlkioWeight", "resources", ""},

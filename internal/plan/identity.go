@@ -22,7 +22,8 @@ func planEnv(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 	var errs []error
 	var env []string
 	seen := map[string]bool{}
-	for _, kv := range req.Config.Env {
+	// As docker: the env files' entries first, the flags' after them.
+	for _, kv := range append(slices.Clip(req.FileEnv), req.Config.Env...) {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
 		case isHookEnv(k):
@@ -63,7 +64,14 @@ func hasKey(m map[string]string, k string) bool {
 func planLabels(req *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []error {
 	var errs []error
 	labels := map[string]string{}
-	for k, v := range req.Config.Labels {
+	// As docker: --label wins over a label file's entry of the same key.
+	user := maps.Clone(req.FileLabels)
+	if user == nil {
+		user = map[string]string{}
+	}
+	maps.Copy(user, req.Config.Labels)
+	for _, k := range slices.Sorted(maps.Keys(user)) {
+		v := user[k]
 		if strings.HasPrefix(strings.ToLower(k), label.Prefix) {
 			errs = append(errs, refusal.New("labels", "--label %s is not allowed: io.userdocker.* labels are set by userdocker", k))
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
@@ -13,6 +14,7 @@ import (
 	"github.com/userdocker/userdocker/internal/rangelist"
 	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
+	"github.com/userdocker/userdocker/internal/runflags"
 )
 
 var sprintf = fmt.Sprintf
@@ -29,12 +31,82 @@ var sprintf = fmt.Sprintf
 // an unchecked image in its place. Build is pure: both calls see the same
 // request.
 func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error) {
-	var errs []error
-	errs = append(errs, checkArgs(req, pol)...)
+	errs, refused := checkArgs(req, pol)
+	if len(refused) > 0 {
+		// Judge the rest as if the refused flags were not there, so that
+		// the final checks name what else is wrong, not those flags again.
+		clean, err := withoutFlags(req, pol, refused)
+		if err != nil {
+			return nil, errors.Join(errs...)
+		}
+		req = clean
+	}
+	var err error
+	if req.GPUs != "" && stepWithoutGPUs(f) {
+		errs = append(errs, refusal.New("gpus", "--gpus %s: this job step may use none of your job's GPUs (srun --gres=none?): "+
+			"a step gets GPUs with srun --gres=gpu:N, --gpus or --gpus-per-task", req.GPUs))
+		f.GPUs = nil // refused; the plan goes on without GPUs
+	} else if f.GPUs, err = SelectGPUs(f.GPUs, req); err != nil {
+		errs = append(errs, err)
+	}
+	p, stepErrs := planRun(req, pol, f)
+	errs = append(errs, stepErrs...)
+	// The final request must satisfy every invariant, whatever produced it:
+	// the user's flags, the admin's default/always flags, or the steps above.
+	// A step that refused leaves the plan as if the refused part had not
+	// been asked for, so the final checks still find the rest; a check
+	// whose rule a step refused already (the image, the name) would only
+	// say it again.
+	stepRules := map[string]bool{}
+	for _, r := range refusal.All(errors.Join(stepErrs...)) {
+		stepRules[r.Rule] = true
+		if r.Rule == localRule { // the image's own-images refusal: checkImage says it again
+			stepRules["image"] = true
+		}
+	}
+	for _, err := range Check(p, pol, f) {
+		if r, ok := err.(*refusal.Refusal); ok && (stepRules[r.Rule] || saidAlready(errs, r.Msg)) {
+			continue
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
 
+// withoutFlags is req parsed again without the user's flags names
+// (canonical), with what the edge read from argument files.
+func withoutFlags(req *request.Run, pol *policy.Policy, names []string) (*request.Run, error) {
+	clean, err := runflags.ParseWithout(req.Args, Layers(pol), names)
+	if err != nil {
+		return nil, err
+	}
+	clean.FileEnv, clean.FileLabels = req.FileEnv, req.FileLabels
+	if slices.Contains(names, "env-file") {
+		clean.FileEnv = nil
+	}
+	if slices.Contains(names, "label-file") {
+		clean.FileLabels = nil
+	}
+	return clean, nil
+}
+
+// saidAlready reports whether one of errs is a refusal with message msg.
+func saidAlready(errs []error, msg string) bool {
+	return slices.ContainsFunc(refusal.All(errors.Join(errs...)), func(r *refusal.Refusal) bool { return r.Msg == msg })
+}
+
+// planRun makes the final request from req, with the GPUs of f already
+// selected: the image, the pull policy and every planning step. It returns the plan, complete even
+// where a step refused, and the refusals.
+func planRun(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, []error) {
+	var errs []error
 	img, err := normalizeImage(req.Image, pol, f.Caller.Name)
 	if err != nil {
 		errs = append(errs, err)
+		img = req.Image // refused above; the plan goes on with what was typed
 	}
 	var pull string
 	if IsLocal(img) {
@@ -44,12 +116,12 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 	}
 	if err != nil {
 		errs = append(errs, err)
-	}
-	if req.GPUs != "" && stepWithoutGPUs(f) {
-		errs = append(errs, refusal.New("gpus", "--gpus %s: this job step may use none of your job's GPUs (srun --gres=none?): "+
-			"a step gets GPUs with srun --gres=gpu:N, --gpus or --gpus-per-task", req.GPUs))
-	} else if f.GPUs, err = SelectGPUs(f.GPUs, req); err != nil {
-		errs = append(errs, err)
+		// Refused above; the plan goes on as without --pull.
+		if IsLocal(img) {
+			pull, _ = ownPull("")
+		} else {
+			pull, _ = pullPolicy("", pol.Run.Pull)
+		}
 	}
 
 	cfg := req.Config
@@ -71,19 +143,11 @@ func Build(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, error)
 	}
 	for _, step := range []func(*request.Run, *policy.Policy, Facts, *request.Plan) []error{
 		planUser, planSecurity, planHostNamespaces, planEnv, planLabels, planName, planMounts, planPMIx, planDevices,
-		planPorts, planGPUs, planJob,
+		planPorts, planGPUs, planJob, planLimits,
 	} {
 		errs = append(errs, step(req, pol, f, p)...)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	// The final request must satisfy every invariant, whatever produced it:
-	// the user's flags, the admin's default/always flags, or the steps above.
-	if errs := Check(p, pol, f); len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return p, nil
+	return p, errs
 }
 
 func copyNetworking(n network.NetworkingConfig) *network.NetworkingConfig {
@@ -109,7 +173,7 @@ func pullPolicy(user, site string) (string, error) {
 		return site, nil
 	}
 	if pullRank[user] > pullRank[site] {
-		return "", refusal.New("pull", "--pull=%s is not allowed on this system (run.pull = %q)", user, site)
+		return "", refusal.New("pull", "--pull=%s is not allowed on this system (run.pull = %q)", user, site).By("run.pull")
 	}
 	return user, nil
 }
@@ -125,15 +189,14 @@ func planUser(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []
 	allowed := AllowedFlags(pol)
 	want := strconv.FormatUint(uint64(c.UID), 10) + ":" + strconv.FormatUint(uint64(c.GID), 10)
 	if u := req.Config.User; u != "" && allowed["user"] && !sameUser(u, c.UID, c.GID, c.Name, c.Groups) {
-		errs = append(errs, refusal.New("user", "--user %q is not allowed: containers run as you (%s)", u, want))
+		errs = append(errs, refusal.New("user", "--user %q is not allowed: containers run as you (%s)", u, want).By("run.enforce_user"))
 	}
 	for _, g := range req.Host.GroupAdd {
 		if !allowed["group-add"] {
 			break
 		}
-		gid, err := strconv.ParseUint(g, 10, 32)
-		if err != nil || !slices.Contains(c.Groups, uint32(gid)) {
-			errs = append(errs, refusal.New("group", "--group-add %q is not allowed: only your own groups (by number) can be added", g))
+		if !ownGroup(g, c) {
+			errs = append(errs, refusal.New("group", "--group-add %q is not allowed: only your own groups can be added (%s)", g, groupNames(c)).By("run.enforce_user"))
 		}
 	}
 	p.Config.User = want
@@ -144,6 +207,30 @@ func planUser(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []
 		}
 	}
 	return errs
+}
+
+// ownGroup reports whether g names one of the caller's groups, by number
+// or by name. The container gets all of them anyway; naming one is how
+// docker users ask for a group.
+func ownGroup(g string, c request.Caller) bool {
+	if gid, err := strconv.ParseUint(g, 10, 32); err == nil {
+		return slices.Contains(c.Groups, uint32(gid))
+	}
+	return g != "" && slices.Contains(c.GroupNames, g)
+}
+
+// groupNames lists the caller's groups as --group-add takes them: by
+// name where they have one, else by number.
+func groupNames(c request.Caller) string {
+	var out []string
+	for i, g := range c.Groups {
+		if i < len(c.GroupNames) && c.GroupNames[i] != "" {
+			out = append(out, c.GroupNames[i])
+		} else {
+			out = append(out, strconv.FormatUint(uint64(g), 10))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // sameUser accepts the spellings of the caller's own identity: uid, name,
@@ -174,7 +261,7 @@ func planSecurity(req *request.Run, pol *policy.Policy, _ Facts, p *request.Plan
 	var errs []error
 	for _, c := range req.Host.CapAdd {
 		if AllowedFlags(pol)["cap-add"] && !containsCap(pol.Run.CapAdd, c) {
-			errs = append(errs, refusal.New("capabilities", "--cap-add %s is not allowed on this system", c))
+			errs = append(errs, refusal.New("capabilities", "--cap-add %s is not allowed on this system", c).By("run.cap_add"))
 		}
 	}
 	p.Host.CapAdd = append([]string(nil), pol.Run.CapAdd...)
@@ -198,16 +285,16 @@ func planJob(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []e
 	if pol.Slurm.ConfineCPUs && f.Job.CPUs != "" {
 		if want := req.Host.CpusetCpus; want != "" {
 			if !rangelist.Subset(want, f.Job.CPUs, rangelist.CPUs) {
-				errs = append(errs, refusal.New("job", "--cpuset-cpus %q is outside your job's CPUs %s", want, f.Job.CPUs))
+				errs = append(errs, refusal.New("job", "--cpuset-cpus %q is outside your job's CPUs %s", want, f.Job.CPUs).By("slurm.confine_cpus"))
+				res.CpusetCpus = f.Job.CPUs
 			}
 		} else {
 			res.CpusetCpus = f.Job.CPUs
 		}
 	}
 	if pol.Slurm.ConfineMemory && f.Job.MemoryBytes > 0 {
-		if req.Host.Memory > f.Job.MemoryBytes {
-			errs = append(errs, refusal.New("job", "--memory %d is more than your job's %d bytes", req.Host.Memory, f.Job.MemoryBytes))
-		}
+		// A --memory above the job's is refused by planLimits, in the
+		// user's own units.
 		if res.Memory == 0 || res.Memory > f.Job.MemoryBytes {
 			res.Memory = f.Job.MemoryBytes
 		}

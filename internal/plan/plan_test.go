@@ -383,7 +383,7 @@ func TestBuildJob(t *testing.T) {
 
 	for _, c := range []struct{ name, args, want string }{
 		{"cpuset outside job", "--cpuset-cpus=0-3", `--cpuset-cpus "0-3" is outside your job's CPUs 2-3`},
-		{"memory above job", "-m=2g", "--memory 2147483648 is more than your job's 1073741824 bytes"},
+		{"memory above job", "-m=2g", "-m/--memory 2g is more than your job's memory (1g)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := build(t, []string{c.args, "ud-test/busybox"}, basePolicy(), f)

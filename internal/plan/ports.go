@@ -3,7 +3,6 @@ package plan
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/docker/go-connections/nat"
 
@@ -30,7 +29,7 @@ func CanonicalPort(port nat.Port, b nat.PortBinding) string {
 func planPorts(_ *request.Run, pol *policy.Policy, _ Facts, p *request.Plan) []error {
 	var errs []error
 	for _, msg := range portRefusals(p, pol) {
-		errs = append(errs, &refusal.Refusal{Rule: "publish", Msg: msg})
+		errs = append(errs, &refusal.Refusal{Rule: "publish", Msg: msg, Key: "run.publish"})
 	}
 	return errs
 }
@@ -49,9 +48,8 @@ func portRefusals(p *request.Plan, pol *policy.Policy) []string {
 	return out
 }
 
+// orNone says which -p bindings res allows, as a user writes them
+// ("127.0.0.1::PORT"), or "none".
 func orNone(res []policy.Pattern) string {
-	if len(res) == 0 {
-		return "none"
-	}
-	return strings.Join(policy.Sources(res), " or ")
+	return policy.DescribeAll(res, "PORT")
 }

@@ -204,6 +204,36 @@ func size(least int64) decoder {
 	}
 }
 
+// limit decodes a size limit of run.limits (ParseLimit).
+func limit(_ *decodeCtx, v any) (any, []problem) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, one("", wrongType(`a size string such as "8g", or ""`, v))
+	}
+	l, err := ParseLimit(s)
+	if err != nil {
+		return nil, one("", err)
+	}
+	return l, nil
+}
+
+// ParseLimit reads a size limit as run.limits writes it: a size as
+// docker parses them ("8g", "1GB", "1024m"), at least one byte, or ""
+// for none.
+func ParseLimit(s string) (Limit, error) {
+	if s == "" {
+		return Limit{}, nil
+	}
+	n, err := units.RAMInBytes(s)
+	switch {
+	case err != nil:
+		return Limit{}, &causeError{fmt.Sprintf(`%q is not a size such as "8g" or "512m" (or "" for no limit)`, s), err}
+	case n < 1:
+		return Limit{}, fmt.Errorf(`%q is less than 1 byte; write "" for no limit`, s)
+	}
+	return Limit{Max: Bytes(n), Text: s}, nil
+}
+
 // element converts one string of an array into its typed value; sub
 // locates it in the leaf ("[2]").
 type element[T any] func(d *decodeCtx, sub, s string) (T, error)

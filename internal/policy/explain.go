@@ -43,6 +43,8 @@ func formatValue(ptr any) string {
 		return tomlString(v.String())
 	case *Bytes:
 		return tomlString(v.String())
+	case *Limit:
+		return tomlString(v.Text)
 	case *[]string:
 		return tomlArray(*v)
 	case *[]Pattern:

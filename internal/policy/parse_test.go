@@ -359,7 +359,7 @@ func TestParseUnknownKeys(t *testing.T) {
 		{"slurm", "[slurm]\nstop_timout = '1s'\n", "2:1: slurm.stop_timout"},
 		{"audit", "[audit]\nfile = '/x'\n", "2:1: audit.file"},
 		{"unknown table", "[network]\nmode = 'none'\n", "1:2: network"},
-		{"nested unknown table", "[run.limits]\ncpus = 2\n", "1:6: run.limits"},
+		{"nested unknown table", "[run.quota]\ncpus = 2\n", "1:6: run.quota"},
 		{"override level", "[[override]]\ngroup = 'g'\nprio = 1\n", "3:1: override[0].prio"},
 		{"override table", "[[override]]\ngroup = 'g'\n[override.gpus]\nmax_count = 2\n", "3:11: override[0].gpus"},
 		{"override nested", "[[override]]\ngroup = 'g'\n[override.gpu]\nmax = 2\n", "4:1: override[0].gpu.max"},

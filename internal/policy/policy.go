@@ -49,6 +49,7 @@ type Run struct {
 	// a container on the host network, or "off".
 	PMIx    string
 	Args    Args
+	Limits  Limits
 	Mounts  Mounts
 	Devices Devices
 }
@@ -61,6 +62,33 @@ type Devices struct {
 	Always    []string // given to every container in a job
 	Available []string // what --device may ask for: a match, or the pattern itself for all its matches
 }
+
+// Limits is [run.limits]: the largest sizes a container may ask for, each
+// per container. Inside a job none may exceed the job's memory either
+// (where slurm.confine_memory holds), whatever the limit says.
+type Limits struct {
+	// ShmSize bounds --shm-size.
+	ShmSize Limit
+	// Memory bounds --memory; a container without --memory gets it.
+	Memory Limit
+	// TmpfsSize bounds each tmpfs mount's size; a tmpfs without one gets
+	// it.
+	TmpfsSize Limit
+}
+
+// Limit is a size limit of run.limits, written as docker writes sizes
+// ("8g", "512m", "1GB"); the zero Limit is none of the site's own.
+type Limit struct {
+	Max Bytes
+	// Text is the limit as written, which messages repeat.
+	Text string
+}
+
+// Set reports whether the site set the limit.
+func (l Limit) Set() bool { return l.Max > 0 }
+
+// String is the limit as written.
+func (l Limit) String() string { return l.Text }
 
 // Args is [run.args]: which docker run flags a user may pass.
 type Args struct {

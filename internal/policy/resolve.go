@@ -117,6 +117,8 @@ func assign(dst, val any) {
 		*d = val.(time.Duration)
 	case *Bytes:
 		*d = val.(Bytes)
+	case *Limit:
+		*d = val.(Limit)
 	case *[]string:
 		*d = slices.Clone(val.([]string))
 	case *[]Pattern:

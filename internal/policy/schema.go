@@ -59,6 +59,13 @@ var leaves = []leaf{
 	{key: "run.args.values", decode: flagValues,
 		field: func(p *Policy) any { return &p.Run.Args.Values }},
 
+	{key: "run.limits.shm_size", decode: limit,
+		field: func(p *Policy) any { return &p.Run.Limits.ShmSize }},
+	{key: "run.limits.memory", decode: limit,
+		field: func(p *Policy) any { return &p.Run.Limits.Memory }},
+	{key: "run.limits.tmpfs_size", decode: limit,
+		field: func(p *Policy) any { return &p.Run.Limits.TmpfsSize }},
+
 	{key: "run.mounts.always", decode: listOf(mountWithTarget), expand: true,
 		field: func(p *Policy) any { return &p.Run.Mounts.Always }},
 	{key: "run.mounts.default", decode: listOf(mountWithTarget), expand: true,
@@ -127,6 +134,7 @@ const (
 var tables = map[string]bool{
 	"run":         true,
 	"run.args":    true,
+	"run.limits":  true,
 	"run.mounts":  true,
 	"run.devices": true,
 	"gpu":         true,

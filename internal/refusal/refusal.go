@@ -16,9 +16,19 @@ import (
 type Refusal struct {
 	Rule string
 	Msg  string
+	// Key is the configuration key whose value decided it ("run.images",
+	// "run.args.allowed"), for --debug to say where that value was set;
+	// empty for a rule built into userdocker, which no key changes.
+	Key string
 }
 
 func (r *Refusal) Error() string { return r.Msg }
+
+// By records that the configuration key decided r, and returns r.
+func (r *Refusal) By(key string) *Refusal {
+	r.Key = key
+	return r
+}
 
 // New returns the refusal of rule, its message formatted as fmt.Sprintf
 // does.

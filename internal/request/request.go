@@ -30,6 +30,10 @@ type Caller struct {
 // them, except for what needs files (env and label files: see EnvFiles,
 // LabelFiles) and mounts, which are kept as Mounts for the policy to judge.
 type Run struct {
+	// Args are the arguments after "run", as typed: the plan parses
+	// them again without the flags it refused, to find every other
+	// reason at once (runflags.ParseWithout).
+	Args []string
 	// Image is the image argument as typed; Config.Image holds the same.
 	Image   string
 	Name    string
@@ -54,6 +58,11 @@ type Run struct {
 	EnvFiles   []string
 	LabelFiles []string
 	CIDFile    string
+	// FileEnv and FileLabels are what the edge read from EnvFiles and
+	// LabelFiles. The plan puts them before the flags' own, as docker
+	// does: -e and --label win.
+	FileEnv    []string
+	FileLabels map[string]string
 
 	Detach     bool
 	SigProxy   bool

@@ -63,18 +63,18 @@ func (p *parser) process(r *request.Run) error {
 	c.User, c.WorkingDir = o.user, o.workdir
 	c.Tty, c.OpenStdin = o.tty, o.interactive
 	c.StopSignal = o.stopSignal
-	if p.fs.Changed("stop-timeout") {
+	if p.changed("stop-timeout") {
 		t := o.stopTimeout
 		c.StopTimeout = &t
 	}
-	if p.fs.Changed("entrypoint") {
+	if p.changed("entrypoint") {
 		c.Entrypoint = strslice.StrSlice{o.entrypoint}
 	}
 	c.Env = o.env.GetSlice()
 	c.Labels = toMap(o.label.GetSlice())
 	h.Annotations = toMap(o.annotation.GetSlice())
 	h.ReadonlyRootfs = o.readOnly
-	if p.fs.Changed("init") {
+	if p.changed("init") {
 		v := o.init
 		h.Init = &v
 	}
@@ -325,12 +325,12 @@ func (p *parser) resources(r *request.Run) error {
 	res.CPURealtimePeriod, res.CPURealtimeRuntime = o.cpuRtPeriod, o.cpuRtRuntime
 	res.CPUCount, res.CPUPercent = o.cpuCount, o.cpuPercent
 	res.CpusetCpus, res.CpusetMems = o.cpusetCPUs, o.cpusetMems
-	if p.fs.Changed("pids-limit") || o.pidsLimit != 0 {
+	if p.changed("pids-limit") || o.pidsLimit != 0 {
 		v := o.pidsLimit
 		res.PidsLimit = &v
 	}
 	res.BlkioWeight = o.blkioWeight
-	if p.fs.Changed("oom-kill-disable") {
+	if p.changed("oom-kill-disable") {
 		v := o.oomKillDisable
 		res.OomKillDisable = &v
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -38,13 +39,16 @@ type parser struct {
 	fs   *pflag.FlagSet
 	opts *options
 	rec  *record
+	// layered are the flags a layer set (canonical names).
+	layered map[string]bool
 }
 
 func newParser() *parser {
 	p := &parser{
-		fs:   pflag.NewFlagSet("run", pflag.ContinueOnError),
-		opts: &options{},
-		rec:  &record{set: map[string][]string{}},
+		fs:      pflag.NewFlagSet("run", pflag.ContinueOnError),
+		opts:    &options{},
+		rec:     &record{set: map[string][]string{}, dropped: map[string]bool{}},
+		layered: map[string]bool{},
 	}
 	p.fs.SetOutput(io.Discard)
 	p.fs.SetInterspersed(false) // everything after the image is the container's command
@@ -67,10 +71,22 @@ func canonical(name string) string {
 // the admin's layers, and returns the request. Set and Order of the result
 // hold only what the user typed.
 func Parse(args []string, layers Layers) (*request.Run, error) {
+	return ParseWithout(args, layers, nil)
+}
+
+// ParseWithout is Parse as if the user had not typed the flags drop
+// names (canonical): their values are recorded in Set and Order, as
+// typed, but not applied, so that the site's layers apply where they
+// would without them. The plan judges this request, after refusing
+// those flags, to find every other reason for a refusal at once.
+func ParseWithout(args []string, layers Layers, drop []string) (*request.Run, error) {
 	if len(args) == 1 && args[0] == "-h" {
 		return nil, ErrHelp // docker's -h is --hostname, but alone it can only mean help
 	}
 	p := newParser()
+	for _, name := range drop {
+		p.rec.dropped[name] = true
+	}
 	p.rec.on = true
 	if err := p.fs.Parse(args); err != nil {
 		return nil, &refusal.UsageError{Msg: err.Error()}
@@ -91,7 +107,11 @@ func Parse(args []string, layers Layers) (*request.Run, error) {
 	if err := p.applyLayer(layers.Always); err != nil {
 		return nil, fmt.Errorf("run.args.always: %w", err)
 	}
-	return p.toRun(rest[0], rest[1:])
+	r, err := p.toRun(rest[0], rest[1:])
+	if r != nil {
+		r.Args = slices.Clone(args)
+	}
+	return r, err
 }
 
 // applyLayer sets admin flags the user did not set. For "always" flags the
@@ -101,14 +121,25 @@ func (p *parser) applyLayer(flags []Preset) error {
 		if p.fs.Lookup(f.Name) == nil {
 			return fmt.Errorf("%q is not a docker run flag", f.String())
 		}
-		if _, userSet := p.rec.set[canonical(f.Name)]; userSet {
+		name := canonical(f.Name)
+		if _, userSet := p.rec.set[name]; userSet && !p.rec.dropped[name] {
 			continue
 		}
 		if err := p.fs.Set(f.Name, f.Value); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
+		p.layered[name] = true
 	}
 	return nil
+}
+
+// changed reports whether the flag name (canonical) was set: by the
+// user, unless dropped, or by a layer.
+func (p *parser) changed(name string) bool {
+	if p.rec.dropped[name] && !p.layered[name] {
+		return false
+	}
+	return p.fs.Changed(name)
 }
 
 // flagInfo is what Canonical and Spelling need to know of one flag.

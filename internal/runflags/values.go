@@ -134,11 +134,16 @@ type record struct {
 	on    bool
 	set   map[string][]string
 	order []string
+	// dropped are flags whose typed values are recorded but not applied
+	// (ParseWithout).
+	dropped map[string]bool
 }
 
 func (r *recorder) Set(s string) error {
-	if err := r.inner.Set(s); err != nil {
-		return err
+	if !(r.rec.on && r.rec.dropped[r.name]) {
+		if err := r.inner.Set(s); err != nil {
+			return err
+		}
 	}
 	if r.rec.on {
 		if _, seen := r.rec.set[r.name]; !seen {
