@@ -227,3 +227,38 @@ func TestExitCodeOf(t *testing.T) {
 		t.Errorf("nil → %d", got)
 	}
 }
+
+// TestRunHelpInUsersTerms: run -h says which values, ports, sizes and
+// images the policy allows as a user types them, not as regexes.
+func TestRunHelpInUsersTerms(t *testing.T) {
+	code, out, _ := cli(t, `
+subcommands = ["run"]
+[run]
+images = ['^ud-test/busybox:', '^docker\.io/library/(debian|ubuntu):', 'anywhere']
+publish = ['^127\.0\.0\.1::[0-9]+$']
+[run.args]
+allowed = ["--shm-size", "-m", "--stop-signal"]
+[run.args.values]
+"--stop-signal" = ['^SIG(TERM|INT)$']
+[run.limits]
+shm_size = "8g"
+memory = "64g"
+tmpfs_size = "1GB"
+`, 0, "run", "-h")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"[allowed: SIGTERM or SIGINT]",
+		"Ports you may publish:\n  -p 127.0.0.1::PORT\n",
+		"  --shm-size at most 8g\n  -m/--memory at most 64g (also without -m)\n  --tmpfs size= at most 1GB (also without size=)\n  inside a job, none is more than the job's memory\n",
+		"  ud-test/busybox:*\n  docker.io/library/debian:*\n  docker.io/library/ubuntu:*\n  anywhere (regular expression)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run -h lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `\.`) || strings.Contains(out, "[0-9]") {
+		t.Errorf("run -h shows a regex:\n%s", out)
+	}
+}

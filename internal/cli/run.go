@@ -16,6 +16,7 @@ import (
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/plan"
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/request"
 	"github.com/userdocker/userdocker/internal/runflags"
 )
@@ -183,7 +184,8 @@ func (a *app) createCIDFile(name string) (*os.File, error) {
 }
 
 // runUsage prints run's help with only the flags this caller may pass,
-// marking those the site fixes or defaults.
+// marking those the site fixes or defaults and the values it allows, then
+// the ports, sizes, mounts and images, each as a user writes them.
 func (a *app) runUsage(w io.Writer) {
 	allowed := plan.AllowedFlags(a.pol)
 	fixed := plan.FixedFlags(a.pol)
@@ -193,11 +195,30 @@ func (a *app) runUsage(w io.Writer) {
 			if v, ok := fixed[name]; ok {
 				return "fixed: " + strings.Join(v, ",")
 			}
-			if v, ok := defaults[name]; ok {
-				return "default: " + strings.Join(v, ",")
+			var marks []string
+			if res, ok := a.pol.Run.Args.ValuesOf(name); ok {
+				marks = append(marks, "allowed: "+policy.DescribeAll(res, "N"))
 			}
-			return ""
+			if v, ok := defaults[name]; ok {
+				marks = append(marks, "default: "+strings.Join(v, ","))
+			}
+			return strings.Join(marks, "; ")
 		})
+	if len(a.pol.Run.Publish) > 0 {
+		fmt.Fprintf(w, "\nPorts you may publish:\n")
+		for _, p := range a.pol.Run.Publish {
+			fmt.Fprintf(w, "  -p %s\n", p.Describe("PORT"))
+		}
+	}
+	if sizes := sizeLimits(a.pol, allowed); len(sizes) > 0 {
+		fmt.Fprintf(w, "\nSizes (as docker writes them: 512m, 1g, 1GB):\n")
+		for _, s := range sizes {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+		if a.pol.Slurm.ConfineMemory {
+			fmt.Fprintf(w, "  inside a job, none is more than the job's memory\n")
+		}
+	}
 	if len(a.pol.Run.Mounts.Available) > 0 {
 		fmt.Fprintf(w, "\nMounts you may add with -v HOST[:CONTAINER][:ro]:\n")
 		for _, m := range a.pol.Run.Mounts.Available {
@@ -205,9 +226,13 @@ func (a *app) runUsage(w io.Writer) {
 		}
 	}
 	if len(a.pol.Run.Images) > 0 {
-		fmt.Fprintf(w, "\nImages you may run (regular expressions):\n")
+		fmt.Fprintf(w, "\nImages you may run (* is any text):\n")
 		for _, m := range a.pol.Run.Images {
-			fmt.Fprintf(w, "  %s\n", m)
+			if ts, ok := m.Templates("N"); ok {
+				fmt.Fprintf(w, "  %s\n", strings.Join(ts, "\n  "))
+			} else {
+				fmt.Fprintf(w, "  %s (regular expression)\n", m)
+			}
 		}
 	}
 	if a.pol.Run.OwnImages {
@@ -215,4 +240,25 @@ func (a *app) runUsage(w io.Writer) {
 			fmt.Fprintf(w, "\nImages of your own (yours alone; load or tag them on this node, never pulled):\n  %sNAME[:TAG]\n", ns)
 		}
 	}
+}
+
+// sizeLimits says which sizes the site bounds (run.limits), for the
+// flags this caller may pass.
+func sizeLimits(pol *policy.Policy, allowed map[string]bool) []string {
+	var out []string
+	l := pol.Run.Limits
+	if l.ShmSize.Set() && allowed["shm-size"] {
+		out = append(out, "--shm-size at most "+l.ShmSize.Text)
+	}
+	if l.Memory.Set() {
+		if allowed["memory"] {
+			out = append(out, "-m/--memory at most "+l.Memory.Text+" (also without -m)")
+		} else {
+			out = append(out, "memory at most "+l.Memory.Text)
+		}
+	}
+	if l.TmpfsSize.Set() && (allowed["tmpfs"] || allowed["mount"]) {
+		out = append(out, "--tmpfs size= at most "+l.TmpfsSize.Text+" (also without size=)")
+	}
+	return out
 }
