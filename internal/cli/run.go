@@ -115,6 +115,10 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 		}
 	}
 	if err := eng.EnsureImage(ctx, p.Image, p.Pull, pullOut, streams.OutIsTerm); err != nil {
+		var missing *engine.MissingImageError
+		if errors.As(err, &missing) {
+			return fmt.Errorf("image %s is not on node %s, and this system does not pull images (run.pull = \"never\"): ask your admin to put it on every node", missing.Ref, a.record.Node)
+		}
 		return err
 	}
 	f := run.Facts
@@ -167,7 +171,20 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 	if code != 0 {
 		return &StatusError{Code: code}
 	}
+	if p.Detach && !a.quiet {
+		fmt.Fprintf(a.env.Stderr, "userdocker: %s\n", detachedNote(p.Name, f.Job))
+	}
 	return nil
+}
+
+// detachedNote says what becomes of a detached container: inside a job,
+// the job's end removes it (and a job that srun made ends with srun);
+// outside any job, nothing does.
+func detachedNote(name string, job *plan.Job) string {
+	if job == nil {
+		return "container " + name + " runs outside any job: nothing removes it; 'userdocker rm -f " + name + "' when you are done"
+	}
+	return "container " + name + " is removed when job " + job.ID + " ends (a job that srun started ends when srun returns)"
 }
 
 // createCIDFile creates the --cidfile with the caller's rights; like

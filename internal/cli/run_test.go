@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/userdocker/userdocker/internal/golden"
+	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/test/fakedocker"
 )
 
@@ -106,6 +108,33 @@ func TestRunCreatesFromTheCheckedImage(t *testing.T) {
 	for _, kv := range []string{"NVIDIA_VISIBLE_DEVICES=void", "NVIDIA_IMEX_CHANNELS="} {
 		if !slices.Contains(c.Env, kv) {
 			t.Errorf("env %q lacks %s", c.Env, kv)
+		}
+	}
+}
+
+// TestMissingImageNamesTheNode: with run.pull = "never", an image one
+// node lacks says which node, so that a multi-node job's user knows where.
+func TestMissingImageNamesTheNode(t *testing.T) {
+	requireRoot(t)
+	d := imageDaemon()
+	node, _ := os.Hostname()
+	code, _, errOut := cli(t, withDaemon(strings.Replace(testConfig, "'^ud-test/busybox:'", "'^ud-test/'", 1), d.Serve(t)), 0, "run", "--rm", "ud-test/other", "true")
+	want := `userdocker: image docker.io/ud-test/other:latest is not on node ` + node + `, and this system does not pull images (run.pull = "never"): ask your admin to put it on every node` + "\n"
+	if code != 125 || errOut != want {
+		t.Fatalf("exit %d, stderr %q; want 125, %q", code, errOut, want)
+	}
+}
+
+func TestDetachedNote(t *testing.T) {
+	for _, c := range []struct {
+		job  *plan.Job
+		want string
+	}{
+		{&plan.Job{ID: "42"}, "container alice-web is removed when job 42 ends (a job that srun started ends when srun returns)"},
+		{nil, "container alice-web runs outside any job: nothing removes it; 'userdocker rm -f alice-web' when you are done"},
+	} {
+		if got := detachedNote("alice-web", c.job); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
 		}
 	}
 }

@@ -34,10 +34,18 @@ func (e *Engine) EnsureImage(ctx context.Context, ref, policy string, out io.Wri
 		return err
 	}
 	if policy == PullNever {
-		return fmt.Errorf("image %s is not available locally, and this system does not pull images (run.pull = %q)", ref, PullNever)
+		return &MissingImageError{Ref: ref}
 	}
 	fmt.Fprintf(out, "Unable to find image '%s' locally\n", ref)
 	return e.pull(ctx, ref, out, isTerm)
+}
+
+// MissingImageError is an image the daemon does not have, where the pull
+// policy is never: the caller says on which node.
+type MissingImageError struct{ Ref string }
+
+func (e *MissingImageError) Error() string {
+	return fmt.Sprintf("image %s is not available locally, and this system does not pull images (run.pull = %q)", e.Ref, PullNever)
 }
 
 func (e *Engine) hasImage(ctx context.Context, ref string) (bool, error) {
