@@ -87,10 +87,12 @@ type Env struct {
 
 // app is what every subcommand works with.
 type app struct {
-	env    Env
-	who    request.Caller
-	cfg    *policy.Config
-	pol    *policy.Policy
+	env Env
+	who request.Caller
+	cfg *policy.Config
+	pol *policy.Policy
+	// prov says where each value of pol was set, for --debug.
+	prov   policy.Provenance
 	debug  bool
 	quiet  bool
 	record *audit.Record
@@ -151,7 +153,12 @@ func Main(ctx context.Context, env Env) int {
 	if a.record.UID == nil {
 		a.recordCaller()
 	}
-	a.writeAudit()
+	// A call without root (not through sudo) can do nothing a user cannot
+	// do anyway, and cannot write the audit log: a line saying so would
+	// only stand before the hint to use sudo.
+	if env.UID == 0 {
+		a.writeAudit()
+	}
 	if err != nil && !isStatus(err) && !errors.Is(err, errHelpShown) {
 		a.report(err)
 	}
@@ -187,6 +194,7 @@ func (a *app) report(err error) {
 	if rs := refusal.All(err); len(rs) > 0 {
 		for _, r := range rs {
 			fmt.Fprintf(w, "userdocker: %s\n", r.Msg)
+			a.debugRefusal(r)
 		}
 		return
 	}
@@ -274,7 +282,7 @@ func (a *app) loadPolicy(job string) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", policy.FirstProblem(err))
 	}
-	a.pol = pol
+	a.pol, a.prov = pol, prov
 	if job == "" {
 		a.debugPolicy(prov)
 	}
@@ -357,6 +365,20 @@ func (a *app) writeAudit() {
 	}
 	if err := sink.Write(*a.record); err != nil {
 		fmt.Fprintf(a.env.Stderr, "userdocker: audit: %v\n", err)
+	}
+}
+
+// debugRefusal says, under --debug, which rule refused and which setting
+// (and where it was set) decided it.
+func (a *app) debugRefusal(r *refusal.Refusal) {
+	switch {
+	case !a.debug:
+	case r.Key == "":
+		a.debugf("refused by rule %q, built into userdocker (no setting changes it)", r.Rule)
+	case a.prov == nil:
+		a.debugf("refused by rule %q, decided by %s", r.Rule, r.Key)
+	default:
+		a.debugf("refused by rule %q, decided by %s (%s)", r.Rule, r.Key, a.prov[r.Key])
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -260,5 +261,32 @@ tmpfs_size = "1GB"
 	}
 	if strings.Contains(out, `\.`) || strings.Contains(out, "[0-9]") {
 		t.Errorf("run -h shows a regex:\n%s", out)
+	}
+}
+
+// TestDebugSaysWhichRuleRefused: under --debug each refusal is followed by
+// the rule and the setting that decided it, with the file and line that
+// set it; a rule no setting changes says so.
+func TestDebugSaysWhichRuleRefused(t *testing.T) {
+	requireRoot(t)
+	code, _, errOut := cli(t, testConfig, 0, "-D", "run", "-n", "--privileged", "--pids-limit", "1", "ud-test/denied")
+	if code != 125 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var lines []string
+	for _, l := range strings.SplitAfter(errOut, "\n") {
+		if strings.HasPrefix(l, "userdocker: debug: refused") || !strings.HasPrefix(l, "userdocker: debug:") {
+			lines = append(lines, l)
+		}
+	}
+	got := regexp.MustCompile(`/\S*/config\.toml`).ReplaceAllString(strings.Join(lines, ""), "config.toml")
+	want := "userdocker: --privileged is not allowed on this system\n" +
+		"userdocker: debug: refused by rule \"args\", decided by run.args.allowed (config.toml:9)\n" +
+		"userdocker: --pids-limit is fixed to \"4096\" on this system\n" +
+		"userdocker: debug: refused by rule \"args\", decided by run.args.always (config.toml:10)\n" +
+		"userdocker: image docker.io/ud-test/denied:latest is not allowed on this system (see run.images)\n" +
+		"userdocker: debug: refused by rule \"image\", decided by run.images (config.toml:5)\n"
+	if got != want {
+		t.Fatalf("stderr\n%s\nwant\n%s", got, want)
 	}
 }

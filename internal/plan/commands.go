@@ -16,9 +16,9 @@ func CheckSubcommand(pol *policy.Policy, name string, admin, root bool) error {
 	case admin && root:
 		return nil
 	case admin || !slices.Contains(pol.Subcommands, name):
-		return refusal.New("subcommands", "%q is not allowed on this system", name)
+		return refusal.New("subcommands", "%q is not allowed on this system", name).By("subcommands")
 	case name == "tag" && !pol.Run.OwnImages:
-		return refusal.New("subcommands", "%q is not allowed on this system: it tags into your own image namespace (local/USER/), which this system does not enable (run.own_images)", name)
+		return refusal.New("subcommands", "%q is not allowed on this system: it tags into your own image namespace (local/USER/), which this system does not enable (run.own_images)", name).By("run.own_images")
 	}
 	return nil
 }

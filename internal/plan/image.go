@@ -57,5 +57,5 @@ func normalizeImage(ref string, pol *policy.Policy, user string) (string, error)
 	case local:
 		return "", refusal.New(localRule, "image %s is not allowed: %s", named.String(), why)
 	}
-	return "", refusal.New("image", "image %s is not allowed on this system (see run.images)", named.String())
+	return "", refusal.New("image", "image %s is not allowed on this system (see run.images)", named.String()).By("run.images")
 }

@@ -27,7 +27,7 @@ import (
 //     configurations use it.
 func CheckOutsideJob(pol *policy.Policy) error {
 	if pol.Slurm.OutsideJob == "deny" {
-		return refusal.New("job", "containers run only inside a Slurm job on this system (slurm.outside_job = \"deny\"): srun [--gres=gpu:N] userdocker run ...")
+		return refusal.New("job", "containers run only inside a Slurm job on this system (slurm.outside_job = \"deny\"): srun [--gres=gpu:N] userdocker run ...").By("slurm.outside_job")
 	}
 	return nil
 }
@@ -62,5 +62,5 @@ func CheckJobContainers(pol *policy.Policy, job *Job) error {
 	}
 	return refusal.New("containers-per-job",
 		"your job %s has %d containers on this node, the most allowed (slurm.max_containers_per_job = %d): remove one first",
-		job.ID, job.Containers, limit)
+		job.ID, job.Containers, limit).By("slurm.max_containers_per_job")
 }

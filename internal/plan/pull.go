@@ -14,7 +14,7 @@ func JudgePull(pol *policy.Policy, ref string, allTags bool) (string, error) {
 		return "", refusal.New("pull", "-a/--all-tags is not allowed on this system: pull one image by its name")
 	}
 	if pol.Run.Pull == "never" {
-		return "", refusal.New("pull", "pull is not allowed on this system (run.pull = %q): only images already here can be run", "never")
+		return "", refusal.New("pull", "pull is not allowed on this system (run.pull = %q): only images already here can be run", "never").By("run.pull")
 	}
 	named, err := NormalizeImage(ref)
 	if err != nil {
@@ -24,7 +24,7 @@ func JudgePull(pol *policy.Policy, ref string, allTags bool) (string, error) {
 		return "", refusal.New(localRule, "image %s is not pulled: names under local/ are users' own images, made on this node by load or tag, never pulled", named.String())
 	}
 	if !ImageAllowed(named, pol.Run.Images) {
-		return "", refusal.New("image", "image %s is not allowed on this system (see run.images): not pulled", named.String())
+		return "", refusal.New("image", "image %s is not allowed on this system (see run.images): not pulled", named.String()).By("run.images")
 	}
 	return named.String(), nil
 }

@@ -139,14 +139,25 @@ func TestRunForgedEnvironment(t *testing.T) {
 	}
 }
 
+// TestRunWithoutSudo: called without sudo, userdocker says how to call
+// it, and nothing before that (no audit log it cannot open); --version
+// works and says only the version.
 func TestRunWithoutSudo(t *testing.T) {
 	requireSetup(t)
-	cmd := exec.Command(testBinary, "run", testImage, "true")
-	harness.AsUser(t, cmd, alice)
-	out, err := cmd.CombinedOutput()
-	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 125 || !strings.Contains(string(out), "must be run through sudo") {
-		t.Fatalf("err %v out %q", err, out)
+	for _, c := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"run", testImage, "true"}, 125, "", "userdocker: userdocker must be run through sudo: sudo userdocker ...\n"},
+		{[]string{"--version"}, 0, "userdocker version ", ""},
+	} {
+		cmd := exec.Command(testBinary, c.args...)
+		harness.AsUser(t, cmd, alice)
+		r := harness.Run(t, cmd)
+		if r.Code != c.code || !strings.HasPrefix(r.Stdout, c.stdout) || r.Stderr != c.stderr {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %d, %q..., %q", c.args, r.Code, r.Stdout, r.Stderr, c.code, c.stdout, c.stderr)
+		}
 	}
 }
 
