@@ -213,3 +213,6 @@ func (System) GroupIds(u *user.User) ([]string, error) { return u.GroupIds() }
 
 // LookupGroupId implements Lookup.
 func (System) LookupGroupId(gid string) (*user.Group, error) { return user.LookupGroupId(gid) }
+
+// LookupGroup finds a group by name.
+func (System) LookupGroup(name string) (*user.Group, error) { return user.LookupGroup(name) }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,7 +113,10 @@ var errConfigProblems = &StatusError{Code: 1}
 // cmdConfigCheck is `config check [FILE]`: every problem of the main file
 // and its drop-ins, each with a hint, on stdout; exit 1 when there is any.
 func cmdConfigCheck(_ context.Context, a *app, args []string) error {
-	path, err := a.configFlags("check", args, nil)
+	var strict helpFlag // a plain bool flag, shown without [=true|false]
+	path, err := a.configFlags("check", args, func(fs *pflag.FlagSet) {
+		fs.VarPF(&strict, "strict", "", "Treat warnings as problems: exit 1 when there is any").NoOptDefVal = "true"
+	})
 	if err != nil {
 		return err
 	}
@@ -140,6 +144,10 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 			passEnv = sys.Run.PassEnv
 		}
 		warnings = append(warnings, plan.LocalPatternWarnings(cfg.EveryImagePatterns())...)
+		views := cfg.Views()
+		for _, w := range plan.Lint(views, lintFacts(views, a.env.Users)) {
+			warnings = append(warnings, fmt.Sprintf("%s: %s: %s\n    fix: %s", w.At, w.Key, w.Msg, w.Fix))
+		}
 	}
 	warnings = append(warnings, a.sudoersWarnings(passEnv)...)
 	defer func() {
@@ -156,8 +164,62 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 			plural(len(problems), "problem"), strings.Join(names, ", "), they)
 		return errConfigProblems
 	}
+	if strict && len(warnings) > 0 {
+		fmt.Fprintf(a.env.Stderr, "userdocker: config check: %s in %s, and --strict makes them problems\n",
+			plural(len(warnings), "warning"), strings.Join(names, ", "))
+		return errConfigProblems
+	}
 	fmt.Fprintf(a.env.Stdout, "configuration OK: %s (%s)\n", strings.Join(cfg.Files(), ", "), plural(cfg.Overrides(), "override"))
 	return nil
+}
+
+// nameLookup finds users and groups by name (caller.System does).
+type nameLookup interface {
+	Lookup(name string) (*user.User, error)
+	LookupGroup(name string) (*user.Group, error)
+}
+
+// lintFacts learns what plan.Lint needs of this system: which override
+// selectors name no group or user, and which mount sources (without
+// placeholders) do not exist on this node.
+// Selectors are looked up where users can name them: a database that
+// cannot find names (no nameLookup) leaves them unjudged.
+func lintFacts(views []policy.View, users caller.Lookup) plan.LintFacts {
+	f := plan.LintFacts{UnknownSelectors: map[string]bool{}, MissingPaths: map[string]bool{}}
+	names, byName := users.(nameLookup)
+	for _, v := range views {
+		if s := v.Override; s != nil && byName {
+			var err error
+			id := strconv.FormatUint(uint64(s.ID), 10)
+			switch s.Kind {
+			case "group":
+				_, err = names.LookupGroup(s.Name)
+			case "gid":
+				_, err = users.LookupGroupId(id)
+			case "user":
+				_, err = names.Lookup(s.Name)
+			case "uid":
+				_, err = users.LookupId(id)
+			}
+			var unknownUser user.UnknownUserError
+			var unknownUID user.UnknownUserIdError
+			var unknownGroup user.UnknownGroupError
+			var unknownGID user.UnknownGroupIdError
+			if errors.As(err, &unknownUser) || errors.As(err, &unknownUID) || errors.As(err, &unknownGroup) || errors.As(err, &unknownGID) {
+				f.UnknownSelectors[s.Label] = true
+			}
+		}
+		m := v.Policy.Run.Mounts
+		for _, spec := range slices.Concat(m.Always, m.Default, m.Available) {
+			if strings.Contains(spec.Host, "{") {
+				continue
+			}
+			if _, err := os.Stat(spec.Host); errors.Is(err, os.ErrNotExist) {
+				f.MissingPaths[spec.Host] = true
+			}
+		}
+	}
+	return f
 }
 
 // sudoersWarnings are what `config check` says about sudo's rules for

@@ -50,6 +50,15 @@ func (adminUsers) GroupIds(u *user.User) ([]string, error) {
 	return []string{u.Gid}, nil
 }
 
+func (adminUsers) LookupGroup(name string) (*user.Group, error) {
+	for gid, n := range map[string]string{"0": "root", "2001": "alice", "2002": "bob", "2100": "gpu-users"} {
+		if n == name {
+			return &user.Group{Gid: gid, Name: n}, nil
+		}
+	}
+	return nil, user.UnknownGroupError(name)
+}
+
 func (adminUsers) LookupGroupId(gid string) (*user.Group, error) {
 	names := map[string]string{"0": "root", "2001": "alice", "2002": "bob", "2100": "gpu-users"}
 	return &user.Group{Gid: gid, Name: names[gid]}, nil
@@ -66,17 +75,17 @@ allowed = ["-i", "-t", "--rm", "-e"]
 [run.mounts]
 default = ["{home}:{home}"]
 [gpu]
-max_count = 2
+driver_capabilities = ["compute", "utility", "video"]
 [slurm]
 outside_job = "no-gpu"
 
 [[override]]
 group = "gpu-users"
 priority = 10
-[override.gpu]
-max_count = 4
 [override.run]
 own_images = true
+[override.slurm]
+max_containers_per_job = 128
 `
 
 // brokenConfig has a problem of each kind, in the main file and a drop-in.
@@ -424,5 +433,40 @@ func TestConfigCheckSpool(t *testing.T) {
 				t.Fatalf("exit %d, stdout\n%s\nwant %d,\n%s", code, got, tt.code, tt.out)
 			}
 		})
+	}
+}
+
+// TestConfigCheckLints: a configuration that loads but does not do what
+// its admin meant gets warnings with file:line and a fix, and exits 0;
+// --strict makes them problems (exit 1).
+func TestConfigCheckLints(t *testing.T) {
+	path := configDir(t, `
+[run]
+images = ['docker\.io/library/ubuntu:']
+[run.args]
+allowed = ["--privileged"]
+always = ["--cap-add=SYS_ADMIN"]
+[gpu]
+max_count = 2
+
+[[override]]
+group = "no-such-group"
+[override.run]
+pull = "never"
+`, nil)
+	code, out, errOut := runAs(t, path, "", "config", "check")
+	want := "configuration OK: $DIR/config.toml (1 override)\n" +
+		"warning: $DIR/config.toml:3: run.images: image pattern 'docker\\.io/library/ubuntu:' is not anchored: it also matches where it appears inside another reference\n    fix: write '^docker\\.io/library/ubuntu:' to match from the start of the reference\n" +
+		"warning: $DIR/config.toml:5: run.args.allowed: --privileged is allowed, but the final checks refuse it on every run: users would only be told no\n    fix: remove --privileged from run.args.allowed\n" +
+		"warning: $DIR/config.toml:6: run.args.always: --cap-add=SYS_ADMIN has no effect: a run is the same without it (userdocker sets this itself, from other keys)\n    fix: remove --cap-add=SYS_ADMIN from run.args.always; userdocker.toml(5) says which key sets this\n" +
+		"warning: $DIR/config.toml:8: gpu.max_count: gpu.max_count has no effect with gpu.source = \"slurm\": only \"reserve\" reads it\n    fix: remove it; with gpu.source = \"slurm\" a container's GPUs are its job's (srun --gres=gpu:N)\n" +
+		"warning: $DIR/config.toml:11: override.group: override group \"no-such-group\": no such group on this system, so it applies to no one\n    fix: check the spelling (getent group), or remove the entry\n"
+	if code != 0 || out != want || errOut != "" {
+		t.Fatalf("exit %d, stderr %q, stdout\n%s\nwant 0 and\n%s", code, errOut, out, want)
+	}
+	code, out2, errOut := runAs(t, path, "", "config", "check", "--strict")
+	if code != 1 || errOut != "userdocker: config check: 5 warnings in $DIR/config.toml, and --strict makes them problems\n" ||
+		out2 != strings.TrimPrefix(want, "configuration OK: $DIR/config.toml (1 override)\n") {
+		t.Fatalf("--strict: exit %d, stderr %q, stdout\n%s", code, errOut, out2)
 	}
 }

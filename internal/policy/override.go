@@ -32,6 +32,7 @@ type override struct {
 	id       uint32 // gid or uid
 	priority int    // orders group and gid overrides within their class
 	seq      int    // position among all overrides, in file order
+	at       Origin // where the selector (group = "x", …) is written
 	values   layer
 }
 
@@ -121,6 +122,7 @@ func (fp *fileParser) selector(path string, m map[string]any) (*override, bool) 
 		return o, false
 	}
 	key := joinPath(path, set[0])
+	o.at = fp.origin(key, "")
 	ok := true
 	var err error
 	switch o.class {
