@@ -74,19 +74,25 @@ func typedSize(req *request.Run, pol *policy.Policy, flag string, n int64) strin
 }
 
 // planLimits bounds the sizes a container asks for (run.limits, and the
-// job's memory): --shm-size, --memory, and each tmpfs's size. A container
-// without --memory, or a tmpfs without a size, gets the bound; so does a
-// --memory of the site's that the job's memory is below. A size above
-// it is refused, in the units it was written in.
+// job's memory): --shm-size, --memory, and each tmpfs's size. A size the
+// user typed above the bound is refused, in the units it was written in;
+// one of the site's run.args.always or default is lowered to the bound (a
+// site-wide --shm-size=1g must not refuse every run of a smaller job). A
+// container without --memory, or a tmpfs without a size, gets the bound.
 func planLimits(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
 	var errs []error
+	typed := func(flags ...string) bool {
+		return slices.ContainsFunc(flags, func(fl string) bool { return len(req.Set[fl]) > 0 })
+	}
 	if b := boundOf(shmSize, pol, f); b.max > 0 && p.Host.ShmSize > b.max {
-		errs = append(errs, refusal.New("sizes", "%s is more than %s", typedSize(req, pol, "shm-size", p.Host.ShmSize), b.why).By(b.key))
+		if typed("shm-size") {
+			errs = append(errs, refusal.New("sizes", "%s is more than %s", typedSize(req, pol, "shm-size", p.Host.ShmSize), b.why).By(b.key))
+		}
 		p.Host.ShmSize = b.max
 	}
 	res := &p.Host.Resources
 	if b := boundOf(memory, pol, f); b.max > 0 {
-		if req.Host.Memory > b.max {
+		if req.Host.Memory > b.max && typed("memory") {
 			errs = append(errs, refusal.New("sizes", "%s is more than %s", typedSize(req, pol, "memory", req.Host.Memory), b.why).By(b.key))
 		}
 		if res.Memory == 0 || res.Memory > b.max {
@@ -97,8 +103,9 @@ func planLimits(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) 
 		}
 	}
 	if b := boundOf(tmpfsSize, pol, f); b.max > 0 {
+		byUser := typed("tmpfs", "mount")
 		for _, target := range slices.Sorted(maps.Keys(p.Host.Tmpfs)) {
-			opts, err := boundTmpfs(target, p.Host.Tmpfs[target], b)
+			opts, err := boundTmpfs(target, p.Host.Tmpfs[target], b, !byUser)
 			if err != nil {
 				errs = append(errs, err)
 				opts = withSize(p.Host.Tmpfs[target], b.max) // refused; the plan goes on within the bound
@@ -111,10 +118,11 @@ func planLimits(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) 
 
 // boundTmpfs returns the options of the tmpfs at target with its size
 // bounded by b: a size written as docker writes sizes ("1GB", "1.5g") in
-// bytes, which the kernel reads; a tmpfs without a size gets b. A size
+// bytes, which the kernel reads; a tmpfs without a size gets b, and so
+// does one above it where lower is set (the site's own tmpfs). A size
 // the kernel would read as something else than a number of bytes (a
 // share of the node's memory, pages) is refused: it cannot be compared.
-func boundTmpfs(target, opts string, b sizeBound) (string, error) {
+func boundTmpfs(target, opts string, b sizeBound, lower bool) (string, error) {
 	parts := splitOptions(opts)
 	at := -1
 	for i, o := range parts {
@@ -135,7 +143,10 @@ func boundTmpfs(target, opts string, b sizeBound) (string, error) {
 				parts[i] = "size=" + strconv.FormatInt(d, 10)
 			}
 			if n > uint64(b.max) {
-				return "", refusal.New("sizes", "--tmpfs %s: size=%s is more than %s", target, val, b.why).By(b.key)
+				if !lower {
+					return "", refusal.New("sizes", "--tmpfs %s: size=%s is more than %s", target, val, b.why).By(b.key)
+				}
+				parts[i] = "size=" + strconv.FormatInt(b.max, 10)
 			}
 		case "nr_blocks":
 			return "", refusal.New("sizes", "--tmpfs %s: nr_blocks is not allowed on this system: give size= instead", target).By(b.key)

@@ -55,9 +55,27 @@ func TestBuildLimits(t *testing.T) {
 			want: "--shm-size 100g is more than your job's memory (256m)"},
 		{name: "shm above both: the smaller bound", args: []string{"--shm-size", "100g"}, limits: site, facts: job,
 			want: "--shm-size 100g is more than your job's memory (256m)"},
-		{name: "shm of the site's default", args: nil, limits: site, facts: baseFacts(),
-			pol:  func(p *policy.Policy) { p.Run.Args.Default = flagArgs("--shm-size=16g") },
-			want: "run.args.default --shm-size=16g is more than the 8g this system allows (run.limits.shm_size)"},
+		{name: "shm of the site's default is lowered", args: nil, limits: site, facts: job,
+			pol: func(p *policy.Policy) { p.Run.Args.Default = flagArgs("--shm-size=1g") },
+			check: func(t *testing.T, shm, _ int64, _ map[string]string) {
+				if shm != 256<<20 {
+					t.Errorf("shm %d, want the site's 1g lowered to the job's 256m", shm)
+				}
+			}},
+		{name: "shm of the site's always is lowered", args: nil, limits: site, facts: baseFacts(),
+			pol: func(p *policy.Policy) { p.Run.Args.Always = flagArgs("--shm-size=16g") },
+			check: func(t *testing.T, shm, _ int64, _ map[string]string) {
+				if shm != 8<<30 {
+					t.Errorf("shm %d, want the site's 16g lowered to its run.limits 8g", shm)
+				}
+			}},
+		{name: "tmpfs of the site's default is lowered", args: nil, facts: job,
+			pol: func(p *policy.Policy) { p.Run.Args.Default = flagArgs("--tmpfs=/t:size=1g") },
+			check: func(t *testing.T, _, _ int64, tmpfs map[string]string) {
+				if tmpfs["/t"] != "size=268435456" {
+					t.Errorf("tmpfs %q, want the job's 256m", tmpfs["/t"])
+				}
+			}},
 		{name: "memory in the user's units", args: []string{"-m", "1024m"}, facts: job,
 			want: "-m/--memory 1024m is more than your job's memory (256m)"},
 		{name: "memory above the site's", args: []string{"--memory", "3g"}, limits: site, facts: baseFacts(),

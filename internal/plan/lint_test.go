@@ -70,14 +70,6 @@ always = ["--cap-add=SYS_ADMIN", "--pids-limit=10"]
 			`c.toml:3: run.args.allowed: --device is allowed, but the final checks refuse it on every run: users would only be told no | remove --device from run.args.allowed`,
 			`c.toml:4: run.args.always: --cap-add=SYS_ADMIN: every run would be refused: --cap-add SYS_ADMIN is not allowed on this system | remove --cap-add=SYS_ADMIN from run.args.always, or change the key that refuses it`,
 		}},
-		{name: "a default above the site's limit", config: `
-[run.args]
-default = ["--shm-size=16g"]
-[run.limits]
-shm_size = "8g"
-`, want: []string{
-			`c.toml:3: run.args.default: --shm-size=16g: every run would be refused: run.args.default --shm-size=16g is more than the 8g this system allows (run.limits.shm_size) | remove --shm-size=16g from run.args.default, or change the key that refuses it`,
-		}},
 		{name: "unanchored", config: `
 [run]
 images = ['ubuntu:', '^ud-test/']
