@@ -110,7 +110,7 @@ install: build
 	install -m 0755 contrib/slurm/sbatch-example.sh $(DESTDIR)$(DOCDIR)/slurm/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	install -m 0644 contrib/config.toml.example $(DESTDIR)$(DOCDIR)/
+	install -m 0644 contrib/config.toml.example contrib/logrotate.userdocker $(DESTDIR)$(DOCDIR)/
 	install -m 0644 man/userdocker.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/userdocker.toml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/ud-prolog.8 man/ud-epilog.8 $(DESTDIR)$(PREFIX)/share/man/man8/

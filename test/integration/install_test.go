@@ -32,6 +32,7 @@ func TestMakeInstall(t *testing.T) {
 		"usr/share/man/man8/ud-epilog.8":                   0o644,
 		"usr/share/bash-completion/completions/userdocker": 0o644,
 		"usr/share/userdocker/config.toml.example":         0o644,
+		"usr/share/userdocker/logrotate.userdocker":        0o644,
 		"usr/share/userdocker/slurm/sudoers.userdocker":    0o644,
 		"usr/share/userdocker/slurm/slurm.conf.fragment":   0o644,
 	}

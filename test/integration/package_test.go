@@ -94,6 +94,7 @@ var wantPackage = map[string]pkgFile{
 	"/usr/share/bash-completion/completions/userdocker": pkgPlain,
 	"/usr/share/doc/userdocker":                         pkgDir,
 	"/usr/share/doc/userdocker/config.toml.example":     pkgPlain,
+	"/usr/share/doc/userdocker/logrotate.userdocker":    pkgPlain,
 	pkgSnippets:                          pkgDir,
 	pkgSnippets + "/README.md":           pkgPlain,
 	pkgSnippets + "/cgroup.conf.example": pkgPlain,
