@@ -147,11 +147,14 @@ func TestSlurmContainersPerJobLimit(t *testing.T) {
 		testBinary, testImage, stubborn)
 	r := srunIn(t, j, 2*time.Minute, "sh", "-c", script)
 	want := fmt.Sprintf("userdocker: your job %s has 3 containers on this node, the most allowed (slurm.max_containers_per_job = 3): remove one first", j.ID)
-	won, refused := 0, 0
+	won, refused, notes := 0, 0, 0
+	note := regexp.MustCompile(`^userdocker: container \S+ is removed when job ` + j.ID + ` ends `)
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		switch {
 		case regexp.MustCompile(`^exit 0 [0-9a-f]{64}$`).MatchString(line):
 			won++
+		case note.MatchString(line): // run -d's note on stderr, after the ID
+			notes++
 		case line == "exit 125 "+want:
 			refused++
 		default:
@@ -159,7 +162,7 @@ func TestSlurmContainersPerJobLimit(t *testing.T) {
 		}
 	}
 	ids := jobContainersOf(t, j)
-	if won != 1 || refused != 3 || len(ids) != 3 {
+	if won != 1 || refused != 3 || notes != won || len(ids) != 3 {
 		t.Fatalf("4 runs racing for 1 place: %d started, %d refused, dockerd holds %d containers of the job; want 1, 3, 3\n%s",
 			won, refused, len(ids), r.stdout)
 	}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/slurmhook"
 	"github.com/userdocker/userdocker/test/harness"
 )
@@ -261,6 +262,17 @@ func startIn(t *testing.T, j slurmJob, vars []string, runArgs ...string) string 
 	}
 	t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
 	return id
+}
+
+// humanBytes writes a byte count read from a cgroup file (decimal) as
+// userdocker's messages write sizes ("256m").
+func humanBytes(t *testing.T, decimal string) string {
+	t.Helper()
+	n, err := strconv.ParseInt(strings.TrimSpace(decimal), 10, 64)
+	if err != nil {
+		t.Fatalf("%q: %v", decimal, err)
+	}
+	return policy.Bytes(n).String()
 }
 
 // jobGPUs reads the job's GPUs from Slurm itself: the GRES indices of
@@ -505,7 +517,7 @@ func TestSlurmUserFlagsOnlyNarrow(t *testing.T) {
 		{"more GPUs", []string{"--gpus", "3"}, "userdocker: --gpus 3: only 2 GPU(s) are available to you\n"},
 		{"GPU not in the job", []string{"--gpus", "device=GPU-00000000-0000-0000-0000-000000000000"},
 			"userdocker: --gpus device=GPU-00000000-0000-0000-0000-000000000000: not one of your GPUs (" + joinIndices(idx) + ")\n"},
-		{"more memory", []string{"--memory", "1g"}, "userdocker: --memory 1073741824 is more than your job's " + mem + " bytes\n"},
+		{"more memory", []string{"--memory", "1g"}, "userdocker: -m/--memory 1g is more than your job's memory (" + humanBytes(t, mem) + ")\n"},
 		{"other CPUs", []string{"--cpuset-cpus", wider}, fmt.Sprintf("userdocker: --cpuset-cpus %q is outside your job's CPUs %s\n", wider, cpus)},
 		{"GPU env", []string{"-e", "NVIDIA_VISIBLE_DEVICES=all"}, "userdocker: -e NVIDIA_VISIBLE_DEVICES is not allowed: userdocker sets it from the GPUs you were granted\n"},
 	} {
@@ -781,8 +793,9 @@ func TestSlurmGPUErrorRefusesRun(t *testing.T) {
 	}
 	debug := fmt.Sprintf("userdocker: debug: job %s: ud-prolog recorded gpu_error %q for GRES indices %v: no GPU is granted, run refused\n",
 		j.ID, rec.GPUError, rec.GPUIndices)
-	if r := inJob(t, j, nil, "--debug", "run", "--rm", cudaImage, "true"); r.code != 125 || !strings.HasSuffix(r.stderr, debug+refusal) {
-		t.Errorf("--debug: exit %d, stderr %q; want 125 and, last, %q", r.code, r.stderr, debug+refusal)
+	rule := "userdocker: debug: refused by rule \"gpus\", built into userdocker (no setting changes it)\n"
+	if r := inJob(t, j, nil, "--debug", "run", "--rm", cudaImage, "true"); r.code != 125 || !strings.HasSuffix(r.stderr, debug+refusal+rule) {
+		t.Errorf("--debug: exit %d, stderr %q; want 125 and, last, %q", r.code, r.stderr, debug+refusal+rule)
 	}
 	if after := containersOf(t, alice); len(after) != len(before) {
 		t.Errorf("a refused run left containers: %v", after)
