@@ -274,7 +274,7 @@ func sizeLimits(pol *policy.Policy, allowed map[string]bool) []string {
 			out = append(out, "memory at most "+l.Memory.Text)
 		}
 	}
-	if l.TmpfsSize.Set() && (allowed["tmpfs"] || allowed["mount"]) {
+	if l.TmpfsSize.Set() && allowed["tmpfs"] {
 		out = append(out, "--tmpfs size= at most "+l.TmpfsSize.Text+" (also without size=)")
 	}
 	return out
