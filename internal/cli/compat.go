@@ -118,7 +118,14 @@ func (a *app) debugPlan(p *request.Plan) {
 	for _, dr := range h.DeviceRequests {
 		gpus = append(gpus, dr.DeviceIDs...)
 	}
-	a.debugf("GPUs: %s; cpuset %q, memory %d bytes", orNone(gpus), h.CpusetCpus, h.Memory)
+	memory, shm := "unlimited", "the daemon's default"
+	if h.Memory > 0 {
+		memory = policy.Bytes(h.Memory).String()
+	}
+	if h.ShmSize > 0 {
+		shm = policy.Bytes(h.ShmSize).String()
+	}
+	a.debugf("GPUs: %s; cpuset %q, memory %s, /dev/shm %s", orNone(gpus), h.CpusetCpus, memory, shm)
 	var mounts []string
 	for _, m := range h.Mounts {
 		s := m.Source + ":" + m.Target
