@@ -24,7 +24,7 @@ tmpfs_size = "1g"`, 1)
 func TestUXDetachedNote(t *testing.T) {
 	requireSlurm(t)
 	j := holdJob(t, alice, "-c1", "--mem=128")
-	r := inJob(t, j, nil, "run", "-d", "--name", "note", testImage, "sleep", "60")
+	r := inJob(t, j, nil, "run", "-d", "--name", "note", testImage, "sh", "-c", quickStop)
 	id := strings.TrimSpace(r.stdout)
 	if r.code != 0 || len(id) != 64 {
 		t.Fatalf("run -d in job %s: exit %d, stdout %q, stderr %q", j.ID, r.code, r.stdout, r.stderr)
@@ -39,7 +39,7 @@ func TestUXDetachedNote(t *testing.T) {
 		t.Errorf("container labelled with job %q, want %s", got, j.ID)
 	}
 
-	r = ud(t, alice, nil, "run", "-d", "--name", "free", testImage, "sleep", "60")
+	r = ud(t, alice, nil, "run", "-d", "--name", "free", testImage, "sh", "-c", quickStop)
 	id = strings.TrimSpace(r.stdout)
 	if r.code != 0 || len(id) != 64 {
 		t.Fatalf("run -d outside a job: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
