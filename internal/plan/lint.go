@@ -39,7 +39,7 @@ type LintFacts struct {
 // they take (TestNeverAllowedIsRefused tries each): listing one in
 // run.args.allowed lets users pass it only to be refused.
 var neverAllowed = []string{
-	"privileged", "pid", "uts", "userns", "volumes-from", "link", "device", "device-cgroup-rule",
+	"privileged", "pid", "uts", "userns", "volumes-from", "link", "device-cgroup-rule",
 	"cgroup-parent", "sysctl", "volume-driver", "annotation", "mac-address", "ip", "ip6",
 	"link-local-ip", "storage-opt",
 }
@@ -115,6 +115,9 @@ func (l *linter) allowed() {
 		case f.Name == "cap-add" && len(pol.Run.CapAdd) == 0:
 			l.warn(key, "list the capabilities users may add in run.cap_add, or remove --cap-add",
 				"--cap-add is allowed, but run.cap_add is empty: every --cap-add is refused")
+		case f.Name == "device" && len(pol.Run.Devices.Available) == 0:
+			l.warn(key, "list the devices users may add in run.devices.available (which then needs no --device here), or remove --device",
+				"--device is allowed, but run.devices.available is empty: every --device is refused")
 		}
 	}
 }

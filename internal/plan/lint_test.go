@@ -67,9 +67,15 @@ always = ["--cap-add=SYS_ADMIN", "--pids-limit=10"]
 `, want: []string{
 			`c.toml:3: run.args.allowed: --privileged is allowed, but the final checks refuse it on every run: users would only be told no | remove --privileged from run.args.allowed`,
 			`c.toml:3: run.args.allowed: --cap-add is allowed, but run.cap_add is empty: every --cap-add is refused | list the capabilities users may add in run.cap_add, or remove --cap-add`,
-			`c.toml:3: run.args.allowed: --device is allowed, but the final checks refuse it on every run: users would only be told no | remove --device from run.args.allowed`,
+			`c.toml:3: run.args.allowed: --device is allowed, but run.devices.available is empty: every --device is refused | list the devices users may add in run.devices.available (which then needs no --device here), or remove --device`,
 			`c.toml:4: run.args.always: --cap-add=SYS_ADMIN: every run would be refused: --cap-add SYS_ADMIN is not allowed on this system | remove --cap-add=SYS_ADMIN from run.args.always, or change the key that refuses it`,
 		}},
+		{name: "devices the site offers", config: `
+[run.args]
+allowed = ["--device"]
+[run.devices]
+available = ["/dev/infiniband/uverbs*"]
+`},
 		{name: "unanchored", config: `
 [run]
 images = ['ubuntu:', '^ud-test/']
@@ -126,8 +132,8 @@ func TestNeverAllowedIsRefused(t *testing.T) {
 	values := map[string][]string{
 		"privileged": {"--privileged"}, "pid": {"--pid=host", "--pid=container:x"}, "uts": {"--uts=host"},
 		"userns": {"--userns=host"}, "volumes-from": {"--volumes-from=x"}, "link": {"--link=x:y"},
-		"device": {"--device=/dev/null"}, "device-cgroup-rule": {"--device-cgroup-rule=c 1:3 r"},
-		"cgroup-parent": {"--cgroup-parent=/x"}, "sysctl": {"--sysctl=net.ipv4.ip_forward=1"},
+		"device-cgroup-rule": {"--device-cgroup-rule=c 1:3 r"},
+		"cgroup-parent":      {"--cgroup-parent=/x"}, "sysctl": {"--sysctl=net.ipv4.ip_forward=1"},
 		"volume-driver": {"--volume-driver=local"}, "annotation": {"--annotation=a=b"},
 		"mac-address": {"--mac-address=02:42:ac:11:00:02"}, "ip": {"--ip=172.17.0.9"}, "ip6": {"--ip6=fd00::9"},
 		"link-local-ip": {"--link-local-ip=169.254.0.9"}, "storage-opt": {"--storage-opt=size=1G"},
