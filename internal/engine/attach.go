@@ -34,6 +34,10 @@ func (e *Engine) runAttached(ctx context.Context, id string, cfg *container.Conf
 		}
 	}()
 
+	daemon, err := e.Daemon(ctx)
+	if err != nil {
+		return 0, err
+	}
 	resp, err := e.attach(ctx, id, container.AttachOptions{
 		Stream:     true,
 		Stdin:      cfg.AttachStdin,
@@ -41,6 +45,12 @@ func (e *Engine) runAttached(ctx context.Context, id string, cfg *container.Conf
 		Stderr:     cfg.AttachStderr,
 		DetachKeys: plan.DetachKeys,
 	})
+	if err != nil && daemon.StartErrorAtAttach() {
+		if startErr := e.startErrorAtAttach(ctx, id, err); startErr != nil {
+			removeOnError = false // the start failed: kept unless --rm, as below
+			return 0, e.startFailed(ctx, id, plan, startErr)
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -49,13 +59,19 @@ func (e *Engine) runAttached(ctx context.Context, id string, cfg *container.Conf
 	// Waiting for "next-exit" registered before the start cannot miss even a
 	// container that exits at once; "removed" lets --rm finish before we
 	// return, so the name is free again when the user's next command runs.
+	// Where the daemon loses the status of a removed container, the wait
+	// is for "next-exit", and then for the removal.
+	autoRemove := plan.Host != nil && plan.Host.AutoRemove
 	condition := container.WaitConditionNextExit
-	if plan.Host != nil && plan.Host.AutoRemove {
+	if autoRemove && daemon.WaitRemovedWorks() {
 		condition = container.WaitConditionRemoved
 	}
 	exitC, err := e.waitExit(ctx, id, condition)
 	if err != nil {
 		return 0, err
+	}
+	if autoRemove && !daemon.WaitRemovedWorks() {
+		exitC = e.afterRemoval(ctx, id, exitC)
 	}
 
 	if plan.SigProxy {

@@ -52,8 +52,18 @@ func (e *Engine) Inspect(ctx context.Context, id string) (container.InspectRespo
 // stop signal when ""), then SIGKILL after timeout seconds (nil: the
 // container's own default). The call is bounded by the grace period plus
 // the engine's usual timeout, except for a negative timeout, which waits
-// for as long as the container takes.
+// for as long as the container takes. Below API 1.42, which cannot carry
+// the signal, the signal is sent as a kill (stopSignalled).
 func (e *Engine) Stop(ctx context.Context, id, signal string, timeout *int) error {
+	if signal != "" {
+		d, err := e.Daemon(ctx)
+		if err != nil {
+			return err
+		}
+		if !d.StopSignalParam() {
+			return e.stopSignalled(ctx, id, signal, timeout)
+		}
+	}
 	limit := e.timeout + 10*time.Second
 	if timeout != nil && *timeout > 0 {
 		limit = e.timeout + time.Duration(*timeout)*time.Second

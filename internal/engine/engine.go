@@ -13,11 +13,14 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/client"
+
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 // DefaultTimeout bounds each call that is not a stream (ping, inspect,
@@ -39,6 +42,11 @@ type Engine struct {
 	// attach stream ended, before it asks the daemon whether the container
 	// still runs (a detach) or is on its way out.
 	detachGrace time.Duration
+	// watch is the client's transport, which keeps what the daemon says
+	// of itself in its headers (see Daemon).
+	watch    *headerWatch
+	daemonMu sync.Mutex
+	daemon   *request.Daemon // once learned
 }
 
 // New returns an Engine for the daemon at host (e.g.
@@ -48,8 +56,9 @@ type Engine struct {
 // negotiated with the daemon on first use. New does not connect; Ping does.
 func New(host string) (*Engine, error) {
 	transport := &http.Transport{}
+	hc := &http.Client{Transport: transport, CheckRedirect: client.CheckRedirect}
 	c, err := client.NewClientWithOpts(
-		client.WithHTTPClient(&http.Client{Transport: transport, CheckRedirect: client.CheckRedirect}),
+		client.WithHTTPClient(hc),
 		client.WithHost(host),
 		client.WithAPIVersionNegotiation(),
 	)
@@ -59,7 +68,11 @@ func New(host string) (*Engine, error) {
 	// WithHost sets a TCP transport to take its proxy from HTTP_PROXY and
 	// friends; the caller's environment must not route our requests.
 	transport.Proxy = nil
-	return &Engine{api: c, host: host, timeout: DefaultTimeout, detachGrace: 250 * time.Millisecond}, nil
+	// Outermost, once the client has set up (and wrapped) the transport,
+	// which it needs to find as it made it: the headers of every answer.
+	watch := &headerWatch{next: hc.Transport}
+	hc.Transport = watch
+	return &Engine{api: c, host: host, timeout: DefaultTimeout, detachGrace: 250 * time.Millisecond, watch: watch}, nil
 }
 
 // Host returns the daemon address this Engine talks to.
@@ -162,7 +175,7 @@ func (e *Engine) wrap(err error, format string, args ...any) error {
 	if client.IsErrConnectionFailed(err) {
 		return &UnreachableError{Host: e.host, Err: err}
 	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
+	return asConflict(fmt.Errorf(format+": %w", append(args, err)...))
 }
 
 // isNotFound reports whether the daemon answered "no such object".

@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/pkg/stdcopy"
 	"golang.org/x/sys/unix"
 )
@@ -313,7 +314,11 @@ func (d *Daemon) notify(c *Container, conditions ...container.WaitCondition) {
 	keep := c.waiters[:0]
 	for _, w := range c.waiters {
 		if slices.Contains(conditions, w.condition) {
-			w.ch <- c.ExitCode
+			code := c.ExitCode
+			if w.condition == container.WaitConditionRemoved && d.podmanBefore("4.6.0") {
+				code = 0 // containers/podman#18889
+			}
+			w.ch <- code
 			continue
 		}
 		keep = append(keep, w)
@@ -425,6 +430,10 @@ func (d *Daemon) containerHandler(op, ref string) http.HandlerFunc {
 			d.start(w, c)
 			return // start unlocks
 		case "ContainerKill":
+			if !c.running() && d.Podman != "" {
+				Fail(http.StatusInternalServerError, "can only kill running containers. "+c.ID+" is in state exited: container state improper")(w, r)
+				break
+			}
 			if !c.running() {
 				Fail(http.StatusConflict, "Container "+c.ID+" is not running")(w, r)
 				break
@@ -613,6 +622,13 @@ func (d *Daemon) attach(w http.ResponseWriter, c *Container, q map[string][]stri
 		Fail(http.StatusConflict, "You cannot attach to a stopped container, start it first")(w, nil)
 		return
 	}
+	if c.StartError != "" && d.Podman != "" {
+		// Podman creates the container in the OCI runtime at attach,
+		// and answers its failure with a bare 409.
+		d.mu.Unlock()
+		w.WriteHeader(http.StatusConflict)
+		return
+	}
 	d.mu.Unlock()
 	conn, in, err := d.hijack(w)
 	if err != nil {
@@ -648,4 +664,9 @@ func (d *Daemon) attach(w http.ResponseWriter, c *Container, q map[string][]stri
 			}
 		}
 	}()
+}
+
+// podmanBefore reports whether the daemon plays a Podman older than v.
+func (d *Daemon) podmanBefore(v string) bool {
+	return d.Podman != "" && versions.LessThan(d.Podman, v)
 }

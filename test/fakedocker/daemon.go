@@ -29,6 +29,14 @@ type Daemon struct {
 	// DataRoot is Info's DockerRootDir; Serve makes a fresh directory
 	// when it is empty.
 	DataRoot string
+	// Podman, when set, makes the daemon answer as rootful Podman's
+	// Docker-compatible service of that release does ("4.3.1"), where it
+	// differs in ways userdocker handles (measured on 4.3.1): every answer
+	// carries a Libpod-Api-Version header; a wait for "removed" of a --rm
+	// container reports 0 before 4.6; an attach to a container whose
+	// start will fail is a bare 409; a kill of a container that is not
+	// running is a 500 "container state improper".
+	Podman string
 	// Create, when set, is called with each container a create makes
 	// (its name, image and configuration from the request) before it
 	// exists: the test sets there how its process behaves, and may give
@@ -276,6 +284,12 @@ func route(method, path string, header http.Header) (op, subject string) {
 
 func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Api-Version", APIVersion)
+	if d.Podman != "" {
+		w.Header().Set("Libpod-Api-Version", d.Podman)
+		w.Header().Set("Server", "Libpod/"+d.Podman+" (linux)")
+	} else {
+		w.Header().Set("Server", "Docker/20.10.24+dfsg1 (linux)")
+	}
 	path, version := r.URL.Path, ""
 	if m := apiPath.FindStringSubmatch(path); m != nil {
 		path, version = m[2], m[1]
