@@ -33,6 +33,18 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 {
 		return refusal.Usagef("\"load\" accepts no arguments")
 	}
+	eng, err := a.engine()
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	daemon, err := eng.Daemon(ctx)
+	if err != nil {
+		return err
+	}
+	if err := plan.CheckLoadDaemon(daemon); err != nil {
+		return err
+	}
 	src, err := a.loadSource(*input)
 	if err != nil {
 		return err
@@ -68,11 +80,6 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return loadError(err)
 	}
-	eng, err := a.engine()
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
 	existing, err := gather.ExistingTags(ctx, eng, archive.Tags)
 	if err != nil {
 		return err

@@ -92,7 +92,7 @@ func (a *app) inspectImage(ctx context.Context, ref string) (*plan.Image, error)
 }
 
 // start makes the image available, judges the request together with the
-// image's configuration, and runs the container from that image's ID;
+// image's configuration and the daemon it runs on, and runs the container from that image's ID;
 // inside a job, only if the job has room for one more.
 func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run *gather.Run) error {
 	eng, err := a.engine()
@@ -127,6 +127,9 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 	}
 	if f.Image == nil {
 		return fmt.Errorf("image %s: the daemon no longer has it", p.Image)
+	}
+	if f.Daemon, err = gather.Daemon(ctx, eng, a.pol); err != nil {
+		return err
 	}
 	if p, err = plan.Build(req, a.pol, f); err != nil {
 		return err

@@ -60,6 +60,7 @@ var checks = []check{
 	{"resources", checkResources},
 	{"sizes", checkSizes},
 	{"cidfile", checkCIDFile},
+	{"daemon", checkDaemon},
 }
 
 // Check returns every violation of userdocker's invariants in p.
@@ -252,8 +253,14 @@ func checkDevices(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	for _, r := range res.DeviceCgroupRules {
 		out = append(out, "--device-cgroup-rule "+strconv.Quote(r)+" is not allowed on this system")
 	}
+	want := containerDeviceRequest{Driver: "nvidia", DeviceIDs: f.GPUs}
+	if pol.GPU.Delivery == "cdi" {
+		names, _ := cdiNames(f.GPUs)
+		want = containerDeviceRequest{Driver: "cdi", DeviceIDs: names}
+	}
 	for _, dr := range res.DeviceRequests {
-		if dr.Driver != "nvidia" || dr.Count != 0 || len(f.GPUs) == 0 || !slices.Equal(dr.DeviceIDs, f.GPUs) {
+		if dr.Driver != want.Driver || dr.Count != 0 || len(f.GPUs) == 0 || len(want.DeviceIDs) != len(f.GPUs) ||
+			!slices.Equal(dr.DeviceIDs, want.DeviceIDs) || len(dr.Options) > 0 {
 			out = append(out, "device requests other than your granted GPUs are not allowed on this system")
 		}
 	}

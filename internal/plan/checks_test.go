@@ -356,6 +356,46 @@ func TestChecks(t *testing.T) {
 		}},
 
 		{name: "cidfile by the daemon", break_: func(x *fix) { x.p.Host.ContainerIDFile = "/etc/cid" }, rule: "cidfile", want: "the daemon may not write a container ID file"},
+
+		{name: "CDI request with NVIDIA delivery", break_: func(x *fix) { x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a") }, rule: "devices", want: "device requests other than your granted GPUs"},
+		{name: "CDI request for every GPU", break_: func(x *fix) {
+			x.pol.GPU.Delivery = "cdi"
+			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=all")
+		}, rule: "devices", want: "device requests other than your granted GPUs"},
+		{name: "CDI request with options", break_: func(x *fix) {
+			x.pol.GPU.Delivery = "cdi"
+			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
+			x.p.Host.DeviceRequests[0].Options = map[string]string{"x": "y"}
+		}, rule: "devices", want: "device requests other than your granted GPUs"},
+		{name: "CDI request of the grant", break_: func(x *fix) {
+			x.pol.GPU.Delivery = "cdi"
+			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
+		}},
+
+		{name: "GPUs on dockerd", break_: func(x *fix) { x.f.Daemon = &docker2010 }},
+		{name: "GPUs on Podman", break_: func(x *fix) { x.f.Daemon = &podman431 }, rule: "daemon",
+			want: `GPUs cannot be delivered by Podman 4.3.1 with gpu.delivery = "device-requests"`},
+		{name: "nvidia runtime on Podman", break_: func(x *fix) {
+			x.f.Daemon, x.pol.GPU.Delivery = &podman431, "nvidia-runtime"
+			x.p.Host.DeviceRequests, x.p.Host.Runtime = nil, "nvidia"
+		}, rule: "daemon", want: `GPUs cannot be delivered by Podman 4.3.1 with gpu.delivery = "nvidia-runtime"`},
+		{name: "CDI on dockerd 20.10", break_: func(x *fix) {
+			x.f.Daemon, x.pol.GPU.Delivery = &docker2010, "cdi"
+			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
+		}, rule: "daemon", want: `gpu.delivery is "cdi", and Docker 20.10.24 does not inject CDI devices (Docker needs 25 or later`},
+		{name: "CDI on Podman 4.3", break_: func(x *fix) {
+			x.f.Daemon, x.pol.GPU.Delivery = &podman431, "cdi"
+			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
+		}, rule: "daemon", want: "Podman 4.3.1 does not inject CDI devices (Podman takes CDI device requests from 5.5.0 on)"},
+		{name: "CDI on Podman 5.5", break_: func(x *fix) {
+			x.f.Daemon, x.pol.GPU.Delivery = &request.Daemon{Engine: request.EnginePodman, Version: "5.5.0", API: "1.41", CDI: true}, "cdi"
+			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
+		}},
+		{name: "detach keys on Podman", break_: func(x *fix) {
+			x.f.Daemon, x.pol.GPU.Delivery = &request.Daemon{Engine: request.EnginePodman, Version: "5.5.0", API: "1.41", CDI: true}, "cdi"
+			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
+			x.p.DetachKeys = "ctrl-x,x"
+		}, rule: "daemon", want: "--detach-keys is not supported with Podman 5.5.0"},
 	}
 	fired := map[string]bool{}
 	for _, c := range cases {
@@ -452,4 +492,13 @@ func clonePlan(p *request.Plan) *request.Plan {
 func setImage(p *request.Plan, ref, pull string) {
 	p.Image, p.Pull = ref, pull
 	p.Config.Labels[label.Image] = ref
+}
+
+var (
+	docker2010 = request.Daemon{Engine: request.EngineDocker, Version: "20.10.24", API: "1.41", CDIKnown: true}
+	podman431  = request.Daemon{Engine: request.EnginePodman, Version: "4.3.1", API: "1.41", CDIKnown: true}
+)
+
+func cdiRequest(ids ...string) []container.DeviceRequest {
+	return []container.DeviceRequest{{Driver: "cdi", DeviceIDs: ids}}
 }

@@ -48,6 +48,10 @@ type Facts struct {
 	// PMIx is the PMIx server directory of the caller's job step, looked
 	// for only inside a job step with run.pmix = "mount"; nil otherwise.
 	PMIx *PMIxDir
+	// Daemon is the container engine behind docker_host, with CDI known
+	// when gpu.delivery is "cdi"; nil before the edge asked (the first
+	// Build of a run, a dry run the daemon was not asked for).
+	Daemon *request.Daemon
 }
 
 // Unlimited is a HardLimits value: no limit (RLIM_INFINITY).

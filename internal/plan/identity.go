@@ -109,15 +109,23 @@ func planName(req *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []er
 }
 
 // planGPUs hands the granted GPUs to Docker: a device request with their
-// IDs (or, for sites on nvidia-docker2, the nvidia runtime), and nothing
-// else. The grant itself was decided by the GPU source.
+// IDs (or, for sites on nvidia-docker2, the nvidia runtime; with CDI, a
+// request of driver "cdi" with their CDI names), and nothing else. The grant itself was decided by the GPU source.
 func planGPUs(req *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
 	p.Host.DeviceRequests = nil
 	if len(f.GPUs) == 0 {
 		return nil
 	}
-	if pol.GPU.Delivery == "nvidia-runtime" {
+	switch pol.GPU.Delivery {
+	case "nvidia-runtime":
 		p.Host.Runtime = "nvidia"
+		return nil
+	case "cdi":
+		names, bad := cdiNames(f.GPUs)
+		if len(bad) > 0 {
+			return []error{refusal.New("gpus", "GPUs %s cannot be delivered as CDI devices: they are known here by index, not UUID (gpu.delivery = \"cdi\" needs NVML on the node); ask your administrator", strings.Join(bad, ","))}
+		}
+		p.Host.DeviceRequests = []containerDeviceRequest{{Driver: "cdi", DeviceIDs: names}}
 		return nil
 	}
 	p.Host.DeviceRequests = []containerDeviceRequest{{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
+	"github.com/userdocker/userdocker/internal/request"
 )
 
 // JudgeLoad refuses every tag of an image archive that loading would let
@@ -45,6 +46,17 @@ func JudgeLoad(tags []string, patterns []policy.Pattern, existing map[string]boo
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CheckLoadDaemon refuses a load into a daemon whose loaded images
+// userdocker's image names do not reach: Podman names an image loaded
+// as "research/x:1" localhost/research/x:1 (measured on 4.3.1), and the
+// name userdocker judges, and runs, is docker.io/research/x:1.
+func CheckLoadDaemon(d request.Daemon) error {
+	if d.Podman() {
+		return refusal.New("load.daemon", "load is not supported with %s: it names loaded images localhost/…, which userdocker does not run; push the image to a registry the site allows, or ask your administrator", d.Name())
+	}
+	return nil
 }
 
 // CheckOneLoad refuses a load while another load of the same user runs

@@ -171,8 +171,8 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:2:1: run.pull: "sometimes" is not one of never, missing, always`}},
 		{"gpu source", "[gpu]\nsource = 'nvml'\n", []string{
 			cfgPath + `:2:1: gpu.source: "nvml" is not one of slurm, reserve, none`}},
-		{"gpu delivery", "gpu.delivery = 'cdi'\n", []string{
-			cfgPath + `:1:1: gpu.delivery: "cdi" is not one of device-requests, nvidia-runtime`}},
+		{"gpu delivery", "gpu.delivery = 'jit-cdi'\n", []string{
+			cfgPath + `:1:1: gpu.delivery: "jit-cdi" is not one of device-requests, nvidia-runtime, cdi`}},
 		{"driver capability", "[gpu]\ndriver_capabilities = ['compute', 'modeset']\n", []string{
 			cfgPath + `:2:35: gpu.driver_capabilities: "modeset" is not one of all, compat32, compute, display, graphics, ngx, utility, video`}},
 		{"allow loader env type", "[gpu]\nallow_loader_env = 'yes'\n", []string{

@@ -88,7 +88,7 @@ var leaves = []leaf{
 		field: func(p *Policy) any { return &p.GPU.MaxCount }},
 	{key: "gpu.exclusive", decode: boolean,
 		field: func(p *Policy) any { return &p.GPU.Exclusive }},
-	{key: "gpu.delivery", decode: str(oneOf("device-requests", "nvidia-runtime")),
+	{key: "gpu.delivery", decode: str(oneOf("device-requests", "nvidia-runtime", "cdi")),
 		field: func(p *Policy) any { return &p.GPU.Delivery }},
 	{key: "gpu.max_memory_used_mib", decode: count,
 		field: func(p *Policy) any { return &p.GPU.MaxMemoryUsedMiB }},
