@@ -44,13 +44,15 @@ func cdiNames(gpus []string) (names, bad []string) {
 }
 
 // planDaemon adapts the request to what the daemon does unasked. Podman
-// raises a container's nofile and nproc limits (to 1048576 and more) for
-// every limit the request leaves out, past the caller's own, and fails
-// where root lacks CAP_SYS_RESOURCE (measured on 4.3.1): the request then
-// gives them, at the caller's own hard limits, as dockerd would leave
-// them at its own.
+// takes a request without limits as a container with its
+// containers.conf default_ulimits; but once a request sets any limit
+// (the user's --ulimit, the site's), Podman raises nofile and nproc, if
+// the request leaves them out, to 1048576 and more: past the caller's
+// own, and failing where root lacks CAP_SYS_RESOURCE (measured on
+// 4.3.1). Such a request then gives them too, at the caller's own hard
+// limits.
 func planDaemon(_ *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []error {
-	if f.Daemon == nil || !f.Daemon.RaisesRlimits() {
+	if f.Daemon == nil || !f.Daemon.RaisesRlimits() || len(p.Host.Ulimits) == 0 {
 		return nil
 	}
 	for _, name := range []string{"nofile", "nproc"} {

@@ -43,11 +43,12 @@ func TestCDIDelivery(t *testing.T) {
 	}
 }
 
-// On Podman the request carries nofile and nproc at the caller's hard
-// limits unless the user gave them (the checks then judge the user's):
-// Podman would raise them.
+// On Podman a request with a limit carries nofile and nproc too, at the
+// caller's hard limits unless given: Podman would raise them. Without
+// any, the site's containers.conf default_ulimits apply.
 func TestPodmanRlimits(t *testing.T) {
 	pol := basePolicy()
+	pol.Run.Args.Always = append(pol.Run.Args.Always, flagArgs("--ulimit=core=0:0")...)
 	f := jobFacts()
 	f.GPUs = nil
 	f.HardLimits["nproc"] = Unlimited
@@ -60,12 +61,15 @@ func TestPodmanRlimits(t *testing.T) {
 	for _, u := range p.Host.Ulimits {
 		got[u.Name] = [2]int64{u.Soft, u.Hard}
 	}
-	if got["nofile"] != [2]int64{4096, 4096} || got["nproc"] != [2]int64{-1, -1} || len(got) != 2 {
-		t.Errorf("Ulimits = %v, want the caller's nofile 4096 and nproc unlimited", got)
+	if got["nofile"] != [2]int64{4096, 4096} || got["nproc"] != [2]int64{-1, -1} || got["core"] != [2]int64{0, 0} || len(got) != 3 {
+		t.Errorf("Ulimits = %v, want the site's core, and the caller's nofile 4096 and nproc unlimited", got)
 	}
 
+	if p, err = build(t, []string{"-d", "ud-test/busybox", "true"}, basePolicy(), f); err != nil || len(p.Host.Ulimits) != 0 {
+		t.Errorf("no limits asked: Ulimits = %v, %v; want none added", p.Host.Ulimits, err)
+	}
 	f.Daemon = &docker2010
-	if p, err = build(t, []string{"-d", "ud-test/busybox", "true"}, pol, f); err != nil || len(p.Host.Ulimits) != 0 {
-		t.Errorf("on dockerd: Ulimits = %v, %v; want none added", p.Host.Ulimits, err)
+	if p, err = build(t, []string{"-d", "ud-test/busybox", "true"}, pol, f); err != nil || len(p.Host.Ulimits) != 1 {
+		t.Errorf("on dockerd: Ulimits = %v, %v; want the site's alone", p.Host.Ulimits, err)
 	}
 }
