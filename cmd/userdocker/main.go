@@ -9,6 +9,7 @@ import (
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/cli"
+	"github.com/userdocker/userdocker/internal/gather"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/shortlived"
 	"github.com/userdocker/userdocker/internal/slurmhook"
@@ -31,6 +32,8 @@ func main() {
 		AuditFallback:  audit.FallbackFile,
 		Sudoers:        sudoers.Read,
 		SlurmConfPaths: slurmhook.SlurmConfPaths,
+		CheckDaemon:    true,
+		NodeGPUs:       gather.NodeGPUs,
 		Program:        os.Args[0],
 	}))
 }

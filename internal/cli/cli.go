@@ -76,6 +76,17 @@ type Env struct {
 	// slurmhook.SlurmConfPaths in production; none, no comparison, and
 	// Slurm's default spool directory.
 	SlurmConfPaths []string
+	// CheckDaemon makes `config check` ask docker_host which engine it
+	// is, and on Podman or with gpu.delivery = "cdi" check CDI delivery:
+	// true in production; false, the daemon is not asked.
+	CheckDaemon bool
+	// CDISpecDirs are where `config check` reads CDI specs when the
+	// daemon does not name its own; nil: CDI's defaults (/etc/cdi,
+	// /var/run/cdi).
+	CDISpecDirs []string
+	// NodeGPUs lists the node's GPUs for `config check`
+	// (gather.NodeGPUs in production); nil: not checked.
+	NodeGPUs func() ([]plan.NodeGPU, error)
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.

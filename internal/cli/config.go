@@ -112,7 +112,7 @@ var errConfigProblems = &StatusError{Code: 1}
 
 // cmdConfigCheck is `config check [FILE]`: every problem of the main file
 // and its drop-ins, each with a hint, on stdout; exit 1 when there is any.
-func cmdConfigCheck(_ context.Context, a *app, args []string) error {
+func cmdConfigCheck(ctx context.Context, a *app, args []string) error {
 	var strict helpFlag // a plain bool flag, shown without [=true|false]
 	path, err := a.configFlags("check", args, func(fs *pflag.FlagSet) {
 		fs.VarPF(&strict, "strict", "", "Treat warnings as problems: exit 1 when there is any").NoOptDefVal = "true"
@@ -128,11 +128,15 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	cfg, err := policy.Load(path, policy.Options{CheckFlag: runflags.Canonical})
 	problems = append(problems, policy.Problems(err)...)
 	problems = append(problems, policy.Problems(policy.CheckOwnership(names, os.Geteuid()))...)
-	var warnings []string
+	var warnings, notes []string
 	if cfg != nil {
 		var spoolProblems []error
 		spoolProblems, warnings = a.checkSpool(cfg)
 		problems = append(problems, spoolProblems...)
+		sys, _ := cfg.System()
+		daemonProblems, daemonWarnings, daemonNotes := a.daemonCheck(ctx, sys)
+		problems = append(problems, daemonProblems...)
+		warnings, notes = append(warnings, daemonWarnings...), daemonNotes
 	}
 	for _, p := range problems {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
@@ -151,6 +155,9 @@ func cmdConfigCheck(_ context.Context, a *app, args []string) error {
 	}
 	warnings = append(warnings, a.sudoersWarnings(passEnv)...)
 	defer func() {
+		for _, n := range notes {
+			fmt.Fprintln(a.env.Stdout, n)
+		}
 		for _, w := range warnings {
 			fmt.Fprintf(a.env.Stdout, "warning: %s\n", w)
 		}
@@ -277,6 +284,10 @@ func configHint(err error) string {
 	var sp *spoolProblem
 	if errors.As(err, &sp) {
 		return sp.hint()
+	}
+	var cp *cdiProblem
+	if errors.As(err, &cp) {
+		return cp.hint()
 	}
 	if !errors.As(err, &ce) {
 		return "the file must exist and be readable by root"
