@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,81 @@ func TestPodmanSlurmGPUsRefusedAndEpilog(t *testing.T) {
 	t.Logf("ud-epilog on Podman took %v", time.Since(start).Round(10*time.Millisecond))
 	if got := podmanContainers(t, "io.userdocker.job="+j.ID); len(got) != 0 {
 		t.Errorf("the epilog left the job's containers on Podman: %v", got)
+	}
+}
+
+// config check as root names Podman and says it injects no CDI devices
+// when gpu.delivery is "cdi": a problem.
+func TestPodmanConfigCheck(t *testing.T) {
+	requirePodman(t)
+	r := udRoot(t, "config", "check")
+	if r.code != 0 || !strings.Contains(r.stdout, "daemon: Podman 4.3.1 (Docker API 1.41) at unix://"+podmanSocket) ||
+		!strings.Contains(r.stdout, `warning: gpu.delivery = "device-requests" does not work on Podman`) {
+		t.Errorf("config check: exit %d, stdout %q", r.code, r.stdout)
+	}
+	writeConfig(t, strings.Replace(podmanConfig, "[gpu]\n", "[gpu]\ndelivery = \"cdi\"\n", 1))
+	r = udRoot(t, "config", "check")
+	if r.code != 1 || !strings.Contains(r.stdout, `gpu.delivery is "cdi", and Podman 4.3.1 does not inject CDI devices`) {
+		t.Errorf("config check with CDI: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// gpu.delivery = "cdi" end to end as far as the engines here go: the job's
+// GPUs (UUIDs, from the mock NVML prolog) become one CDI device request
+// with their qualified names, NVIDIA_VISIBLE_DEVICES still forced; neither
+// engine here injects CDI devices through the Docker API (Podman from
+// 5.5, Docker from 25), so a real run is refused before the create, where
+// Docker 20.10 would create the container and then fail its start.
+func TestSlurmCDIDelivery(t *testing.T) {
+	requireSlurm(t)
+	requirePodman(t)
+	useMockProlog(t)
+	j := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
+	var uuids, names []string
+	for _, g := range jobGPUs(t, j) {
+		uuids = append(uuids, mockUUID(g))
+		names = append(names, "nvidia.com/gpu="+mockUUID(g))
+	}
+	cdi := func(config string) string {
+		return strings.Replace(config, "[gpu]\n", "[gpu]\ndelivery = \"cdi\"\n", 1)
+	}
+
+	writeConfig(t, cdi(baseConfig))
+	r := inJob(t, j, nil, "run", "--dry-run", testImage, "true")
+	var plan struct {
+		Config struct{ Env []string } `json:"config"`
+		Host   struct {
+			DeviceRequests []struct {
+				Driver       string
+				Count        int
+				DeviceIDs    []string
+				Capabilities [][]string
+			}
+			Runtime string
+		} `json:"host_config"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &plan); r.code != 0 || err != nil {
+		t.Fatalf("dry run: exit %d, %v, stdout %q, stderr %q", r.code, err, r.stdout, r.stderr)
+	}
+	dr := plan.Host.DeviceRequests
+	if len(dr) != 1 || dr[0].Driver != "cdi" || dr[0].Count != 0 || len(dr[0].Capabilities) != 0 || strings.Join(dr[0].DeviceIDs, ",") != strings.Join(names, ",") || plan.Host.Runtime != "" {
+		t.Errorf("device requests %+v, runtime %q; want one of driver cdi with %v", dr, plan.Host.Runtime, names)
+	}
+	if want := "NVIDIA_VISIBLE_DEVICES=" + strings.Join(uuids, ","); !slices.Contains(plan.Config.Env, want) {
+		t.Errorf("env %v, want %s", plan.Config.Env, want)
+	}
+
+	for _, c := range []struct{ config, want string }{
+		{baseConfig, `gpu.delivery is "cdi", and Docker 20.10`},
+		{podmanConfig, `gpu.delivery is "cdi", and Podman 4.3.1 does not inject CDI devices`},
+	} {
+		writeConfig(t, cdi(c.config))
+		r := inJob(t, j, nil, "run", "--rm", "-l", podmanTestLabel, testImage, "true")
+		if r.code != 125 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("CDI run: exit %d, stderr %q; want the refusal %q", r.code, r.stderr, c.want)
+		}
+		if ids := append(podmanContainers(t, ""), containersOf(t, alice)...); len(ids) != 0 {
+			t.Errorf("a refused CDI run left containers: %v", ids)
+		}
 	}
 }

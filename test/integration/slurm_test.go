@@ -713,6 +713,25 @@ func mockUUID(gres int) string {
 // → device request → what the nvidia hook sees.
 func TestSlurmGPUUUIDsEndToEnd(t *testing.T) {
 	requireSlurm(t)
+	useMockProlog(t)
+
+	j := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
+	var want []string
+	for _, g := range jobGPUs(t, j) {
+		want = append(want, mockUUID(g))
+	}
+	rec := jobRecord(t, j)
+	if !slices.Equal(rec.GPUUUIDs, want) || rec.GPUIDsAreIndices {
+		t.Fatalf("record GPUs %v (indices only: %v), want %v", rec.GPUUUIDs, rec.GPUIDsAreIndices, want)
+	}
+	id := startIn(t, j, nil)
+	checkJobContainer(t, j, id, strings.Join(want, ","))
+}
+
+// useMockProlog installs, for the test, a ud-prolog built with the
+// udmocknvml NVML mock, so that jobs get GPU UUIDs (mockUUID).
+func useMockProlog(t *testing.T) {
+	t.Helper()
 	mock := filepath.Join(t.TempDir(), "ud-prolog")
 	if msg := goBuild(mock, "udmocknvml", "cmd/ud-prolog"); msg != "" {
 		t.Fatal(msg)
@@ -730,18 +749,6 @@ func TestSlurmGPUUUIDsEndToEnd(t *testing.T) {
 	if err := installAtomically(mock, prologPath); err != nil {
 		t.Fatal(err)
 	}
-
-	j := holdJob(t, alice, "--gres=gpu:2", "-c1", "--mem=128")
-	var want []string
-	for _, g := range jobGPUs(t, j) {
-		want = append(want, mockUUID(g))
-	}
-	rec := jobRecord(t, j)
-	if !slices.Equal(rec.GPUUUIDs, want) || rec.GPUIDsAreIndices {
-		t.Fatalf("record GPUs %v (indices only: %v), want %v", rec.GPUUUIDs, rec.GPUIDsAreIndices, want)
-	}
-	id := startIn(t, j, nil)
-	checkJobContainer(t, j, id, strings.Join(want, ","))
 }
 
 // TestSlurmNvidiaRuntimeDelivery: with gpu.delivery = "nvidia-runtime"
