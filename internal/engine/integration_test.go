@@ -35,10 +35,15 @@ import (
 )
 
 const (
-	itHost  = "unix:///var/run/docker.sock"
 	itImage = "ud-test/busybox:latest"
 	itLabel = "ud-test.engine"
 )
+
+// itHost is the daemon the integration tests talk to: dockerd, or the
+// Podman service for TestIntegrationOnPodman.
+var itHost = itDocker
+
+const itDocker = "unix:///var/run/docker.sock"
 
 // itUnavailable says why the integration tests cannot run here; empty when
 // they can.
