@@ -33,6 +33,13 @@ func cmdExec(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return a.withOwn(ctx, fs.Arg(0), func(eng *engine.Engine, id string) error {
+		d, err := eng.Daemon(ctx)
+		if err != nil {
+			return err
+		}
+		if err := plan.CheckDetachKeys(d, opts.DetachKeys); err != nil {
+			return err
+		}
 		return exitWith(eng.Exec(ctx, id, engine.ExecOptions{Config: opts, Detach: *detach}, a.streams()))
 	})
 }

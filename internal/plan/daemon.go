@@ -6,6 +6,7 @@ import (
 	"github.com/docker/go-units"
 
 	"github.com/userdocker/userdocker/internal/policy"
+	"github.com/userdocker/userdocker/internal/refusal"
 	"github.com/userdocker/userdocker/internal/request"
 )
 
@@ -92,10 +93,19 @@ func checkDaemon(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	case pol.GPU.Delivery != "cdi" && d.Podman():
 		out = append(out, "GPUs cannot be delivered by "+d.Name()+" with gpu.delivery = \""+pol.GPU.Delivery+"\" (Podman ignores NVIDIA device requests and runtimes over the Docker API; it takes CDI requests from "+request.PodmanCDIVersion+" on): ask your administrator")
 	}
-	if p.DetachKeys != "" && !d.DetachKeys() {
-		out = append(out, "--detach-keys is not supported with "+d.Name()+": it does not act on detach keys; run with -d, and attach later with userdocker logs -f")
+	if err := CheckDetachKeys(*d, p.DetachKeys); err != nil {
+		out = append(out, err.Error())
 	}
 	return out
+}
+
+// CheckDetachKeys refuses --detach-keys (of run or exec) on a daemon
+// that does not act on them, and would hand them to the container.
+func CheckDetachKeys(d request.Daemon, keys string) error {
+	if keys == "" || d.DetachKeys() {
+		return nil
+	}
+	return refusal.New("daemon", "--detach-keys is not supported with %s: it does not act on detach keys; run with -d, and follow with userdocker logs -f", d.Name())
 }
 
 // cdiNeeds says what a daemon without CDI would need.
