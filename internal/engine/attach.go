@@ -86,7 +86,7 @@ func (e *Engine) runAttached(ctx context.Context, id string, cfg *container.Conf
 		defer restore()
 	}
 
-	in, watch := stdinFor(cfg, plan, s)
+	in, watch := stdinFor(cfg, plan, s, !daemon.DetachKeys())
 	outDone := copyOutput(resp, cfg, s, restore)
 	go copyInput(resp, in)
 
@@ -102,7 +102,7 @@ func (e *Engine) runAttached(ctx context.Context, id string, cfg *container.Conf
 
 	select {
 	case err := <-outDone:
-		if err != nil {
+		if err != nil && !watch.detachedHere() {
 			return 0, fmt.Errorf("receive output of container %s: %w", shortID(id), err)
 		}
 		return e.afterStream(ctx, id, exitC, watch)
@@ -247,8 +247,9 @@ func (e *Engine) afterStream(ctx context.Context, id string, exitC <-chan exit, 
 }
 
 // stdinFor returns what to send as the container's stdin (nil: nothing),
-// and, for a TTY, a watch for the detach keys on it.
-func stdinFor(cfg *container.Config, plan request.Plan, s Streams) (io.Reader, *keyWatch) {
+// and, for a TTY, a watch for the detach keys on it: our own (ours), which
+// detaches, where the daemon does not act on the keys.
+func stdinFor(cfg *container.Config, plan request.Plan, s Streams, ours bool) (io.Reader, *keyWatch) {
 	if !cfg.AttachStdin || s.In == nil {
 		return nil, nil
 	}
@@ -262,7 +263,7 @@ func stdinFor(cfg *container.Config, plan request.Plan, s Streams) (io.Reader, *
 		// matters.
 		return s.In, nil
 	}
-	w := newKeyWatch(s.In, seq)
+	w := newKeyWatch(s.In, seq, ours)
 	return w, w
 }
 
@@ -297,10 +298,15 @@ func copyOutput(resp types.HijackedResponse, cfg *container.Config, s Streams, r
 
 // copyInput sends the user's input to the container, then closes our
 // writing half, which with StdinOnce closes the container's stdin. With no
-// input it closes at once, as docker does.
+// input it closes at once, as docker does. When our own key watch
+// detached, it closes the whole connection instead, as the daemon does at
+// a detach: the container's stdin stays open.
 func copyInput(resp types.HijackedResponse, in io.Reader) {
 	if in != nil {
-		_, _ = io.Copy(resp.Conn, in)
+		if _, err := io.Copy(resp.Conn, in); errors.Is(err, errDetached) {
+			resp.Close()
+			return
+		}
 	}
 	_ = resp.CloseWrite()
 }

@@ -155,7 +155,7 @@ func TestKeyWatch(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var in bytes.Buffer
-			w := newKeyWatch(&chunkReader{chunks: tc.chunks}, defaultDetachKeys)
+			w := newKeyWatch(&chunkReader{chunks: tc.chunks}, defaultDetachKeys, false)
 			if _, err := io.Copy(&in, w); err != nil {
 				t.Fatal(err)
 			}
@@ -164,6 +164,41 @@ func TestKeyWatch(t *testing.T) {
 			}
 			if w.Seen() != tc.seen {
 				t.Errorf("Seen = %v, want %v", w.Seen(), tc.seen)
+			}
+		})
+	}
+}
+
+// Our own watch (for a daemon that hands the keys on): the input up to
+// the sequence passes, the sequence and what follows it do not, and the
+// input ends with errDetached; a partial sequence is input.
+func TestKeyWatchOurs(t *testing.T) {
+	tests := []struct {
+		name   string
+		chunks []string
+		passed string
+		seen   bool
+	}{
+		{name: "no keys", chunks: []string{"ab", "cd"}, passed: "abcd"},
+		{name: "in one read", chunks: []string{"ab\x10\x11cd"}, passed: "ab", seen: true},
+		{name: "split across reads", chunks: []string{"ab\x10", "\x11", "cd"}, passed: "ab", seen: true},
+		{name: "after a false start", chunks: []string{"\x10\x10", "\x11"}, passed: "\x10", seen: true},
+		{name: "interrupted", chunks: []string{"\x10a\x11"}, passed: "\x10a\x11"},
+		{name: "input ends in a partial sequence", chunks: []string{"a\x10"}, passed: "a\x10"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var in bytes.Buffer
+			w := newKeyWatch(&chunkReader{chunks: tc.chunks}, defaultDetachKeys, true)
+			_, err := io.Copy(&in, w)
+			if tc.seen != errors.Is(err, errDetached) || !tc.seen && err != nil {
+				t.Fatalf("copy: %v, want errDetached: %v", err, tc.seen)
+			}
+			if in.String() != tc.passed {
+				t.Errorf("passed on %q, want %q", in.String(), tc.passed)
+			}
+			if w.Seen() != tc.seen || w.detachedHere() != tc.seen {
+				t.Errorf("Seen = %v, detachedHere = %v, want %v", w.Seen(), w.detachedHere(), tc.seen)
 			}
 		})
 	}

@@ -15,8 +15,9 @@ const itPodman = "unix:///run/podman/podman.sock"
 // Podman 4.3's Docker-compatible service: the exit status of a --rm run
 // (Podman's wait for "removed" loses it), a start failure (a bare 409 at
 // attach there), the streams, stdin, a detached container, the signal
-// proxy, a TTY with its window size. Not the detach keys: Podman hands
-// them to the container, and plan refuses --detach-keys on Podman.
+// proxy, a TTY with its window size, and the detach keys, which Podman
+// hands to the container: userdocker watches for them and detaches
+// itself there.
 func TestIntegrationOnPodman(t *testing.T) {
 	if itUnavailable != "" {
 		t.Skip("no Docker daemon for integration tests: " + itUnavailable)
@@ -48,6 +49,7 @@ func TestIntegrationOnPodman(t *testing.T) {
 		{"StartFailure", TestIntegrationStartFailure},
 		{"VersionAndImageNever", TestIntegrationVersionAndImageNever},
 		{"TTY", TestIntegrationTTY},
+		{"DetachKeys", TestIntegrationDetachKeys},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			itHost = itPodman

@@ -92,6 +92,17 @@ func (e *Engine) Run(ctx context.Context, plan request.Plan, s Streams, h Hooks)
 	if !plan.Detach && cfg.Tty && cfg.AttachStdin && !s.InIsTerm {
 		return 0, ErrNotATTY
 	}
+	daemon, err := e.Daemon(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !daemon.DetachKeys() && cfg.Tty && cfg.AttachStdin {
+		// Userdocker detaches by closing the connection; with StdinOnce
+		// the daemon would then close the container's stdin, ending the
+		// shell. A terminal's end of input is a byte the container's
+		// terminal handles, so nothing else needs StdinOnce here.
+		cfg.StdinOnce = false
+	}
 
 	id, err := e.create(ctx, &cfg, plan, s.Err)
 	if err != nil {

@@ -520,7 +520,7 @@ func TestAfterStreamKeysButExited(t *testing.T) {
 	d := fakedocker.New()
 	d.AddContainer(&fakedocker.Container{ID: testID, State: container.StateExited}) // inspect says not running
 	e := testEngine(t, d.Serve(t))
-	w := newKeyWatch(strings.NewReader("\x10\x11"), defaultDetachKeys)
+	w := newKeyWatch(strings.NewReader("\x10\x11"), defaultDetachKeys, false)
 	if _, err := w.Read(make([]byte, 8)); err != nil {
 		t.Fatal(err)
 	}

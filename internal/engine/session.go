@@ -67,7 +67,11 @@ func (e *Engine) Attach(ctx context.Context, id string, opts AttachOptions, s St
 	resize := func(ctx context.Context, o container.ResizeOptions) error {
 		return e.api.ContainerResize(ctx, id, o)
 	}
-	watch, err := e.converse(ctx, resp, &cfg, opts.DetachKeys, s, resize, "container "+shortID(id))
+	daemon, err := e.Daemon(ctx)
+	if err != nil {
+		return 0, err
+	}
+	watch, err := e.converse(ctx, resp, &cfg, opts.DetachKeys, !daemon.DetachKeys(), s, resize, "container "+shortID(id))
 	if err != nil {
 		return 0, err
 	}
@@ -116,7 +120,10 @@ func (e *Engine) Exec(ctx context.Context, id string, opts ExecOptions, s Stream
 	resize := func(ctx context.Context, o container.ResizeOptions) error {
 		return e.api.ContainerExecResize(ctx, created.ID, o)
 	}
-	if _, err := e.converse(ctx, resp, &cfg, c.DetachKeys, s, resize, "exec in container "+shortID(id)); err != nil {
+	// No detach of our own for an exec: whether the process outlives the
+	// closed connection on Podman is not known (plan refuses --detach-keys
+	// for exec there).
+	if _, err := e.converse(ctx, resp, &cfg, c.DetachKeys, false, s, resize, "exec in container "+shortID(id)); err != nil {
 		return 0, err
 	}
 	return e.execStatus(ctx, created.ID)
@@ -158,7 +165,7 @@ func (e *Engine) execStatus(ctx context.Context, execID string) (int, error) {
 // TTY with stdin, output copied out, input copied in, the size followed.
 // It returns the detach-key watch (nil without a TTY on stdin); what names
 // the session in errors.
-func (e *Engine) converse(ctx context.Context, resp types.HijackedResponse, cfg *container.Config, detachKeys string, s Streams, resize resizeFunc, what string) (*keyWatch, error) {
+func (e *Engine) converse(ctx context.Context, resp types.HijackedResponse, cfg *container.Config, detachKeys string, ownKeys bool, s Streams, resize resizeFunc, what string) (*keyWatch, error) {
 	restore := func() {}
 	if cfg.Tty && cfg.AttachStdin {
 		var err error
@@ -167,7 +174,7 @@ func (e *Engine) converse(ctx context.Context, resp types.HijackedResponse, cfg 
 		}
 		defer restore()
 	}
-	in, watch := stdinFor(cfg, request.Plan{DetachKeys: detachKeys}, s)
+	in, watch := stdinFor(cfg, request.Plan{DetachKeys: detachKeys}, s, ownKeys)
 	outDone := copyOutput(resp, cfg, s, restore)
 	go copyInput(resp, in)
 	if cfg.Tty {
@@ -175,7 +182,7 @@ func (e *Engine) converse(ctx context.Context, resp types.HijackedResponse, cfg 
 	}
 	select {
 	case err := <-outDone:
-		if err != nil {
+		if err != nil && !watch.detachedHere() {
 			return nil, fmt.Errorf("receive output of %s: %w", what, err)
 		}
 		return watch, nil

@@ -391,11 +391,6 @@ func TestChecks(t *testing.T) {
 			x.f.Daemon, x.pol.GPU.Delivery = &request.Daemon{Engine: request.EnginePodman, Version: "5.5.0", API: "1.41", CDI: true}, "cdi"
 			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
 		}},
-		{name: "detach keys on Podman", break_: func(x *fix) {
-			x.f.Daemon, x.pol.GPU.Delivery = &request.Daemon{Engine: request.EnginePodman, Version: "5.5.0", API: "1.41", CDI: true}, "cdi"
-			x.p.Host.DeviceRequests = cdiRequest("nvidia.com/gpu=GPU-a")
-			x.p.DetachKeys = "ctrl-x,x"
-		}, rule: "daemon", want: "--detach-keys is not supported with Podman 5.5.0"},
 	}
 	fired := map[string]bool{}
 	for _, c := range cases {

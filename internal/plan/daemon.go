@@ -77,8 +77,7 @@ func planDaemon(_ *request.Run, _ *policy.Policy, f Facts, p *request.Plan) []er
 // checkDaemon refuses what the daemon would not do as asked: deliver
 // the granted GPUs (Podman before 5.5 drops device requests without a
 // word, and the container would run without its GPUs; only a CDI-capable
-// daemon takes gpu.delivery = "cdi"), or act on detach keys (Podman
-// hands them to the container).
+// daemon takes gpu.delivery = "cdi").
 func checkDaemon(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	d := f.Daemon
 	if d == nil {
@@ -93,19 +92,18 @@ func checkDaemon(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	case pol.GPU.Delivery != "cdi" && d.Podman():
 		out = append(out, "GPUs cannot be delivered by "+d.Name()+" with gpu.delivery = \""+pol.GPU.Delivery+"\" (Podman ignores NVIDIA device requests and runtimes over the Docker API; it takes CDI requests from "+request.PodmanCDIVersion+" on): ask your administrator")
 	}
-	if err := CheckDetachKeys(*d, p.DetachKeys); err != nil {
-		out = append(out, err.Error())
-	}
 	return out
 }
 
-// CheckDetachKeys refuses --detach-keys (of run or exec) on a daemon
-// that does not act on them, and would hand them to the container.
+// CheckDetachKeys refuses exec's --detach-keys on a daemon that does not
+// act on them, and would hand them to the process. (run and attach detach
+// on userdocker's side there; an exec's process is not known to outlive
+// the connection that userdocker would close.)
 func CheckDetachKeys(d request.Daemon, keys string) error {
 	if keys == "" || d.DetachKeys() {
 		return nil
 	}
-	return refusal.New("daemon", "--detach-keys is not supported with %s: it does not act on detach keys; run with -d, and follow with userdocker logs -f", d.Name())
+	return refusal.New("daemon", "exec --detach-keys is not supported with %s: it does not act on detach keys; use exec -d, or leave the process", d.Name())
 }
 
 // cdiNeeds says what a daemon without CDI would need.

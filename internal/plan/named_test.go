@@ -43,7 +43,7 @@ func TestRequestChecks(t *testing.T) {
 		{name: "exec with detach keys on dockerd", err: CheckDetachKeys(docker2010, "ctrl-x,x")},
 		{name: "exec without detach keys on Podman", err: CheckDetachKeys(podman431, "")},
 		{name: "exec with detach keys on Podman", err: CheckDetachKeys(podman431, "ctrl-x,x"), rule: "daemon",
-			msg: "--detach-keys is not supported with Podman 4.3.1: it does not act on detach keys; run with -d, and follow with userdocker logs -f"},
+			msg: "exec --detach-keys is not supported with Podman 4.3.1: it does not act on detach keys; use exec -d, or leave the process"},
 		{name: "a load into dockerd", err: CheckLoadDaemon(docker2010)},
 		{name: "a load into Podman", err: CheckLoadDaemon(podman431), rule: "load.daemon",
 			msg: "load is not supported with Podman 4.3.1: it names loaded images localhost/…, which userdocker does not run; push the image to a registry the site allows, or ask your administrator"},

@@ -73,7 +73,8 @@ func (d Daemon) StartErrorAtAttach() bool { return d.Podman() }
 // DetachKeys reports whether the daemon acts on detach keys, ending the
 // attach stream and leaving the container running. Podman does not (it
 // passes the keys on to the container; measured on 4.3.1): userdocker
-// refuses --detach-keys there, and an attached run cannot be detached.
+// then watches for them itself in run and attach, and detaches by closing
+// the connection (exec refuses --detach-keys there).
 func (d Daemon) DetachKeys() bool { return !d.Podman() }
 
 // RaisesRlimits reports whether the daemon raises a container's nofile and
