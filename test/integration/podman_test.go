@@ -25,7 +25,7 @@ const podmanTestLabel = "io.userdocker-test.podman=1"
 var podmanConfig = strings.Replace(strings.Replace(baseConfig,
 	`docker_host = "unix:///var/run/docker.sock"`, `docker_host = "unix://`+podmanSocket+`"`, 1),
 	`subcommands = ["run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version"]`,
-	`subcommands = ["run", "stop", "ps", "logs", "rm", "kill", "wait", "load"]`, 1)
+	`subcommands = ["run", "attach", "exec", "stop", "ps", "logs", "rm", "kill", "wait", "load"]`, 1)
 
 // requirePodman skips the test (fails it under CI=true) when the Podman
 // service does not answer, and uses podmanConfig for the test.
@@ -158,6 +158,46 @@ func TestPodmanDetachedContainer(t *testing.T) {
 	}
 	if ids := podmanContainers(t, ""); len(ids) != 0 {
 		t.Errorf("containers left after rm: %v", ids)
+	}
+}
+
+// The own-container subcommands that talk to a running container, on
+// Podman, under a pseudo-terminal as a user would: exec -it, attach with
+// the detach keys (which userdocker acts on there: Podman would hand them
+// to the shell), attach until the shell's exit status, wait, and kill of
+// an exited container (Podman's 500, read as docker's 409).
+func TestPodmanAttachExecUnderPTY(t *testing.T) {
+	requirePodman(t)
+	name := "udtest-alice-pm-shell"
+	r := ud(t, alice, nil, "run", "-dit", "--name", name, "-l", podmanTestLabel, testImage, "sh")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || len(id) != 64 {
+		t.Fatalf("run -dit: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if code, screen := underPTY(t, alice, []string{"id -u; exit 4\r"}, "exec", "-it", name, "sh"); code != 4 || !strings.Contains(screen, uidOf(t, alice)) {
+		t.Fatalf("exec -it: exit %d, want 4 and uid %s; screen:\n%s", code, uidOf(t, alice), screen)
+	}
+	code, screen := underPTY(t, alice, []string{"echo $((6*7))\r", "\x10\x11"}, "attach", id[:12])
+	if code != 0 || !strings.Contains(screen, "42") {
+		t.Fatalf("attach, then ctrl-p ctrl-q: exit %d, want 0 and 42; screen:\n%s", code, screen)
+	}
+	if !podmanInspect(t, id).State.Running {
+		t.Fatalf("the container must run on after a detach")
+	}
+	if code, screen := underPTY(t, alice, []string{"exit 6\r"}, "attach", name); code != 6 {
+		t.Fatalf("attach: exit %d, want the shell's 6; screen:\n%s", code, screen)
+	}
+	if w := ud(t, alice, nil, "wait", name); w.code != 0 || strings.TrimSpace(w.stdout) != "6" {
+		t.Errorf("wait: exit %d, stdout %q, stderr %q; want 6", w.code, w.stdout, w.stderr)
+	}
+	if k := ud(t, bob, nil, "rm", name); k.code == 0 {
+		t.Errorf("bob removed alice's container")
+	}
+	if k := ud(t, alice, nil, "kill", name); k.code == 0 {
+		t.Errorf("kill of an exited container: exit 0, stderr %q", k.stderr)
+	}
+	if r := ud(t, alice, nil, "rm", name); r.code != 0 {
+		t.Errorf("rm: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
