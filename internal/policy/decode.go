@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"regexp/syntax"
 	"slices"
 	"sort"
@@ -232,6 +233,36 @@ func ParseLimit(s string) (Limit, error) {
 		return Limit{}, fmt.Errorf(`%q is less than 1 byte; write "" for no limit`, s)
 	}
 	return Limit{Max: Bytes(n), Text: s}, nil
+}
+
+// Bounds of a CPU amount: Docker's smallest --cpus, and more CPUs than
+// any node has.
+const (
+	minCPUs = 0.01
+	maxCPUs = 1 << 20
+)
+
+// cpus decodes an amount of CPUs, an integer or a float ("2", "1.5"), 0
+// for none or at least minCPUs.
+func cpus(_ *decodeCtx, v any) (any, []problem) {
+	var f float64
+	switch n := v.(type) {
+	case int64:
+		f = float64(n)
+	case float64:
+		f = n
+	default:
+		return nil, one("", wrongType("a number of CPUs such as 2 or 1.5", v))
+	}
+	switch {
+	case math.IsNaN(f) || f < 0:
+		return nil, one("", fmt.Errorf("%v is not a number of CPUs", v))
+	case f > maxCPUs:
+		return nil, one("", fmt.Errorf("%v is too large", v))
+	case f != 0 && f < minCPUs:
+		return nil, one("", fmt.Errorf("%v is less than %v, the least CPU time the kernel bounds", v, minCPUs))
+	}
+	return NanoCPUs(math.Round(f * 1e9)), nil
 }
 
 // element converts one string of an array into its typed value; sub

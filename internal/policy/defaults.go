@@ -74,6 +74,10 @@ func Default() *Policy {
 			// 64 take a few seconds, well inside the budget below even
 			// on a busy node.
 			MaxContainersPerJob: 64,
+			// Well above the per-container --pids-limit sites set
+			// (often 4096), and far below the kernel's pid_max: a
+			// fork bomb spread over a job's containers stops here.
+			JobPidsLimit: 16384,
 			// One grace period for all of a job's containers together,
 			// not one each: the job is over, and a detached container
 			// that wants a clean end gets SIGTERM and this long.
@@ -81,6 +85,12 @@ func Default() *Policy {
 			// Well below the PrologEpilogTimeout sites set (often
 			// 60-300 s; slurmd's default is to wait forever).
 			EpilogBudget: 30 * time.Second,
+		},
+		Limits: CallerLimits{
+			// Memory and CPU time are the machine's to share outside a
+			// job only where the site says how (see [limits]); a fork
+			// bomb spread over containers is stopped everywhere.
+			Pids: 16384,
 		},
 		Load: ImageLoad{
 			MaxSize:  16 << 30,

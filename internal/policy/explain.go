@@ -45,6 +45,8 @@ func formatValue(ptr any) string {
 		return tomlString(v.String())
 	case *Limit:
 		return tomlString(v.Text)
+	case *NanoCPUs:
+		return v.String()
 	case *[]string:
 		return tomlArray(*v)
 	case *[]Pattern:

@@ -61,11 +61,13 @@ func examplePolicy(t *testing.T) *Policy {
 			ConfineMemory: true,
 			// Not in the example file: the built-in defaults.
 			MaxContainersPerJob: 64,
+			JobPidsLimit:        16384,
 			StopTimeout:         10 * time.Second,
 			EpilogBudget:        30 * time.Second,
 		},
-		Load:  ImageLoad{MaxSize: 16 << 30, SpoolDir: "/var/spool/userdocker", MinFree: 2 << 30},
-		Audit: Audit{Log: "syslog"},
+		Limits: CallerLimits{Pids: 16384},
+		Load:   ImageLoad{MaxSize: 16 << 30, SpoolDir: "/var/spool/userdocker", MinFree: 2 << 30},
+		Audit:  Audit{Log: "syslog"},
 	}
 }
 
@@ -197,6 +199,20 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:2:1: slurm.max_containers_per_job: must be at least 1`}},
 		{"containers per job negative", "[slurm]\nmax_containers_per_job = -5\n", []string{
 			cfgPath + `:2:1: slurm.max_containers_per_job: -5 is negative`}},
+		{"job pids zero", "[slurm]\njob_pids_limit = 0\n", []string{
+			cfgPath + `:2:1: slurm.job_pids_limit: must be at least 1`}},
+		{"limits pids zero", "[limits]\npids = 0\n", []string{
+			cfgPath + `:2:1: limits.pids: must be at least 1`}},
+		{"limits cpus type", "[limits]\ncpus = '2'\n", []string{
+			cfgPath + `:2:1: limits.cpus: expected a number of CPUs such as 2 or 1.5, found a string`}},
+		{"limits cpus negative", "[limits]\ncpus = -1\n", []string{
+			cfgPath + `:2:1: limits.cpus: -1 is not a number of CPUs`}},
+		{"limits cpus tiny", "[limits]\ncpus = 0.001\n", []string{
+			cfgPath + `:2:1: limits.cpus: 0.001 is less than 0.01, the least CPU time the kernel bounds`}},
+		{"limits cpus nan", "[limits]\ncpus = nan\n", []string{
+			cfgPath + `:2:1: limits.cpus: NaN is not a number of CPUs`}},
+		{"limits memory", "[limits]\nmemory = '2x'\n", []string{
+			cfgPath + `:2:1: limits.memory: "2x" is not a size such as "4g" or "512m"`}},
 		{"negative count", "[gpu]\nmax_count = -1\n", []string{
 			cfgPath + `:2:1: gpu.max_count: -1 is negative`}},
 		{"count type", "[gpu]\nmax_memory_used_mib = 1.5\n", []string{

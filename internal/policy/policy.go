@@ -16,6 +16,7 @@ type Policy struct {
 	Run         Run
 	GPU         GPU
 	Slurm       Slurm
+	Limits      CallerLimits
 	Load        ImageLoad
 	Audit       Audit
 }
@@ -139,6 +140,9 @@ type Slurm struct {
 	// MaxContainersPerJob bounds the containers a job may have on a node
 	// at once, in any state: each costs ud-epilog time (DESIGN.md §3.11).
 	MaxContainersPerJob int
+	// JobPidsLimit bounds the processes of all of a job's containers on
+	// a node together: the pids limit of the job's parent cgroup.
+	JobPidsLimit int
 	// StopTimeout is how long ud-epilog lets the job's running containers,
 	// all signalled at once, take to end before it kills them.
 	StopTimeout time.Duration
@@ -146,6 +150,32 @@ type Slurm struct {
 	// slurm.conf's PrologEpilogTimeout, or slurmd kills the epilog and
 	// drains the node.
 	EpilogBudget time.Duration
+}
+
+// CallerLimits is [limits]: what all of a caller's containers may use
+// together outside a Slurm job (slurm.outside_job "no-gpu" or "allow",
+// and gpu.source "reserve"), as the limits of the caller's parent cgroup.
+// Inside a job, the job's own limits hold instead. (run.limits, Limits,
+// bounds each container's flags.)
+type CallerLimits struct {
+	// Memory bounds the memory of the caller's containers together; 0:
+	// no limit of its own.
+	Memory Bytes
+	// CPUs bounds their CPU time together, in CPUs' worth (a CFS quota);
+	// 0: no limit.
+	CPUs NanoCPUs
+	// Pids bounds their processes together.
+	Pids int
+}
+
+// NanoCPUs is an amount of CPU time per period in billionths of a CPU,
+// as Docker counts --cpus; written in the config as a number of CPUs
+// ("cpus = 2", "cpus = 1.5").
+type NanoCPUs int64
+
+// String writes n as the config does: a number of CPUs.
+func (n NanoCPUs) String() string {
+	return strconv.FormatFloat(float64(n)/1e9, 'f', -1, 64)
 }
 
 // ImageLoad is [load]: what `userdocker load` may make root write.

@@ -119,6 +119,8 @@ func assign(dst, val any) {
 		*d = val.(Bytes)
 	case *Limit:
 		*d = val.(Limit)
+	case *NanoCPUs:
+		*d = val.(NanoCPUs)
 	case *[]string:
 		*d = slices.Clone(val.([]string))
 	case *[]Pattern:

@@ -278,3 +278,23 @@ func TestBytesString(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitsPerUser: [limits] takes a number of CPUs as an integer or a
+// float and a size, and an override replaces one key of it.
+func TestLimitsPerUser(t *testing.T) {
+	c := mustParse(t, File{Name: cfgPath, Data: []byte("[limits]\ncpus = 1.5\nmemory = '2g'\n[[override]]\nuser = 'alice'\nlimits.cpus = 4\nlimits.pids = 100\n")})
+	sys, _ := c.System()
+	if want := (CallerLimits{Memory: 2 << 30, CPUs: 1_500_000_000, Pids: 16384}); sys.Limits != want {
+		t.Errorf("system-wide [limits] = %+v, want %+v", sys.Limits, want)
+	}
+	got, _, err := c.For(alice, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (CallerLimits{Memory: 2 << 30, CPUs: 4_000_000_000, Pids: 100}); got.Limits != want {
+		t.Errorf("alice's [limits] = %+v, want %+v", got.Limits, want)
+	}
+	if s := got.Limits.CPUs.String(); s != "4" {
+		t.Errorf("4 CPUs written as %q", s)
+	}
+}

@@ -107,11 +107,20 @@ var leaves = []leaf{
 		field: func(p *Policy) any { return &p.Slurm.ConfineMemory }},
 	{key: "slurm.max_containers_per_job", decode: positiveCount,
 		field: func(p *Policy) any { return &p.Slurm.MaxContainersPerJob }},
+	{key: "slurm.job_pids_limit", decode: positiveCount,
+		field: func(p *Policy) any { return &p.Slurm.JobPidsLimit }},
 	{key: "slurm.stop_timeout", decode: duration,
 		field: func(p *Policy) any { return &p.Slurm.StopTimeout }},
 	// The epilog acts for no caller: only the system-wide value can apply.
 	{key: "slurm.epilog_budget", decode: positiveDuration, systemOnly: hooksUseIt,
 		field: func(p *Policy) any { return &p.Slurm.EpilogBudget }},
+
+	{key: "limits.memory", decode: size(0),
+		field: func(p *Policy) any { return &p.Limits.Memory }},
+	{key: "limits.cpus", decode: cpus,
+		field: func(p *Policy) any { return &p.Limits.CPUs }},
+	{key: "limits.pids", decode: positiveCount,
+		field: func(p *Policy) any { return &p.Limits.Pids }},
 
 	{key: "load.max_size", decode: size(1),
 		field: func(p *Policy) any { return &p.Load.MaxSize }},
@@ -139,6 +148,7 @@ var tables = map[string]bool{
 	"run.devices": true,
 	"gpu":         true,
 	"slurm":       true,
+	"limits":      true,
 	"load":        true,
 	"audit":       true,
 }
