@@ -28,6 +28,9 @@ type Limits struct {
 	// CPUs is the job cgroup's cpuset, e.g. "0-3,8"; "" when Slurm does not
 	// confine the job's cores (ConstrainCores=no: no Slurm cpuset cgroup).
 	CPUs string
+	// Mems are the memory nodes of the job cgroup's cpuset, "" with CPUs:
+	// a cpuset cgroup of the job's containers needs both.
+	Mems string
 	// MemoryBytes is the job cgroup's memory limit; 0 when there is none
 	// (ConstrainRAMSpace=no, or an unlimited cgroup).
 	MemoryBytes int64
@@ -64,12 +67,18 @@ func JobLimits(procSelfCgroup []byte, cgroupRoot string) (Limits, error) {
 			if lim.CPUs, err = readCPUs(filepath.Join(dir, "cpuset.cpus.effective")); err != nil {
 				return Limits{}, err
 			}
+			if lim.Mems, err = readCPUs(filepath.Join(dir, "cpuset.mems.effective")); err != nil {
+				return Limits{}, err
+			}
 			if lim.MemoryBytes, err = readMemoryLimit(filepath.Join(dir, "memory.max")); err != nil {
 				return Limits{}, err
 			}
 		case hasController(jc.line.controllers, "cpuset"):
 			dir := filepath.Join(cgroupRoot, jc.line.controllers, jc.dir)
 			if lim.CPUs, err = readCPUs(filepath.Join(dir, "cpuset.cpus")); err != nil {
+				return Limits{}, err
+			}
+			if lim.Mems, err = readCPUs(filepath.Join(dir, "cpuset.mems")); err != nil {
 				return Limits{}, err
 			}
 		case hasController(jc.line.controllers, "memory"):

@@ -37,11 +37,12 @@ func TestJobLimits(t *testing.T) {
 			cgroup: inV1Job,
 			files: map[string]string{
 				"cpuset/" + v1Job + "/cpuset.cpus":                  "0-1\n",
+				"cpuset/" + v1Job + "/cpuset.mems":                  "0\n",
 				"cpuset/" + v1Job + "/step_0/cpuset.cpus":           "1\n",
 				"memory/" + v1Job + "/memory.limit_in_bytes":        "2147483648\n",
 				"memory/" + v1Job + "/step_0/memory.limit_in_bytes": "1073741824\n",
 			},
-			want: Limits{CPUs: "0-1", MemoryBytes: 2 << 30},
+			want: Limits{CPUs: "0-1", Mems: "0", MemoryBytes: 2 << 30},
 		},
 		{
 			name:   "v1 memory not limited",
@@ -63,9 +64,10 @@ func TestJobLimits(t *testing.T) {
 			cgroup: "0::/" + v2Job + "/step_0/user/task_0\n",
 			files: map[string]string{
 				v2Job + "/cpuset.cpus.effective": "2-3,6\n",
+				v2Job + "/cpuset.mems.effective": "0-1\n",
 				v2Job + "/memory.max":            "4294967296\n",
 			},
-			want: Limits{CPUs: "2-3,6", MemoryBytes: 4 << 30},
+			want: Limits{CPUs: "2-3,6", Mems: "0-1", MemoryBytes: 4 << 30},
 		},
 		{
 			name:   "v2 unlimited memory",

@@ -281,3 +281,20 @@ func validGPUUUID(s string) bool {
 	}
 	return true
 }
+
+// NodeName is the name of this node for a job: slurmd's SLURMD_NODENAME,
+// or, where that is empty (not run by slurmd), the short host name, and
+// "unknown" without either. ud-prolog records it as the record's node;
+// ud-epilog, which runs once the record is gone, names the job's parent
+// cgroup with it again, so both must come to the same name.
+func NodeName(slurmdNodeName string, hostname func() (string, error)) string {
+	if slurmdNodeName != "" {
+		return slurmdNodeName
+	}
+	node, err := hostname()
+	if err != nil || node == "" {
+		return "unknown"
+	}
+	node, _, _ = strings.Cut(node, ".")
+	return node
+}

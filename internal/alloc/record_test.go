@@ -198,3 +198,25 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+func TestNodeName(t *testing.T) {
+	host := func(name string, err error) func() (string, error) {
+		return func() (string, error) { return name, err }
+	}
+	for _, tc := range []struct {
+		name, slurmd string
+		hostname     func() (string, error)
+		want         string
+	}{
+		{"slurmd's name first", "vm2", host("vm.example.org", nil), "vm2"},
+		{"else the short host name", "", host("vm.example.org", nil), "vm"},
+		{"no host name", "", host("", nil), "unknown"},
+		{"host name fails", "", host("vm", errors.New("uname")), "unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NodeName(tc.slurmd, tc.hostname); got != tc.want {
+				t.Errorf("NodeName(%q) = %q, want %q", tc.slurmd, got, tc.want)
+			}
+		})
+	}
+}

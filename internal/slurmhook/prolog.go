@@ -252,13 +252,7 @@ func Prolog(env map[string]string, cfg PrologConfig) error {
 		logf("removed records of an earlier run (requeued?): %s", strings.Join(removed, " "))
 	}
 
-	node := job.Node
-	if node == "" {
-		if node, err = cfg.Hostname(); err != nil || node == "" {
-			node = "unknown"
-		}
-		node, _, _ = strings.Cut(node, ".")
-	}
+	node := alloc.NodeName(job.Node, cfg.Hostname)
 	var g GPUFacts
 	if len(job.GPUIndices) > 0 {
 		g = GatherGPUFacts(cfg, node, job.GPUIndices)
