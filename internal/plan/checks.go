@@ -389,10 +389,16 @@ func checkRuntime(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	return []string{"--runtime=" + rt + " is not allowed on this system"}
 }
 
-func checkCgroups(p *request.Plan, _ *policy.Policy, _ Facts) []string {
+// checkCgroups: the container goes below its parent cgroup, exactly the
+// one the edge made for it (which holds the job's limits, or the
+// caller's), and sets no sysctls.
+func checkCgroups(p *request.Plan, _ *policy.Policy, f Facts) []string {
 	var out []string
-	if p.Host.CgroupParent != "" {
-		out = append(out, "--cgroup-parent is not allowed on this system")
+	switch {
+	case f.Cgroup == nil || f.Cgroup.Parent == "":
+		out = append(out, "the cgroup that would hold your containers is not known, and none may run without one")
+	case p.Host.CgroupParent != f.Cgroup.Parent:
+		out = append(out, "the container's cgroup parent must be "+f.Cgroup.Parent+", not "+strconv.Quote(p.Host.CgroupParent))
 	}
 	if len(p.Host.Sysctls) > 0 {
 		out = append(out, "--sysctl is not allowed on this system")

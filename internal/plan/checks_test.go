@@ -205,7 +205,12 @@ func TestChecks(t *testing.T) {
 		{name: "isolation", break_: func(x *fix) { x.p.Host.Isolation = "hyperv" }, rule: "runtime", want: "--isolation is not allowed"},
 		{name: "annotation", break_: func(x *fix) { x.p.Host.Annotations = map[string]string{"cdi.k8s.io/x": "nvidia.com/gpu=all"} }, rule: "runtime", want: "--annotation is not allowed"},
 
-		{name: "cgroup parent", break_: func(x *fix) { x.p.Host.CgroupParent = "/" }, rule: "cgroups", want: "--cgroup-parent is not allowed"},
+		{name: "cgroup parent", break_: func(x *fix) { x.p.Host.CgroupParent = "/" }, rule: "cgroups",
+			want: `the container's cgroup parent must be /userdocker/vm/user_2001, not "/"`},
+		{name: "no cgroup parent", break_: func(x *fix) { x.p.Host.CgroupParent = "" }, rule: "cgroups",
+			want: `the container's cgroup parent must be /userdocker/vm/user_2001, not ""`},
+		{name: "cgroup parent not known", break_: func(x *fix) { x.f.Cgroup = nil }, rule: "cgroups",
+			want: "the cgroup that would hold your containers is not known, and none may run without one"},
 		{name: "sysctl", break_: func(x *fix) { x.p.Host.Sysctls = map[string]string{"kernel.shmmax": "1"} }, rule: "cgroups", want: "--sysctl is not allowed"},
 
 		{name: "all GPUs", break_: func(x *fix) { setEnv(x, "NVIDIA_VISIBLE_DEVICES=all") }, rule: "gpus-env",

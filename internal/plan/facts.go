@@ -33,6 +33,9 @@ type Facts struct {
 	// daemon reported it after the image was made available; nil when it
 	// is not known (a dry run of an image the daemon does not have).
 	Image *Image
+	// Cgroup is the parent cgroup the container goes below (cgroup.go);
+	// nil refuses the run: a container must not go where no limits hold.
+	Cgroup *Cgroup
 	// HardLimits are the caller's hard resource limits, by the names
 	// --ulimit uses ("nofile", "memlock", …); Unlimited for none. A limit
 	// that is not in the map is not known, and --ulimit cannot raise it.
@@ -80,6 +83,8 @@ type Job struct {
 	ID string
 	// CPUs is the job's cpuset ("0-3,8"), empty when unknown.
 	CPUs string
+	// Mems are the memory nodes of the job's cpuset, empty with CPUs.
+	Mems string
 	// MemoryBytes is the job's memory limit, 0 when unknown or unlimited.
 	MemoryBytes int64
 	// Containers is how many containers the job has on this node, in

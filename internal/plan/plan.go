@@ -143,7 +143,7 @@ func planRun(req *request.Run, pol *policy.Policy, f Facts) (*request.Plan, []er
 	}
 	for _, step := range []func(*request.Run, *policy.Policy, Facts, *request.Plan) []error{
 		planUser, planSecurity, planHostNamespaces, planEnv, planLabels, planName, planMounts, planPMIx, planDevices,
-		planPorts, planGPUs, planJob, planLimits, planDaemon,
+		planPorts, planGPUs, planJob, planLimits, planCgroup, planDaemon,
 	} {
 		errs = append(errs, step(req, pol, f, p)...)
 	}

@@ -98,6 +98,7 @@ func baseFacts() Facts {
 			"/":                 ok("/"),
 		},
 		NameSuffix: "abcd1234",
+		Cgroup:     &Cgroup{Parent: "/userdocker/vm/user_2001"},
 	}
 }
 
