@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/cli"
@@ -34,6 +35,7 @@ func main() {
 		SlurmConfPaths: slurmhook.SlurmConfPaths,
 		CheckDaemon:    true,
 		NodeGPUs:       gather.NodeGPUs,
+		CgroupRoot:     alloc.DefaultCgroupRoot,
 		Program:        os.Args[0],
 	}))
 }

@@ -27,8 +27,12 @@ type Record struct {
 	Decision   string    `json:"decision"`
 	Reasons    []string  `json:"reasons,omitempty"`
 	Containers []string  `json:"containers,omitempty"`
-	ExitCode   int       `json:"exit_code"`
-	DurationMS float64   `json:"duration_ms"`
+	// PeakMemoryBytes and CPUSeconds are what a job's containers on the
+	// node used together (ud-epilog, from the job's parent cgroup).
+	PeakMemoryBytes *int64   `json:"peak_memory_bytes,omitempty"`
+	CPUSeconds      *float64 `json:"cpu_seconds,omitempty"`
+	ExitCode        int      `json:"exit_code"`
+	DurationMS      float64  `json:"duration_ms"`
 }
 
 // Decisions.

@@ -87,6 +87,12 @@ type Env struct {
 	// NodeGPUs lists the node's GPUs for `config check`
 	// (gather.NodeGPUs in production); nil: not checked.
 	NodeGPUs func() ([]plan.NodeGPU, error)
+	// CgroupRoot is where this host's cgroups are mounted
+	// (alloc.DefaultCgroupRoot in production): run makes its containers'
+	// parent cgroups there, and refuses every container without it;
+	// `config check` judges dockerd's cgroup driver against it, and
+	// without it does not.
+	CgroupRoot string
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.

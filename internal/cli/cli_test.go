@@ -90,6 +90,7 @@ func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, 
 		Users:         fakeUsers{},
 		ConfigPath:    path,
 		AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
+		CgroupRoot:    fakeCgroupRoot(t),
 		Rand:          bytes.NewReader([]byte{0xde, 0xad, 0xbe, 0xef}),
 		Program:       program,
 	})
@@ -289,4 +290,36 @@ func TestDebugSaysWhichRuleRefused(t *testing.T) {
 	if got != want {
 		t.Fatalf("stderr\n%s\nwant\n%s", got, want)
 	}
+}
+
+// fakeCgroupRoot is a directory shaped like a cgroup v2 mount, where run
+// makes the parent cgroups of the fake daemon's containers: the root's
+// files, and the .effective cpuset the kernel would compute for a
+// caller's parent on this host.
+func fakeCgroupRoot(t *testing.T) string {
+	root := t.TempDir()
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(host, ".")
+	files := map[string]string{
+		"cgroup.controllers":     "cpuset cpu io memory pids\n",
+		"cgroup.subtree_control": "",
+	}
+	for _, uid := range []string{"2001", "0"} {
+		dir := "userdocker/" + host + "/user_" + uid + "/"
+		files[dir+"cpuset.cpus.effective"] = "0-3\n"
+		files[dir+"cpuset.mems.effective"] = "0\n"
+	}
+	for _, dir := range []string{"userdocker/", "userdocker/" + host + "/"} {
+		files[dir+"cgroup.subtree_control"] = ""
+	}
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
 }

@@ -137,6 +137,9 @@ func cmdConfigCheck(ctx context.Context, a *app, args []string) error {
 		daemonProblems, daemonWarnings, daemonNotes := a.daemonCheck(ctx, sys)
 		problems = append(problems, daemonProblems...)
 		warnings, notes = append(warnings, daemonWarnings...), daemonNotes
+		cgProblems, cgWarnings := a.checkDaemonCgroups(ctx, cfg)
+		problems = append(problems, cgProblems...)
+		warnings = append(warnings, cgWarnings...)
 	}
 	for _, p := range problems {
 		fmt.Fprintf(a.env.Stdout, "%s\n    hint: %s\n", strings.TrimSpace(p.Error()), configHint(p))
@@ -288,6 +291,10 @@ func configHint(err error) string {
 	var cp *cdiProblem
 	if errors.As(err, &cp) {
 		return cp.hint()
+	}
+	var gp *cgroupProblem
+	if errors.As(err, &gp) {
+		return gp.hint()
 	}
 	if !errors.As(err, &ce) {
 		return "the file must exist and be readable by root"

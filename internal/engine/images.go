@@ -115,3 +115,16 @@ func (e *Engine) InspectImageRaw(ctx context.Context, ref string) (raw []byte, f
 	}
 	return nil, false, e.wrap(err, "inspect image %s", ref)
 }
+
+// CgroupDriver returns how the daemon makes its containers' cgroups:
+// its cgroup driver ("cgroupfs", "systemd", "none"; "" from a daemon
+// before API 1.23) and the cgroup version it sees ("1", "2"; "" before
+// API 1.41).
+func (e *Engine) CgroupDriver(ctx context.Context) (driver, version string, err error) {
+	err = e.bounded(ctx, e.timeout, func(ctx context.Context) error {
+		info, err := e.api.Info(ctx)
+		driver, version = info.CgroupDriver, info.CgroupVersion
+		return err
+	})
+	return driver, version, e.wrap(err, "ask the daemon for its cgroup driver")
+}

@@ -48,6 +48,10 @@ type Env struct {
 	SlurmConfPaths []string
 	// Rand makes automatic container names unique; nil: crypto/rand.
 	Rand io.Reader
+	// CgroupRoot is where this host's cgroups are mounted
+	// (alloc.DefaultCgroupRoot); "" refuses every container, which needs
+	// a parent cgroup there.
+	CgroupRoot string
 	// Debugf says, under --debug, what was found; nil: nothing.
 	Debugf func(format string, args ...any)
 }
@@ -65,6 +69,10 @@ type Run struct {
 	// {job} expanded to the job's ID.
 	Policy *policy.Policy
 	claim  *gpuClaim
+	// rec is the job's allocation record; nil outside a job.
+	rec *jobRecord
+	// cgroupRoot is Env.CgroupRoot.
+	cgroupRoot string
 }
 
 // ForRun gathers the facts of req: the job and its GPUs (or, in
@@ -79,20 +87,28 @@ func ForRun(ctx context.Context, env Env, req *request.Run) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Policy: env.Policy, Facts: plan.Facts{Job: info.job}}
+	var rec *jobRecord
+	if info.job != nil {
+		rec = &jobRecord{info.rec, info.ref.Key()}
+	}
+	cg, err := parentCgroup(env, rec)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Policy: env.Policy, Facts: plan.Facts{Job: info.job}, rec: rec, cgroupRoot: env.CgroupRoot}
 	if env.Policy.GPU.Source == "reserve" {
 		if info.gpus, r.claim, err = reserveGPUs(ctx, env, req); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.gather(env, req, info); err != nil {
+	if err := r.gather(env, req, info, cg); err != nil {
 		r.Release(false)
 		return r, err
 	}
 	return r, nil
 }
 
-func (r *Run) gather(env Env, req *request.Run, info jobInfo) error {
+func (r *Run) gather(env Env, req *request.Run, info jobInfo, cg *plan.Cgroup) error {
 	job := info.job
 	if job != nil {
 		pol, _, err := env.Config.For(Who(env.Who), job.ID) // {job} placeholders
@@ -118,7 +134,7 @@ func (r *Run) gather(env Env, req *request.Run, info jobInfo) error {
 		environ = env.Environ()
 	}
 	r.Facts = plan.Facts{Caller: env.Who, Job: job, GPUs: info.gpus, Paths: paths, NameSuffix: randomSuffix(env.Rand), HardLimits: HardLimits(),
-		Devices: lookDevices(plan.DevicePatterns(pol, job != nil)), Launcher: launcherEnv(environ), PMIx: pmix}
+		Devices: lookDevices(plan.DevicePatterns(pol, job != nil)), Launcher: launcherEnv(environ), PMIx: pmix, Cgroup: cg}
 	return nil
 }
 

@@ -58,7 +58,7 @@ func jobFacts(env Env) (jobInfo, error) {
 		return jobInfo{}, fmt.Errorf("job %s: %w", ref.Key(), err)
 	}
 	info := jobInfo{ref: ref, rec: rec,
-		job: &plan.Job{ID: rec.JobID, CPUs: lim.CPUs, MemoryBytes: lim.MemoryBytes, Step: ref.Step}}
+		job: &plan.Job{ID: rec.JobID, CPUs: lim.CPUs, Mems: lim.Mems, MemoryBytes: lim.MemoryBytes, Step: ref.Step}}
 	job := info.job
 	if pol.GPU.Source == "none" {
 		return info, nil
@@ -74,6 +74,13 @@ func jobFacts(env Env) (jobInfo, error) {
 	}
 	env.debugf("job %s step %q: GPUs %v of the job's %v, CPUs %q, memory %d bytes", job.ID, job.Step, info.gpus, all, job.CPUs, job.MemoryBytes)
 	return info, nil
+}
+
+// jobRecord is the caller's job's allocation record and the key it is
+// filed under.
+type jobRecord struct {
+	alloc.Record
+	Key string
 }
 
 // jobGPUs returns the IDs under which a job's GPUs reach Docker: NVML

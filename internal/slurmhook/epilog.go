@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/cgparent"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/label"
 )
@@ -370,13 +372,29 @@ type EpilogConfig struct {
 	StateDir string
 	Options
 	Log io.Writer
+	// CgroupRoot is where the cgroup hierarchies are mounted; ""
+	// alloc.DefaultCgroupRoot.
+	CgroupRoot string
+	// Used is told what the job's containers used together, read from
+	// their parent cgroup before it is removed; nil: nobody is told.
+	Used func(cgparent.Usage)
+}
+
+// epilogLockWait bounds how long the epilog waits for a run of the job
+// that holds the job's lock (it makes a container, a fraction of a
+// second): within the budget, and then it goes on without the lock.
+func epilogLockWait(budget time.Duration) time.Duration {
+	return min(budget/10, 3*time.Second)
 }
 
 // Epilog is ud-epilog: for the job slurmd names in env (SLURM_JOB_ID), it
 // deletes the job's allocation records first, so that no new container
-// can be started for the job from here on, then removes the job's
-// containers, and then the job's lock. It fails only when something of
-// the job is left: a record or a container. Log lines read
+// can be started for the job from here on; then, under the job's lock
+// (a run that is making a container finishes, and every later run finds
+// the record gone), it removes the job's containers, reads what they
+// used together from the job's parent cgroup on this node and removes
+// that (removeParent), and then the job's lock. It fails only when
+// something of the job is left: a record or a container. Log lines read
 // "ud-epilog: job <id>: …"; the returned error starts with "job <id>: "
 // when the job id is known.
 func Epilog(ctx context.Context, env map[string]string, d *engine.Engine, cfg EpilogConfig) error {
@@ -394,7 +412,16 @@ func Epilog(ctx context.Context, env map[string]string, d *engine.Engine, cfg Ep
 	if recErr != nil {
 		recErr = fmt.Errorf("remove allocation records: %w", recErr)
 	}
+	wait := epilogLockWait(withDefaults(cfg.Options).Budget)
+	lock, err := alloc.LockStateFile(ctx, cfg.StateDir, fmt.Sprintf(alloc.JobLockPattern, jobID), wait)
+	if err != nil {
+		cfg.Options.Logf("going on without the job's lock: %v", err)
+	}
 	ctrErr := RemoveContainers(ctx, d, jobID, cfg.Options)
+	removeParent(env, jobID, cfg)
+	if lock != nil {
+		lock.Close()
+	}
 	lockErr := alloc.RemoveJobLock(cfg.StateDir, jobID)
 	if lockErr != nil {
 		lockErr = fmt.Errorf("remove the job's lock: %w", lockErr)
@@ -403,4 +430,51 @@ func Epilog(ctx context.Context, env map[string]string, d *engine.Engine, cfg Ep
 		return fmt.Errorf("job %s: %w", jobID, err)
 	}
 	return nil
+}
+
+// removeParent removes the parent cgroup of the job's containers on this
+// node, /userdocker/<node>/job_<id> (named as ud-prolog named the node in
+// the record), after telling cfg.Used what they used together. A node
+// where the job made none has nothing to remove. It never fails the
+// epilog: a parent that still holds processes belongs to a container
+// RemoveContainers reports; an empty one left behind holds nothing, and
+// the job's next run on the node (a requeue) gives it its limits again.
+func removeParent(env map[string]string, jobID string, cfg EpilogConfig) {
+	logf := cfg.Options.Logf
+	root := cfg.CgroupRoot
+	if root == "" {
+		root = alloc.DefaultCgroupRoot
+	}
+	path, err := cgparent.JobPath(alloc.NodeName(env["SLURMD_NODENAME"], os.Hostname), jobID)
+	if err != nil {
+		logf("the job's cgroup: %v", err)
+		return
+	}
+	tree, err := cgparent.Open(root)
+	if err != nil {
+		logf("cgroup %s not looked for: %v", path, err)
+		return
+	}
+	used, exists, err := tree.Usage(path)
+	if !exists {
+		return
+	}
+	if err != nil {
+		logf("cgroup %s: what the containers used: %v", path, err)
+	} else if cfg.Used != nil {
+		cfg.Used(used)
+	}
+	// The kernel may take a moment to let go of the last container's
+	// processes after dockerd reports it removed.
+	for pause := 20 * time.Millisecond; ; pause *= 2 {
+		if _, err = tree.Remove(path); err == nil || pause > time.Second {
+			break
+		}
+		time.Sleep(pause)
+	}
+	if err != nil {
+		logf("%v", err)
+		return
+	}
+	logf("removed cgroup %s (peak memory %d bytes, %.3f CPU seconds)", path, used.PeakMemoryBytes, used.CPU.Seconds())
 }

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/userdocker/userdocker/internal/audit"
+	"github.com/userdocker/userdocker/internal/cgparent"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/policy"
 )
@@ -63,6 +65,15 @@ func runEpilog(ctx context.Context, args []string, env map[string]string, stderr
 			rec.Containers = append(rec.Containers, id)
 		}},
 		Log: stderr,
+		Used: func(u cgparent.Usage) {
+			if u.PeakKnown {
+				rec.PeakMemoryBytes = &u.PeakMemoryBytes
+			}
+			if u.CPUKnown {
+				secs := math.Round(u.CPU.Seconds()*1000) / 1000
+				rec.CPUSeconds = &secs
+			}
+		},
 	})
 	return set.AuditLog, errors.Join(err, cfgErr)
 }

@@ -37,6 +37,9 @@ type Daemon struct {
 	// start will fail is a bare 409; a kill of a container that is not
 	// running is a 500 "container state improper".
 	Podman string
+	// CgroupDriver and CgroupVersion are Info's; "" in CgroupDriver is
+	// "cgroupfs", as this project's daemons have it.
+	CgroupDriver, CgroupVersion string
 	// Create, when set, is called with each container a create makes
 	// (its name, image and configuration from the request) before it
 	// exists: the test sets there how its process behaves, and may give
@@ -337,7 +340,11 @@ func (d *Daemon) model(op string, call Call) http.HandlerFunc {
 		return jsonReply(map[string]string{"Version": "20.10.24", "ApiVersion": APIVersion, "Os": "linux", "Arch": "amd64"})
 	case "Info":
 		return func(w http.ResponseWriter, _ *http.Request) {
-			jsonReply(map[string]string{"DockerRootDir": d.DataRoot})(w, nil)
+			driver := d.CgroupDriver
+			if driver == "" {
+				driver = "cgroupfs"
+			}
+			jsonReply(map[string]string{"DockerRootDir": d.DataRoot, "CgroupDriver": driver, "CgroupVersion": d.CgroupVersion})(w, nil)
 		}
 	case "ContainerCreate", "ContainerList":
 		return d.containersHandler(op)

@@ -39,7 +39,7 @@ var layers = []struct {
 	// Pure: every decision about a request.
 	{"plan", []string{"internal/plan"}},
 	// The edge: the system, the daemon, the files, the GPUs.
-	{"edge", []string{"internal/caller", "internal/alloc", "internal/asuser", "internal/audit", "internal/engine", "internal/gpu",
+	{"edge", []string{"internal/caller", "internal/alloc", "internal/asuser", "internal/audit", "internal/cgparent", "internal/engine", "internal/gpu",
 		"internal/gpuuse", "internal/gpureserve", "internal/hostpath", "internal/listing", "internal/spool", "internal/sudoers", "internal/tty"}},
 	// What puts the edge to work for one purpose: a request's facts; the
 	// Slurm hooks.
