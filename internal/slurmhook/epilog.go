@@ -372,8 +372,9 @@ type EpilogConfig struct {
 	StateDir string
 	Options
 	Log io.Writer
-	// CgroupRoot is where the cgroup hierarchies are mounted; ""
-	// alloc.DefaultCgroupRoot.
+	// CgroupRoot is where the cgroup hierarchies are mounted
+	// (alloc.DefaultCgroupRoot); "": the job's parent cgroup is not
+	// looked for.
 	CgroupRoot string
 	// Used is told what the job's containers used together, read from
 	// their parent cgroup before it is removed; nil: nobody is told.
@@ -443,7 +444,7 @@ func removeParent(env map[string]string, jobID string, cfg EpilogConfig) {
 	logf := cfg.Options.Logf
 	root := cfg.CgroupRoot
 	if root == "" {
-		root = alloc.DefaultCgroupRoot
+		return
 	}
 	path, err := cgparent.JobPath(alloc.NodeName(env["SLURMD_NODENAME"], os.Hostname), jobID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/userdocker/userdocker/internal/alloc"
 	"github.com/userdocker/userdocker/internal/audit"
 	"github.com/userdocker/userdocker/internal/cgparent"
 	"github.com/userdocker/userdocker/internal/engine"
@@ -64,7 +65,8 @@ func runEpilog(ctx context.Context, args []string, env map[string]string, stderr
 		Options: Options{StopTimeout: set.StopTimeout, Budget: set.EpilogBudget, Removed: func(id string) {
 			rec.Containers = append(rec.Containers, id)
 		}},
-		Log: stderr,
+		Log:        stderr,
+		CgroupRoot: alloc.DefaultCgroupRoot,
 		Used: func(u cgparent.Usage) {
 			if u.PeakKnown {
 				rec.PeakMemoryBytes = &u.PeakMemoryBytes

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/userdocker/userdocker/internal/alloc"
+	"github.com/userdocker/userdocker/internal/cgparent"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/test/fakedocker"
@@ -549,5 +550,60 @@ func TestRemoveContainersReportsRemoved(t *testing.T) {
 	slices.Sort(removed)
 	if !slices.Equal(removed, []string{"a001", "a002"}) {
 		t.Fatalf("removed %v, want [a001 a002] (a003 removed itself)", removed)
+	}
+}
+
+// TestEpilogRemovesTheJobsParentCgroup: after the job's containers, the
+// epilog reads what they used together from the job's parent cgroup on
+// this node (named with SLURMD_NODENAME, as the prolog named the node)
+// and removes it from every hierarchy; another node's parent of the same
+// job, and a job without one, are left alone, and neither is an error.
+func TestEpilogRemovesTheJobsParentCgroup(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"memory/memory.use_hierarchy":                           "1\n",
+		"cpuset/cpuset.cpus":                                    "0-3\n",
+		"pids/userdocker/vm2/job_42/pids.max":                   "max\n",
+		"memory/userdocker/vm/job_42/memory.max_usage_in_bytes": "268435456\n",
+		"cpuacct/userdocker/vm/job_42/cpuacct.usage":            "1234567890\n",
+		"devices/userdocker/vm/job_42/a001/cgroup.procs":        "",
+		"unified/userdocker/vm/job_42/cgroup.procs":             "",
+	}
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, e := daemon(t)
+	env := map[string]string{"SLURM_JOB_ID": "42", "SLURMD_NODENAME": "vm"}
+	var used []cgparent.Usage
+	var log bytes.Buffer
+	cfg := EpilogConfig{StateDir: t.TempDir(), Log: &log, CgroupRoot: root, Used: func(u cgparent.Usage) { used = append(used, u) }}
+	if err := Epilog(context.Background(), env, e, cfg); err != nil {
+		t.Fatalf("Epilog: %v", err)
+	}
+	want := cgparent.Usage{PeakMemoryBytes: 256 << 20, PeakKnown: true, CPU: 1234567890, CPUKnown: true}
+	if len(used) != 1 || used[0] != want {
+		t.Errorf("usage told %+v, want %+v", used, want)
+	}
+	for _, h := range []string{"memory", "cpuacct", "devices", "unified"} {
+		if _, err := os.Stat(filepath.Join(root, h, "userdocker/vm/job_42")); err == nil {
+			t.Errorf("%s/userdocker/vm/job_42 is still there", h)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "pids/userdocker/vm2/job_42")); err != nil {
+		t.Errorf("the other node's parent: %v", err)
+	}
+	if !strings.Contains(log.String(), "ud-epilog: job 42: removed cgroup /userdocker/vm/job_42 (peak memory 268435456 bytes, 1.235 CPU seconds)") {
+		t.Errorf("log %q does not say what was removed", log.String())
+	}
+	log.Reset()
+	used = nil
+	if err := Epilog(context.Background(), env, e, cfg); err != nil || len(used) != 0 || log.Len() != 0 {
+		t.Errorf("again: %v, usage %v, log %q; want nothing to do", err, used, log.String())
 	}
 }
