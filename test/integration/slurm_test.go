@@ -674,10 +674,38 @@ func TestSlurmRequeuedJobStartsClean(t *testing.T) {
 	if !slices.Equal(rec2.GPUIndices, idx) {
 		t.Errorf("record of the second run names GPUs %v, Slurm gave %v", rec2.GPUIndices, idx)
 	}
+	// A parent cgroup the first run's epilog left behind, with looser
+	// limits than the job's: the second run's first container must not
+	// go below it as it is.
+	parent := "/userdocker/" + rec2.Node + "/job_" + j.ID
+	if gone, where := cgroupGone(parent); !gone {
+		t.Errorf("the first run's parent cgroup %s survived its epilog", where)
+	}
+	for _, c := range []string{"cpuset", "memory", "pids"} {
+		if err := os.MkdirAll(filepath.Join(cgroupRoot, c, parent), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { removeCgroup(parent) })
+	for file, v := range map[string]string{"cpuset/cpuset.cpus": "0-1", "cpuset/cpuset.mems": "0", "memory/memory.limit_in_bytes": "1073741824", "pids/pids.max": "max"} {
+		c, f, _ := strings.Cut(file, "/")
+		if err := os.WriteFile(filepath.Join(cgroupRoot, c, parent, f), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	id := startIn(t, j, nil)
 	checkJobContainer(t, j, id, joinIndices(idx))
 	if n := len(jobContainersOf(t, j)); n != 1 {
 		t.Errorf("job %s has %d containers after the requeue, want only the new one", j.ID, n)
+	}
+	if got := cgInt(t, "memory", parent, "memory.limit_in_bytes"); got != 128<<20 {
+		t.Errorf("the requeued job's parent has memory limit %d, want the job's %d", got, 128<<20)
+	}
+	if got := cgRead(t, "pids", parent, "pids.max"); got != "16384" {
+		t.Errorf("the requeued job's parent has pids.max %s, want 16384", got)
+	}
+	if got, want := cgRead(t, "cpuset", parent, "cpuset.cpus"), jobCgroupFile(t, j, "cpuset", "cpuset.cpus"); got != want {
+		t.Errorf("the requeued job's parent has cpus %q, want the job's %q", got, want)
 	}
 }
 
