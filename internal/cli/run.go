@@ -100,6 +100,7 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 		return err
 	}
 	defer eng.Close()
+	run.AskDaemonCgroups(ctx, eng) // for TakeJobSlot; meanwhile the image
 	streams := a.streams()
 	pullOut := a.env.Stderr
 	if a.quiet || slices.Contains(req.Set["quiet"], "true") {

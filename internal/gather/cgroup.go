@@ -41,6 +41,25 @@ func userLock(uid uint32) string { return "user-" + strconv.FormatUint(uint64(ui
 // the same caller to make their container, as a run in a job does.
 const userLockWait = 2 * time.Minute
 
+// AskDaemonCgroups asks dockerd, while the run goes on, how it makes its
+// containers' cgroups (engine.CgroupDriver), for TakeJobSlot to judge:
+// the answer costs dockerd 10-20 ms (its Info gathers much else), which
+// the run's image inspections before the slot then hide, instead of
+// adding to the run and to the time the job's lock is held.
+func (r *Run) AskDaemonCgroups(ctx context.Context, eng *engine.Engine) {
+	done := make(chan struct{})
+	var driver, version string
+	var err error
+	go func() {
+		defer close(done)
+		driver, version, err = eng.CgroupDriver(ctx)
+	}()
+	r.daemonCgroups = func() (string, string, error) {
+		<-done
+		return driver, version, err
+	}
+}
+
 // prepareParent makes the run's parent cgroup, or finds it, gives it the
 // limits it must hold for all the containers below it (the job's, or the
 // caller's [limits]), reads them back and lets plan judge them. It runs
@@ -60,7 +79,10 @@ func (r *Run) prepareParent(ctx context.Context, eng *engine.Engine, debugf func
 	if err != nil {
 		return fmt.Errorf("cgroup %s: %w: no container runs without its limits", c.Parent, err)
 	}
-	driver, version, err := eng.CgroupDriver(ctx)
+	if r.daemonCgroups == nil {
+		r.AskDaemonCgroups(ctx, eng)
+	}
+	driver, version, err := r.daemonCgroups()
 	if err != nil {
 		return err
 	}

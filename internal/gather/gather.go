@@ -73,6 +73,9 @@ type Run struct {
 	rec *jobRecord
 	// cgroupRoot is Env.CgroupRoot.
 	cgroupRoot string
+	// daemonCgroups waits for dockerd's cgroup driver and version
+	// (AskDaemonCgroups); nil: not asked yet.
+	daemonCgroups func() (driver, version string, err error)
 }
 
 // ForRun gathers the facts of req: the job and its GPUs (or, in
