@@ -171,7 +171,14 @@ func TestV2NoSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.SwapTotal = noSwap
+	// A job without a cpuset of its own: cpuset is still enabled all the
+	// way down, for the containers' cgroups.
 	got, err := tr.Ensure("/userdocker/vm/job_7", plan.CgroupLimits{MemoryBytes: 1 << 30, Pids: 5})
+	for _, level := range []string{"", "userdocker", "userdocker/vm", "userdocker/vm/job_7"} {
+		if s := read(t, filepath.Join(root, level, "cgroup.subtree_control")); s != "+cpuset +cpu +memory +pids" {
+			t.Errorf("%s/cgroup.subtree_control = %q", level, s)
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,12 +69,21 @@ func (t *Tree) ensureV2(path string, want plan.CgroupLimits) error {
 	if _, err := cgroup2.NewManager(t.Root, path, res); err != nil {
 		return fmt.Errorf("make cgroup %s: %w", path, explainBusy(err))
 	}
+	// The library enables only the controllers of the limits it writes
+	// (no cpuset where the job has none); the containers' cgroups need
+	// all of them, in every level down to and in the parent itself.
 	var enable []string
 	for _, c := range v2Controllers {
 		enable = append(enable, "+"+c)
 	}
-	if err := os.WriteFile(filepath.Join(t.Root, path, "cgroup.subtree_control"), []byte(strings.Join(enable, " ")), 0); err != nil {
-		return fmt.Errorf("cgroup %s: enable %s for its containers: %w", path, strings.Join(v2Controllers, ", "), err)
+	levels := []string{t.Root}
+	for _, part := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		levels = append(levels, filepath.Join(levels[len(levels)-1], part))
+	}
+	for _, dir := range levels {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte(strings.Join(enable, " ")), 0); err != nil {
+			return fmt.Errorf("cgroup %s: enable %s in %s: %w", path, strings.Join(v2Controllers, ", "), dir, err)
+		}
 	}
 	return nil
 }
