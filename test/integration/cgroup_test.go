@@ -316,24 +316,37 @@ func TestSlurmJobPidsTotal(t *testing.T) {
 
 // TestOutsideJobUserLimits: outside a job, with [limits] memory = 128m,
 // alice's containers share her parent cgroup on this host, and two that
-// each try to hold 100 MiB do not both get it.
+// each try to hold 100 MiB do not both get it. The same in workstation
+// mode (gpu.source = "reserve", the NVML mock build), with a GPU each.
 func TestOutsideJobUserLimits(t *testing.T) {
 	requireSetup(t)
-	writeConfig(t, baseConfig+"\n[limits]\nmemory = \"128m\"\npids = 500\n")
+	const limits = "\n[limits]\nmemory = \"128m\"\npids = 500\n"
+	t.Run("no-gpu", func(t *testing.T) {
+		writeConfig(t, baseConfig+limits)
+		checkUserLimits(t, func(args ...string) result { return ud(t, alice, nil, args...) })
+	})
+	t.Run("reserve", func(t *testing.T) {
+		requireMockBinary(t)
+		writeMockConfig(t, reserveConfig+limits)
+		checkUserLimits(t, func(args ...string) result { return udMock(t, alice, nil, args...) })
+	})
+}
+
+// checkUserLimits starts two detached containers of 100 MiB each through
+// run and checks that alice's parent cgroup holds them within 128 MiB.
+func checkUserLimits(t *testing.T, run func(args ...string) result) {
 	host, _ := os.Hostname()
 	host, _, _ = strings.Cut(host, ".")
 	parent := "/userdocker/" + host + "/user_" + uidOf(t, alice)
 	t.Cleanup(func() { removeCgroup(parent) })
-	var ids []string
 	for range 2 {
-		r := ud(t, alice, nil, "run", "-d", cudaImage, "sh", "-c", hold("100M"))
+		r := run("run", "-d", cudaImage, "sh", "-c", hold("100M"))
 		id := strings.TrimSpace(r.stdout)
 		if r.code != 0 || len(id) != 64 {
 			t.Logf("run -d outside a job: exit %d, %q", r.code, r.stderr)
 			continue
 		}
 		t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
-		ids = append(ids, id)
 		if got := cgroupOf(t, id, "memory"); got != parent+"/"+id {
 			t.Errorf("container %s is in %s, want below %s", id[:12], got, parent)
 		}
