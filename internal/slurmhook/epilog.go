@@ -413,13 +413,16 @@ func Epilog(ctx context.Context, env map[string]string, d *engine.Engine, cfg Ep
 	if recErr != nil {
 		recErr = fmt.Errorf("remove allocation records: %w", recErr)
 	}
-	wait := epilogLockWait(withDefaults(cfg.Options).Budget)
-	lock, err := alloc.LockStateFile(ctx, cfg.StateDir, fmt.Sprintf(alloc.JobLockPattern, jobID), wait)
+	// The wait for the lock comes out of the budget.
+	opts, start := cfg.Options, time.Now()
+	budget := withDefaults(opts).Budget
+	lock, err := alloc.LockStateFile(ctx, cfg.StateDir, fmt.Sprintf(alloc.JobLockPattern, jobID), epilogLockWait(budget))
 	if err != nil {
-		cfg.Options.Logf("going on without the job's lock: %v", err)
+		opts.Logf("going on without the job's lock: %v", err)
 	}
-	ctrErr := RemoveContainers(ctx, d, jobID, cfg.Options)
-	removeParent(env, jobID, cfg)
+	opts.Budget = budget - time.Since(start)
+	ctrErr := RemoveContainers(ctx, d, jobID, opts)
+	removeParent(env, jobID, cfg, ctrErr == nil)
 	if lock != nil {
 		lock.Close()
 	}
@@ -440,7 +443,12 @@ func Epilog(ctx context.Context, env map[string]string, d *engine.Engine, cfg Ep
 // epilog: a parent that still holds processes belongs to a container
 // RemoveContainers reports; an empty one left behind holds nothing, and
 // the job's next run on the node (a requeue) gives it its limits again.
-func removeParent(env map[string]string, jobID string, cfg EpilogConfig) {
+//
+// With retry (every container is gone), a parent that still lists a
+// process is tried again for about a second: the kernel may take a
+// moment to let go of the last container's processes after dockerd
+// reports it removed.
+func removeParent(env map[string]string, jobID string, cfg EpilogConfig, retry bool) {
 	logf := cfg.Options.Logf
 	root := cfg.CgroupRoot
 	if root == "" {
@@ -465,10 +473,8 @@ func removeParent(env map[string]string, jobID string, cfg EpilogConfig) {
 	} else if cfg.Used != nil {
 		cfg.Used(used)
 	}
-	// The kernel may take a moment to let go of the last container's
-	// processes after dockerd reports it removed.
 	for pause := 20 * time.Millisecond; ; pause *= 2 {
-		if _, err = tree.Remove(path); err == nil || pause > time.Second {
+		if _, err = tree.Remove(path); err == nil || !retry || pause > 500*time.Millisecond {
 			break
 		}
 		time.Sleep(pause)
