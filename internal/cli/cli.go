@@ -93,6 +93,9 @@ type Env struct {
 	// `config check` judges dockerd's cgroup driver against it, and
 	// without it does not.
 	CgroupRoot string
+	// Hostname names this host for a caller's parent cgroup outside a
+	// job; nil: os.Hostname.
+	Hostname func() (string, error)
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.

@@ -91,6 +91,7 @@ func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, 
 		ConfigPath:    path,
 		AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
 		CgroupRoot:    fakeCgroupRoot(t),
+		Hostname:      func() (string, error) { return "vm.example.org", nil },
 		Rand:          bytes.NewReader([]byte{0xde, 0xad, 0xbe, 0xef}),
 		Program:       program,
 	})
@@ -298,8 +299,7 @@ func TestDebugSaysWhichRuleRefused(t *testing.T) {
 // caller's parent on this host.
 func fakeCgroupRoot(t *testing.T) string {
 	root := t.TempDir()
-	host, _ := os.Hostname()
-	host, _, _ = strings.Cut(host, ".")
+	const host = "vm" // cliAs's Hostname
 	files := map[string]string{
 		"cgroup.controllers":     "cpuset cpu io memory pids\n",
 		"cgroup.subtree_control": "",

@@ -52,7 +52,8 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 // gatherEnv is what gathering a request's facts knows of the caller.
 func (a *app) gatherEnv() gather.Env {
 	return gather.Env{Who: a.who, Config: a.cfg, Policy: a.pol, Lookup: a.env.Lookup, Environ: a.env.Environ,
-		SlurmConfPaths: a.env.SlurmConfPaths, Rand: a.env.Rand, Debugf: a.debugf, CgroupRoot: a.env.CgroupRoot}
+		SlurmConfPaths: a.env.SlurmConfPaths, Rand: a.env.Rand, Debugf: a.debugf,
+		CgroupRoot: a.env.CgroupRoot, Hostname: a.env.Hostname}
 }
 
 // dryRun prints the final request. It judges it with the image's

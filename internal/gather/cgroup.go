@@ -23,7 +23,11 @@ func parentCgroup(env Env, rec *jobRecord) (*plan.Cgroup, error) {
 		path, err = cgparent.JobPath(rec.Node, rec.JobID)
 	} else {
 		var host string
-		if host, err = cgparent.HostName(os.Hostname); err == nil {
+		hostname := env.Hostname
+		if hostname == nil {
+			hostname = os.Hostname
+		}
+		if host, err = cgparent.HostName(hostname); err == nil {
 			path, err = cgparent.UserPath(host, env.Who.UID)
 		}
 	}

@@ -52,6 +52,9 @@ type Env struct {
 	// (alloc.DefaultCgroupRoot); "" refuses every container, which needs
 	// a parent cgroup there.
 	CgroupRoot string
+	// Hostname names this host for a caller's parent cgroup outside a
+	// job, /userdocker/<host>/user_<uid>; nil: os.Hostname.
+	Hostname func() (string, error)
 	// Debugf says, under --debug, what was found; nil: nothing.
 	Debugf func(format string, args ...any)
 }
