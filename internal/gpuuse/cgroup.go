@@ -24,6 +24,8 @@ const containerIDLen = 64
 //	12:memory:/system.slice/docker-<id>.scope   v1, systemd driver
 //	0::/system.slice/docker-<id>.scope          v2, systemd driver
 //	0::/docker/<id>/sub                         v2, cgroupfs, nested cgroup
+//	12:memory:/userdocker/<node>/job_<n>/<id>   userdocker's parent cgroups
+//	0::/userdocker/<host>/user_<uid>/<id>       (internal/cgparent), v1 and v2
 //
 // A process whose lines name no container, or name two different ones,
 // is in none: attributing a GPU to the wrong container would show one
@@ -49,7 +51,9 @@ func ContainerID(procCgroup []byte) (string, bool) {
 }
 
 // containerInPath finds the container ID in one cgroup path: a component
-// "docker-<id>.scope", or a component "<id>" right after one named "docker".
+// "docker-<id>.scope", a component "<id>" right after one named "docker",
+// or the one right below a parent cgroup of userdocker's
+// (/userdocker/<node>/job_<n>/<id>, /userdocker/<host>/user_<uid>/<id>).
 // Two different IDs in one path count as none.
 func containerInPath(path string) (string, bool) {
 	found := ""
@@ -61,7 +65,7 @@ func containerInPath(path string) (string, bool) {
 			if id == rest {
 				continue
 			}
-		} else if i > 0 && comps[i-1] == "docker" {
+		} else if i > 0 && comps[i-1] == "docker" || i == 4 && comps[1] == "userdocker" && underParent(comps[3]) {
 			id = c
 		}
 		if !isContainerID(id) {
@@ -86,4 +90,15 @@ func isContainerID(s string) bool {
 		}
 	}
 	return true
+}
+
+// underParent reports whether the cgroup component c names one of
+// userdocker's parent cgroups: job_<n> or user_<uid>.
+func underParent(c string) bool {
+	for _, prefix := range []string{"job_", "user_"} {
+		if n, ok := strings.CutPrefix(c, prefix); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
 }

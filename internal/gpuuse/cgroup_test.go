@@ -35,6 +35,11 @@ func TestContainerID(t *testing.T) {
 		{"id not under docker", "0::/kubepods/" + idA + "\n", ""},
 		{"path with colon", "0::/weird:name/docker/" + idA + "\n", idA},
 		{"empty", "", ""},
+		{"v1 a job's parent", "12:memory:/userdocker/vm/job_42/" + idA + "\n11:cpuset:/userdocker/vm/job_42/" + idA + "\n", idA},
+		{"v2 a caller's parent, nested", "0::/userdocker/vm2/user_2001/" + idA + "/sub\n", idA},
+		{"the parent itself", "0::/userdocker/vm/job_42\n", ""},
+		{"not below a parent", "0::/userdocker/vm/other/" + idA + "\n", ""},
+		{"too deep", "0::/userdocker/vm/job_42/x/" + idA + "\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
