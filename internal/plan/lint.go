@@ -160,7 +160,8 @@ func tryPreset(pol *policy.Policy, a policy.FlagArg, set func(*policy.Policy, []
 	q.Run.Images = policy.Patterns(`^`)
 	q.Run.Mounts = policy.Mounts{}
 	q.Slurm.OutsideJob = "allow"
-	f := Facts{Caller: request.Caller{UID: 60000, GID: 60000, Name: "user", Home: "/home/user", Groups: []uint32{60000}}}
+	f := Facts{Caller: request.Caller{UID: 60000, GID: 60000, Name: "user", Home: "/home/user", Groups: []uint32{60000}},
+		Cgroup: &Cgroup{Parent: "/userdocker/lint/user_60000"}}
 	build := func(p *policy.Policy) (*request.Plan, error) {
 		req, err := runflags.Parse([]string{"lint/image"}, Layers(p))
 		if err != nil {
