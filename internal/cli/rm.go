@@ -18,11 +18,17 @@ func cmdRm(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() == 0 {
 		return refusal.Usagef("\"rm\" requires at least 1 argument")
 	}
-	return a.forEach(ctx, fs.Args(), func(eng *engine.Engine, id, arg string) error {
+	err := a.forEach(ctx, fs.Args(), func(eng *engine.Engine, id, arg string) error {
 		if err := eng.Remove(ctx, id, *force, *volumes); err != nil {
 			return err
 		}
 		fmt.Fprintln(a.env.Stdout, arg)
 		return nil
 	})
+	// The staging directories of the removed containers' own mounts.
+	if eng, engErr := a.engine(); engErr == nil {
+		a.sweepMounts(ctx, eng)
+		eng.Close()
+	}
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/userdocker/userdocker/internal/asuser"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/gather"
+	"github.com/userdocker/userdocker/internal/ownmount"
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/request"
@@ -137,6 +138,9 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 		return err
 	}
 	a.debugPlan(p)
+	for _, s := range p.Say {
+		a.notef("%s", s)
+	}
 	// Before the --cidfile: a refusal leaves no empty file behind.
 	slot, err := run.TakeJobSlot(ctx, eng, a.debugf)
 	if err != nil {
@@ -166,6 +170,18 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 		}
 		return nil
 	}}
+	a.sweepMounts(ctx, eng) // leftovers of detached --rm runs, of runs that failed
+	if len(p.Staged) > 0 {
+		unlock, err := run.StageMounts(p)
+		if err != nil {
+			return err
+		}
+		// After the run, the staging of a container that is gone (--rm,
+		// or no create) goes at once; a container's that stays goes with
+		// it (rm, the epilog, a later sweep).
+		defer a.sweepMounts(ctx, eng)
+		defer unlock()
+	}
 	code, err := eng.Run(ctx, *p, streams, hooks)
 	if err != nil {
 		if cid != nil {
@@ -190,6 +206,14 @@ func detachedNote(name string, job *plan.Job) string {
 		return "container " + name + " runs outside any job: nothing removes it; 'userdocker rm -f " + name + "' when you are done"
 	}
 	return "container " + name + " is removed when job " + job.ID + " ends (a job that srun started ends when srun returns)"
+}
+
+// sweepMounts removes the staging directories of containers that are
+// gone. Its failure stops nothing: a later sweep tries again.
+func (a *app) sweepMounts(ctx context.Context, eng *engine.Engine) {
+	if err := ownmount.SweepDaemon(context.WithoutCancel(ctx), eng, a.pol.Slurm.StateDir); err != nil {
+		a.debugf("staging sweep: %v", err)
+	}
 }
 
 // createCIDFile creates the --cidfile with the caller's rights; like

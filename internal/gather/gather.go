@@ -22,6 +22,7 @@ import (
 	"io"
 
 	"github.com/userdocker/userdocker/internal/hostpath"
+	"github.com/userdocker/userdocker/internal/ownmount"
 	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/request"
@@ -79,6 +80,7 @@ type Run struct {
 	// daemonCgroups waits for dockerd's cgroup driver and version
 	// (AskDaemonCgroups); nil: not asked yet.
 	daemonCgroups func() (driver, version string, err error)
+	own           *ownmount.Opened
 }
 
 // ForRun gathers the facts of req: the job and its GPUs (or, in
@@ -141,17 +143,23 @@ func (r *Run) gather(env Env, req *request.Run, info jobInfo, cg *plan.Cgroup) e
 	}
 	r.Facts = plan.Facts{Caller: env.Who, Job: job, GPUs: info.gpus, Paths: paths, NameSuffix: randomSuffix(env.Rand), HardLimits: HardLimits(),
 		Devices: lookDevices(plan.DevicePatterns(pol, job != nil)), Launcher: launcherEnv(environ), PMIx: pmix, Cgroup: cg}
+	r.openOwn(env, req, pol)
 	return nil
 }
 
 // randomSuffix makes automatic container names unique.
 func randomSuffix(r io.Reader) string {
-	if r == nil {
-		r = rand.Reader
-	}
 	b := make([]byte, 4)
-	io.ReadFull(r, b)
+	io.ReadFull(randReader(r), b)
 	return hex.EncodeToString(b)
+}
+
+// randReader is r, or the system's randomness when r is nil.
+func randReader(r io.Reader) io.Reader {
+	if r == nil {
+		return rand.Reader
+	}
+	return r
 }
 
 // Who is what the policy needs to know of a caller: whom overrides

@@ -321,7 +321,10 @@ func (c *gpuClaim) bind(ctx context.Context, id string) error {
 // attached run, and whenever no container was made. A detached container
 // keeps it until it goes away (then it is stale and reclaimed by the next
 // reservation).
-func (r *Run) Release(detached bool) { r.claim.release(detached) }
+func (r *Run) Release(detached bool) {
+	r.claim.release(detached)
+	r.own.Close()
+}
 
 func (c *gpuClaim) release(detached bool) {
 	if c == nil || (detached && c.bound) {

@@ -23,10 +23,15 @@ const (
 	// container is created from the checked image's ID, which is all the
 	// daemon then shows as its image.
 	Image = "io.userdocker.image"
+	// Staging names the run's staging directory (the last element of
+	// its path, under slurm.state_dir/mounts) when the container mounts
+	// directories under run.mounts.user_roots; empty otherwise. The
+	// sweep removes a staging directory once no container names it.
+	Staging = "io.userdocker.staging"
 )
 
 // Own are the io.userdocker.* labels userdocker sets. Every container gets
 // each of them, empty where it does not apply (no job, no GPUs): Docker
 // adds the image's labels that the request lacks, so a key left out could
 // be filled in by an image.
-var Own = []string{UID, User, Job, GPUs, Image}
+var Own = []string{UID, User, Job, GPUs, Image, Staging}

@@ -272,7 +272,7 @@ func checkDevices(p *request.Plan, pol *policy.Policy, f Facts) []string {
 // open up what the site mounted below; CreateMountpoint would make the
 // daemon create the source as root), and no mount, of any kind, where the
 // NVIDIA hook reads device requests.
-func checkMounts(p *request.Plan, _ *policy.Policy, f Facts) []string {
+func checkMounts(p *request.Plan, pol *policy.Policy, f Facts) []string {
 	var out []string
 	h := p.Host
 	if len(h.Binds) > 0 {
@@ -290,7 +290,7 @@ func checkMounts(p *request.Plan, _ *policy.Policy, f Facts) []string {
 			(m.BindOptions != nil && *m.BindOptions != (mount.BindOptions{})) {
 			out = append(out, "mount options for "+m.Target+" are not allowed on this system")
 		}
-		if !resolvedSource(m.Source, f) {
+		if !resolvedSource(m.Source, f) && !stagedSource(m.Source, p, pol, f) {
 			out = append(out, "mount source "+m.Source+" is not a path the site's policy allows")
 		}
 	}

@@ -27,6 +27,13 @@ type Facts struct {
 	// policy's mount entries, keyed by the path as written (placeholders
 	// expanded).
 	Paths map[string]Path
+	// Opened are the sources of the user's bind mounts that the edge
+	// opened as the caller, when the policy has run.mounts.user_roots,
+	// keyed by the path as written.
+	Opened map[string]Opened
+	// StagingDir is the root-owned directory, new for this run, under
+	// which the edge binds the opened directories the plan mounts.
+	StagingDir string
 	// NameSuffix makes automatic names unique (random, from the edge).
 	NameSuffix string
 	// Image is the configuration of the image the request names, as the
@@ -111,6 +118,16 @@ type Path struct {
 	// the parent, sticky bit considered). Such an entry could be swapped for
 	// a symlink between the check and the mount.
 	Replaceable []string
+}
+
+// Opened is a directory the edge opened as the caller (following
+// symlinks as the caller would, with the caller's rights): what the plan
+// judges is the directory now held open, not a name the caller can change.
+type Opened struct {
+	// Path is where the kernel says the opened directory is.
+	Path string
+	// Err is why it could not be opened as a directory.
+	Err error
 }
 
 // ErrNotExist is the Path.Err of a path that does not exist.

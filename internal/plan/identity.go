@@ -143,10 +143,11 @@ func ownLabels(p *request.Plan, f Facts) map[string]string {
 		job = f.Job.ID
 	}
 	return map[string]string{
-		label.UID:   strconv.FormatUint(uint64(f.Caller.UID), 10),
-		label.User:  f.Caller.Name,
-		label.Job:   job,
-		label.GPUs:  strings.Join(f.GPUs, ","),
-		label.Image: p.Image,
+		label.UID:     strconv.FormatUint(uint64(f.Caller.UID), 10),
+		label.User:    f.Caller.Name,
+		label.Job:     job,
+		label.GPUs:    strings.Join(f.GPUs, ","),
+		label.Image:   p.Image,
+		label.Staging: stagingLabel(p, f),
 	}
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // PathsToResolve lists the host paths the edge must look up for Build: the
-// sources of the user's bind mounts and of every policy mount entry.
+// sources of the user's bind mounts, of every policy mount entry and the
+// user roots.
 func PathsToResolve(req *request.Run, pol *policy.Policy) []string {
 	var out []string
 	for _, group := range [][]policy.MountSpec{pol.Run.Mounts.Always, pol.Run.Mounts.Default, pol.Run.Mounts.Available} {
@@ -22,6 +23,7 @@ func PathsToResolve(req *request.Run, pol *policy.Policy) []string {
 			out = append(out, m.Host)
 		}
 	}
+	out = append(out, pol.Run.Mounts.UserRoots...)
 	for _, m := range req.Mounts {
 		if m.Type == request.MountBind {
 			out = append(out, m.Source)
@@ -118,6 +120,22 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []policy.MountSpec, p
 		mp.errs = append(mp.errs, refusal.New("mounts", "%s: mount option %q is not allowed on this system (only ro and rw)", what, m.Options[0]))
 		return
 	}
+	if mp.ownMount(m, pol, f, p, what) {
+		return
+	}
+	n := len(mp.errs)
+	mp.siteMount(m, candidates, f, p, what)
+	if len(mp.errs) > n {
+		if err := ownRefusal(m, pol, f, what); err != nil {
+			mp.errs[n] = err
+		}
+	}
+}
+
+// siteMount mounts m where an available (or default) entry of the site
+// covers its resolved source, which no entry the caller could replace
+// may lead to.
+func (mp *mountPlan) siteMount(m request.Mount, candidates []policy.MountSpec, f Facts, p *request.Plan, what string) {
 	src, err := safeSource(m.Source, f, what)
 	if err != nil {
 		mp.errs = append(mp.errs, err)
@@ -135,23 +153,34 @@ func (mp *mountPlan) userMount(m request.Mount, candidates []policy.MountSpec, p
 				continue
 			}
 		}
-		if target == "/" {
-			mp.errs = append(mp.errs, refusal.New("mounts", "%s: cannot mount over the container's /", what))
-			return
-		}
-		if by, taken := mp.targets[target]; taken {
-			mp.errs = append(mp.errs, refusal.New("mounts", "%s: %s is already mounted by %s", what, target, by))
+		if !mp.free(target, what) {
 			return
 		}
 		ro := m.ReadOnly
 		if e.ReadOnly && !ro {
 			ro = true
-			p.Notes = append(p.Notes, what+" mounted read-only (run.mounts entry "+e.Text+")")
+			note := what + " mounted read-only (run.mounts entry " + e.Text + ")"
+			p.Notes = append(p.Notes, note)
+			p.Say = append(p.Say, note)
 		}
 		mp.add(src, target, ro, what)
 		return
 	}
 	mp.errs = append(mp.errs, refusal.New("mounts", "%s: mounting %s at %s is not allowed on this system (see `userdocker run -h` for the available mounts)", what, src, target))
+}
+
+// free reports whether the user may mount at target, refusing the
+// container's / and a path already taken.
+func (mp *mountPlan) free(target, what string) bool {
+	if target == "/" {
+		mp.errs = append(mp.errs, refusal.New("mounts", "%s: cannot mount over the container's /", what))
+		return false
+	}
+	if by, taken := mp.targets[target]; taken {
+		mp.errs = append(mp.errs, refusal.New("mounts", "%s: %s is already mounted by %s", what, target, by))
+		return false
+	}
+	return true
 }
 
 // safeSource returns the resolved host path for p, refusing paths that do

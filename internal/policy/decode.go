@@ -485,6 +485,15 @@ func mountWithTarget(d *decodeCtx, sub, s string) (MountSpec, error) {
 	return m, err
 }
 
+// userRoot is a run.mounts.user_roots entry: an absolute path without
+// "..", placeholders allowed.
+func userRoot(d *decodeCtx, s string) error {
+	if err := checkPath(d.sample(s)); err != nil {
+		return fmt.Errorf("%q %w", s, err)
+	}
+	return nil
+}
+
 func noPlaceholder(s string) error {
 	if p := usesPlaceholder(s); p != "" {
 		return fmt.Errorf("%q: %s does not expand here", s, p)

@@ -51,6 +51,7 @@ func Default() *Policy {
 				Always:    []MountSpec{},
 				Default:   []MountSpec{},
 				Available: []MountSpec{},
+				UserRoots: []string{},
 				Probe:     true,
 			},
 			Devices: Devices{Always: []string{}, Available: []string{}},

@@ -50,6 +50,7 @@ func examplePolicy(t *testing.T) *Policy {
 				Always:    mounts(t, "/etc/passwd:/etc/passwd:ro", "/etc/group:/etc/group:ro"),
 				Default:   mounts(t, "{home}:{home}"),
 				Available: mounts(t, "/scratch/{user}:/scratch", "/data:/data:ro", "/projects:"),
+				UserRoots: []string{},
 				Probe:     true,
 			},
 		},

@@ -106,6 +106,10 @@ type Mounts struct {
 	Always    []MountSpec
 	Default   []MountSpec // unless --no-default-mounts
 	Available []MountSpec // these alone may let the user pick the container path
+	// UserRoots are directories under which the user may mount any
+	// directory they can reach, anywhere, rw or ro as they ask: the edge
+	// opens it as the caller and stages it, so no swap can change it.
+	UserRoots []string
 	Probe     bool
 }
 

@@ -174,6 +174,12 @@ func (c *Config) expandLeaf(l *leaf, p *Policy, prov Provenance, vars map[string
 		if v, ok := redo(*f, func(x string) any { return x }).(string); ok {
 			*f = v
 		}
+	case *[]string:
+		for i, x := range *f {
+			if v, ok := redo(x, asList).([]string); ok {
+				(*f)[i] = v[0]
+			}
+		}
 	case *[]FlagArg:
 		for i, a := range *f {
 			if v, ok := redo(a.Text, asList).([]FlagArg); ok {

@@ -72,6 +72,8 @@ var leaves = []leaf{
 		field: func(p *Policy) any { return &p.Run.Mounts.Default }},
 	{key: "run.mounts.available", decode: listOf(mount), expand: true,
 		field: func(p *Policy) any { return &p.Run.Mounts.Available }},
+	{key: "run.mounts.user_roots", decode: list(userRoot), expand: true,
+		field: func(p *Policy) any { return &p.Run.Mounts.UserRoots }},
 	{key: "run.mounts.probe", decode: boolean,
 		field: func(p *Policy) any { return &p.Run.Mounts.Probe }},
 

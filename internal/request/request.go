@@ -121,4 +121,20 @@ type Plan struct {
 	// Notes are one-line remarks for the user about what the policy changed
 	// (e.g. "name set to alice-3f2a"); shown with --debug.
 	Notes []string `json:"notes,omitempty"`
+	// Say are the notes the user is told on stderr when the container is
+	// created, because they change what the container gets (a mount made
+	// read-only by the policy).
+	Say []string `json:"say,omitempty"`
+	// Staged are the directories under run.mounts.user_roots that the
+	// edge binds onto root-owned staging directories before the create;
+	// the container's mounts name the staging directories.
+	Staged []Staged `json:"staged,omitempty"`
+}
+
+// Staged is one directory of a user's own, opened as the caller, and
+// where it is bound for Docker.
+type Staged struct {
+	Source  string `json:"source"`  // as the user wrote it
+	Opened  string `json:"opened"`  // where the kernel found the directory opened
+	Staging string `json:"staging"` // the root-owned directory it is bound onto
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/userdocker/userdocker/internal/cgparent"
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/label"
+	"github.com/userdocker/userdocker/internal/ownmount"
 )
 
 // Defaults for Options.
@@ -426,6 +427,16 @@ func Epilog(ctx context.Context, env map[string]string, d *engine.Engine, cfg Ep
 	if lock != nil {
 		lock.Close()
 	}
+	// The staging directories of the removed containers' own mounts
+	// (and any other run's leftovers): a leak, not a hole (only root
+	// reaches them), so it is logged but keeps no node from its next
+	// job; the next run's sweep tries again. It has what the removal
+	// leaves of the budget.
+	sweepCtx, cancel := context.WithDeadline(ctx, start.Add(budget))
+	if err := ownmount.SweepDaemon(sweepCtx, d, cfg.StateDir); err != nil {
+		opts.Logf("staging sweep: %v", err)
+	}
+	cancel()
 	lockErr := alloc.RemoveJobLock(cfg.StateDir, jobID)
 	if lockErr != nil {
 		lockErr = fmt.Errorf("remove the job's lock: %w", lockErr)
