@@ -271,6 +271,12 @@ func (a *app) runUsage(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", m)
 		}
 	}
+	if len(a.pol.Run.Mounts.UserRoots) > 0 {
+		fmt.Fprintf(w, "\nYour own directories: any directory under these, -v DIR:CONTAINER[:ro]:\n")
+		for _, r := range a.pol.Run.Mounts.UserRoots {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+	}
 	if len(a.pol.Run.Images) > 0 {
 		fmt.Fprintf(w, "\nImages you may run (* is any text):\n")
 		for _, m := range a.pol.Run.Images {

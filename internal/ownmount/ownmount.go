@@ -49,6 +49,7 @@ type Opened struct {
 // would be: symlinks followed the caller's way (the kernel's own walk,
 // with the caller's rights), the result O_PATH and a directory. Where the
 // kernel says the open directory is becomes the fact the plan judges.
+// The caller must be able to enter the directory itself.
 func Open(cred asuser.Cred, paths []string) *Opened {
 	o := &Opened{Facts: map[string]plan.Opened{}, files: map[string]*os.File{}}
 	err := asuser.Do(cred, func() error {
@@ -86,6 +87,12 @@ func openDir(p string) (*os.File, string, error) {
 		return nil, "", describe(err)
 	}
 	f := os.NewFile(uintptr(fd), p)
+	// O_PATH needs search access to the path only: the directory itself
+	// must let the caller in too (the kernel's answer, ACLs counted).
+	if err := asuser.Access(fd, unix.X_OK); err != nil {
+		f.Close()
+		return nil, "", describe(err)
+	}
 	dir, err := os.Readlink("/proc/thread-self/fd/" + strconv.Itoa(fd))
 	if err != nil || !filepath.IsAbs(dir) {
 		f.Close()

@@ -22,7 +22,7 @@ const stagingRoot = "/run/userdocker/mounts"
 // entry read-only by the policy.
 var userRootsConfig = strings.NewReplacer(
 	`probe = true`, `user_roots = ["{home}", "/srv/udtest/scratch/{user}"]`+"\nprobe = true",
-	`"logs", "version"]`, `"logs", "version", "rm", "config"]`,
+	`"logs", "version"]`, `"logs", "version", "rm"]`,
 ).Replace(baseConfig)
 
 // shAs runs a shell script as who and fails the test if it fails.
@@ -209,7 +209,7 @@ mv -T project real; mv -T etc project; mv -T project etc; mv -T real project; do
 	}
 	defer stop()
 
-	const runs = 16
+	const runs = 40
 	mounted, refused := 0, 0
 	for i := 0; i < runs; i++ {
 		r := ud(t, alice, nil, "run", "--rm", "-v", dir+"/project:/code", testImage, "ls", "/code")
@@ -253,4 +253,37 @@ func TestOwnMountGoesWithJob(t *testing.T) {
 	})
 	// cancelJob waited for the job to leave the node: the epilog is done.
 	noStaging(t, "the epilog")
+}
+
+// TestOwnMountOnNode2: on vm2, which has its own mount namespace (and its
+// own /run), the staging mount is made in vm2's namespace, where vm2's
+// dockerd sees it, and goes from there after rm.
+func TestOwnMountOnNode2(t *testing.T) {
+	requireNode2(t)
+	writeConfig(t, userRootsConfig)
+	_, dir := ownTree(t)
+	ud2 := func(args ...string) (string, error) {
+		return onNode2(t, true, append([]string{"sudo", "-u", alice, "sudo", "-n", testBinary}, args...)...)
+	}
+	id, err := ud2("run", "-d", "-v", dir+"/project:/code", testImage, "sleep", "300")
+	if err != nil || len(id) != 64 {
+		t.Fatalf("run -d on vm2: %v: %q", err, id)
+	}
+	t.Cleanup(func() { exec.Command("docker", "-H", "unix://"+node2Socket, "rm", "-f", id).Run() })
+	// vm2's daemon has it, and what it mounted is her project.
+	if out := dockerOn(t, node2, "exec", id, "cat", "/code/marker"); out != "mine" {
+		t.Fatalf("the container on vm2 sees %q", out)
+	}
+	if out, err := ud2("rm", "-f", id); err != nil {
+		t.Fatalf("rm on vm2: %v: %s", err, out)
+	}
+	left, _ := os.ReadDir("/run/userdocker-test/vm2/userdocker/mounts")
+	for _, e := range left {
+		if e.IsDir() {
+			t.Errorf("vm2 staging directory left: %s", e.Name())
+		}
+	}
+	if mi, _ := onNode2(t, true, "cat", "/proc/self/mountinfo"); strings.Contains(mi, " "+stagingRoot+"/") {
+		t.Errorf("vm2 staging mount left:\n%s", mi)
+	}
 }
