@@ -8,9 +8,9 @@ import (
 	"github.com/userdocker/userdocker/internal/policy"
 )
 
-// ownFacts are baseFacts with the user roots looked up and the sources
+// userRootsFacts are baseFacts with the user roots looked up and the sources
 // of a user's bind mounts opened as the edge would have.
-func ownFacts() Facts {
+func userRootsFacts() Facts {
 	f := baseFacts()
 	f.Paths["/scratch/alice"] = Path{Resolved: "/scratch/alice"}
 	// A root alice could swap for a symlink counts for nothing.
@@ -29,7 +29,7 @@ func ownFacts() Facts {
 	return f
 }
 
-func ownPolicy() *policy.Policy {
+func userRootsPolicy() *policy.Policy {
 	pol := basePolicy()
 	pol.Run.Mounts.UserRoots = []string{"/home/alice", "/scratch/alice", "/shared/alice", "/gone/{user}"}
 	return pol
@@ -60,12 +60,12 @@ func TestBuildOwnMounts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := ownFacts()
+			f := userRootsFacts()
 			if c.name == "her symlink to /etc" {
 				// What the site's rules see of the path as written.
 				f.Paths["/home/alice/etc"] = Path{Resolved: "/etc", Replaceable: []string{"/home/alice/proj"}}
 			}
-			p, err := build(t, append(c.args, "ud-test/busybox"), ownPolicy(), withLookups(f, c.args))
+			p, err := build(t, append(c.args, "ud-test/busybox"), userRootsPolicy(), withLookups(f, c.args))
 			if c.refusal != "" {
 				if err == nil || !strings.Contains(err.Error(), c.refusal) {
 					t.Fatalf("err %v, want %q", err, c.refusal)
@@ -117,12 +117,12 @@ func withLookups(f Facts, args []string) Facts {
 // path the caller could replace is refused as before, and nothing is
 // staged or labelled.
 func TestOwnMountsWithoutRoots(t *testing.T) {
-	f := ownFacts()
+	f := userRootsFacts()
 	_, err := build(t, []string{"-v", "/home/alice/proj:/code", "ud-test/busybox"}, basePolicy(), f)
 	if err == nil || !strings.Contains(err.Error(), "you could replace /home/alice/proj with a symlink") {
 		t.Fatalf("err %v", err)
 	}
-	p, err := build(t, []string{"ud-test/busybox"}, ownPolicy(), f)
+	p, err := build(t, []string{"ud-test/busybox"}, userRootsPolicy(), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,16 +134,16 @@ func TestOwnMountsWithoutRoots(t *testing.T) {
 // TestCheckMountsStaged: the final check lets a staging directory through
 // only as the plan staged it, for a directory under a usable root.
 func TestCheckMountsStaged(t *testing.T) {
-	f := ownFacts()
-	p, err := build(t, []string{"-v", "/home/alice/proj:/code", "ud-test/busybox"}, ownPolicy(), f)
+	f := userRootsFacts()
+	p, err := build(t, []string{"-v", "/home/alice/proj:/code", "ud-test/busybox"}, userRootsPolicy(), f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := checkMounts(p, ownPolicy(), f); len(got) != 0 {
+	if got := checkMounts(p, userRootsPolicy(), f); len(got) != 0 {
 		t.Fatalf("the plan's own mounts refused: %v", got)
 	}
 	p.Staged[0].Opened = "/etc"
-	if got := checkMounts(p, ownPolicy(), f); len(got) != 1 {
+	if got := checkMounts(p, userRootsPolicy(), f); len(got) != 1 {
 		t.Fatalf("a staged /etc passed: %v", got)
 	}
 	p.Staged[0].Opened = "/home/alice/proj"
@@ -152,7 +152,7 @@ func TestCheckMountsStaged(t *testing.T) {
 			p.Host.Mounts[i].Source = "/run/userdocker/mounts/other/0"
 		}
 	}
-	if got := checkMounts(p, ownPolicy(), f); len(got) == 0 {
+	if got := checkMounts(p, userRootsPolicy(), f); len(got) == 0 {
 		t.Fatal("a staging directory the plan did not make passed")
 	}
 }
