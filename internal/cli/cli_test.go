@@ -159,6 +159,16 @@ func TestRunHelpNamesOwnNamespace(t *testing.T) {
 	}
 }
 
+// TestRunHelpListsUserRoots: run -h names the caller's own directories,
+// expanded for the caller.
+func TestRunHelpListsUserRoots(t *testing.T) {
+	p := configDir(t, "subcommands = [\"run\"]\n[run.mounts]\nuser_roots = ['{home}', '/scratch/{user}']\n", nil)
+	_, out, _ := runAs(t, p, "2001", "run", "-h")
+	if want := "\nYour own directories: any directory under these, -v DIR:CONTAINER[:ro]:\n  /home/alice\n  /scratch/alice\n"; !strings.Contains(out, want) {
+		t.Errorf("run -h lacks %q:\n%s", want, out)
+	}
+}
+
 func TestRunHelpListsOnlyAllowedFlags(t *testing.T) {
 	code, out, _ := cli(t, testConfig, 0, "run", "-h")
 	if code != 0 {

@@ -270,6 +270,12 @@ func TestParseInvalid(t *testing.T) {
 			cfgPath + `:2:14: run.mounts.available: "/a:/b:ro:x" is not a mount: want HOST:[CONTAINER][:ro|:rw]`}},
 		{"mount without target", "[run.mounts]\nalways = ['/data:']\n", []string{
 			cfgPath + `:2:11: run.mounts.always: "/data:" is not a mount: the container path is missing (only run.mounts.available may leave it to the user)`}},
+		{"user root relative", "[run.mounts]\nuser_roots = ['{user}']\n", []string{
+			cfgPath + `:2:15: run.mounts.user_roots: "{user}" is not absolute`}},
+		{"user root dotdot", "[run.mounts]\nuser_roots = ['{home}/../x']\n", []string{
+			cfgPath + `:2:15: run.mounts.user_roots: "{home}/../x" contains ".."`}},
+		{"user root not a list", "[run.mounts]\nuser_roots = '{home}'\n", []string{
+			cfgPath + `:2:1: run.mounts.user_roots: expected an array of strings, found a string`}},
 		{"audit log relative", "[audit]\nlog = 'var/log/ud.log'\n", []string{
 			cfgPath + `:2:1: audit.log: "var/log/ud.log" is neither "syslog" nor an absolute path`}},
 		{"unknown placeholder", "[audit]\nlog = '/var/log/{host}.log'\n", []string{

@@ -195,6 +195,21 @@ func TestForPlaceholders(t *testing.T) {
 	}
 }
 
+// TestForUserRoots: user roots expand for the caller.
+func TestForUserRoots(t *testing.T) {
+	c := mustParse(t, File{Name: cfgPath, Data: []byte("[run.mounts]\nuser_roots = ['{home}', '/scratch/{user}']\n")})
+	p, _, err := c.For(bob, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/home/bob", "/scratch/bob"}; !reflect.DeepEqual(p.Run.Mounts.UserRoots, want) {
+		t.Errorf("user roots %q, want %q", p.Run.Mounts.UserRoots, want)
+	}
+	if sys, _ := c.System(); !reflect.DeepEqual(sys.Run.Mounts.UserRoots, []string{"{home}", "/scratch/{user}"}) {
+		t.Errorf("For changed the system policy: %q", sys.Run.Mounts.UserRoots)
+	}
+}
+
 func TestForErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -212,6 +227,9 @@ func TestForErrors(t *testing.T) {
 		}},
 		{"home that breaks a mount", "[run.mounts]\ndefault = ['{home}:/home']\n", Who{User: "x", Home: "/a:/b"}, "1", []string{
 			cfgPath + `:2:1: run.mounts.default: "/a:/b:/home" is not a mount: the mode must be "ro" or "rw"`,
+		}},
+		{"relative home as a user root", "[run.mounts]\nuser_roots = ['{home}']\n", Who{User: "x", Home: "home/x"}, "1", []string{
+			cfgPath + `:2:1: run.mounts.user_roots: "home/x" is not absolute`,
 		}},
 		{"relative home", "[audit]\nlog = '{home}/ud.log'\n", Who{User: "x", Home: "home/x"}, "1", []string{
 			cfgPath + `:2:1: audit.log: "home/x/ud.log" is neither "syslog" nor an absolute path`,
