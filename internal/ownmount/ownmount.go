@@ -82,7 +82,7 @@ func openDir(p string) (*os.File, string, error) {
 	if !filepath.IsAbs(p) {
 		return nil, "", errors.New("not an absolute path")
 	}
-	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openPath(p)
 	if err != nil {
 		return nil, "", describe(err)
 	}
@@ -101,6 +101,20 @@ func openDir(p string) (*os.File, string, error) {
 	return f, dir, nil
 }
 
+// openPath opens p O_PATH as a directory. No /proc magic links: through
+// /proc/self/… the caller's thread would walk into this root process's
+// own root, working directory and open files. (The plan judges where the
+// directory is in any case; this keeps the walk the caller's.) Kernels
+// before 5.6 lack openat2: there the plan's judgement alone stands.
+func openPath(p string) (int, error) {
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(unix.AT_FDCWD, p, &how)
+	if err == unix.ENOSYS {
+		return unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
+	return fd, err
+}
+
 func describe(err error) error {
 	switch {
 	case errors.Is(err, unix.ENOENT):
@@ -109,6 +123,8 @@ func describe(err error) error {
 		return errors.New("not a directory (only directories mount from your own directories)")
 	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
 		return errors.New("you have no access to it")
+	case errors.Is(err, unix.ELOOP):
+		return errors.New("too many symlinks, or a link through /proc")
 	}
 	return err
 }

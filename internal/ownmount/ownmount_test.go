@@ -21,7 +21,7 @@ func TestOpen(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "f"), nil, 0o644)
 	os.Symlink(filepath.Join(dir, "d"), filepath.Join(dir, "link"))
 	o := Open(asuser.Cred{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}, []string{
-		dir + "/d", dir + "/link", dir + "/f", dir + "/missing", "relative",
+		dir + "/d", dir + "/link", dir + "/f", dir + "/missing", "relative", "/proc/self/root/etc",
 	})
 	defer o.Close()
 	for _, tc := range []struct{ path, want, err string }{
@@ -30,6 +30,7 @@ func TestOpen(t *testing.T) {
 		{path: dir + "/f", err: "not a directory"},
 		{path: dir + "/missing", err: plan.ErrNotExist.Error()},
 		{path: "relative", err: "not an absolute path"},
+		{path: "/proc/self/root/etc", err: "a link through /proc"},
 	} {
 		got := o.Facts[tc.path]
 		if tc.err != "" {

@@ -125,6 +125,9 @@ func TestOwnMounts(t *testing.T) {
 		{"/tmp", "/tmp is not allowed: you may mount directories under"},
 		{project + "/marker", "not a directory"},
 		{dir + "/missing", "does not exist"},
+		// userdocker's own process, through the magic links of /proc.
+		{"/proc/self/root" + project, "a link through /proc"},
+		{"/proc/self/cwd", "a link through /proc"},
 	} {
 		r = ud(t, alice, nil, "run", "--rm", "-v", tc.src+":/x", testImage, "ls", "/x")
 		if r.code != 125 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stdout, "passwd") {
