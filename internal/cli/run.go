@@ -181,6 +181,13 @@ func (a *app) start(ctx context.Context, p *request.Plan, req *request.Run, run 
 		// it (rm, the epilog, a later sweep).
 		defer a.sweepMounts(ctx, eng)
 		defer unlock()
+		known, err := run.CheckStagedSeen(p)
+		if err != nil {
+			return err
+		}
+		if !known {
+			a.debugf("cannot tell whether the daemon sees the staging mounts (%s)", a.pol.DockerHost)
+		}
 	}
 	code, err := eng.Run(ctx, *p, streams, hooks)
 	if err != nil {

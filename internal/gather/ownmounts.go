@@ -50,3 +50,9 @@ func (r *Run) StageMounts(p *request.Plan) (release func(), err error) {
 	}
 	return r.own.Stage(r.Policy.Slurm.StateDir, p.Staged)
 }
+
+// CheckStagedSeen checks that the daemon sees p's staging mounts (see
+// ownmount.Opened.CheckSeen); known is false when it cannot tell.
+func (r *Run) CheckStagedSeen(p *request.Plan) (known bool, err error) {
+	return r.own.CheckSeen(r.Policy.DockerHost, p.Staged)
+}

@@ -18,9 +18,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -178,6 +181,63 @@ func (o *Opened) Stage(stateDir string, staged []request.Staged) (release func()
 		}
 	}
 	return release, nil
+}
+
+// CheckSeen asks whether the daemon at dockerHost sees each staging
+// directory of staged as the directory that was opened, in its own mount
+// namespace: through /proc/PID/root of the process that answers on its
+// unix socket. A daemon that does not would mount an empty directory,
+// and what the container writes there would be lost to the user. known
+// is false when it cannot tell: a daemon over tcp or ssh, a socket whose
+// listener is not the daemon (socket activation by pid 1).
+func (o *Opened) CheckSeen(dockerHost string, staged []request.Staged) (known bool, err error) {
+	sock, ok := strings.CutPrefix(dockerHost, "unix://")
+	if !ok || len(staged) == 0 {
+		return false, nil
+	}
+	pid, err := peerPID(sock)
+	if err != nil || pid <= 1 {
+		return false, nil
+	}
+	for _, s := range staged {
+		f, ok := o.files[s.Source]
+		if !ok {
+			return true, fmt.Errorf("mount %s: it was not opened", s.Source)
+		}
+		var want, got unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &want); err != nil {
+			return true, err
+		}
+		err := unix.Stat("/proc/"+strconv.Itoa(int(pid))+"/root"+s.Staging, &got)
+		if err != nil || got.Dev != want.Dev || got.Ino != want.Ino {
+			return true, fmt.Errorf("the Docker daemon (pid %d) does not see %s: it runs in a mount namespace that does not receive userdocker's mounts, so directories of your own cannot be mounted on this node; tell your admin (see \"What dockerd needs\" in docs/admin-guide.md)", pid, s.Staging)
+		}
+	}
+	return true, nil
+}
+
+// peerPID is the pid of the process listening on the unix socket sock.
+func peerPID(sock string) (int32, error) {
+	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	raw, err := conn.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return 0, err
+	}
+	if credErr != nil {
+		return 0, credErr
+	}
+	return cred.Pid, nil
 }
 
 // create makes the run's staging directory and locks it, under the lock

@@ -1,11 +1,16 @@
 package ownmount
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/userdocker/userdocker/internal/asuser"
@@ -134,5 +139,93 @@ func TestStageRefusesForeignPaths(t *testing.T) {
 	o := &Opened{}
 	if _, err := o.Stage("/run/userdocker", []request.Staged{{Source: "/x", Staging: "/etc/x/0"}}); err == nil {
 		t.Fatal("staged outside the state directory")
+	}
+}
+
+// TestCheckSeen: a daemon in this mount namespace sees the staging mount;
+// one in a namespace of its own, made before the mount and private, does
+// not, and the check says so; over tcp it cannot tell.
+func TestCheckSeen(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to mount")
+	}
+	state := t.TempDir()
+	os.Chmod(state, 0o755)
+	project := filepath.Join(t.TempDir(), "project")
+	os.Mkdir(project, 0o755)
+
+	here := filepath.Join(t.TempDir(), "here.sock")
+	l, err := net.Listen("unix", here)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	// The other daemon: this test binary, listening in a mount namespace
+	// of its own (private: Go makes it so), made before the mount.
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere.sock")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestListenHelper$")
+	cmd.Env = append(os.Environ(), "OWNMOUNT_LISTEN="+elsewhere)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "listening\n" {
+		t.Fatalf("helper: %q, %v", line, err)
+	}
+
+	o := Open(root, []string{project})
+	defer o.Close()
+	run := filepath.Join(Dir(state), "run1")
+	staged := []request.Staged{{Source: project, Opened: project, Staging: run + "/0"}}
+	release, err := o.Stage(state, staged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	t.Cleanup(func() { remove(run) })
+
+	if known, err := o.CheckSeen("unix://"+here, staged); !known || err != nil {
+		t.Errorf("a daemon in this namespace: known %v, %v", known, err)
+	}
+	known, err := o.CheckSeen("unix://"+elsewhere, staged)
+	if !known || err == nil || !strings.Contains(err.Error(), "does not see "+run+"/0") {
+		t.Errorf("a daemon in another namespace: known %v, %v", known, err)
+	}
+	if known, err := o.CheckSeen("tcp://127.0.0.1:2375", staged); known || err != nil {
+		t.Errorf("over tcp: known %v, %v", known, err)
+	}
+}
+
+// TestListenHelper is TestCheckSeen's other daemon.
+func TestListenHelper(t *testing.T) {
+	sock := os.Getenv("OWNMOUNT_LISTEN")
+	if sock == "" {
+		t.Skip("a helper process of TestCheckSeen")
+	}
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("listening")
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
 	}
 }
