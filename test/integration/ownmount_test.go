@@ -119,8 +119,14 @@ func TestOwnMounts(t *testing.T) {
 		t.Fatalf("through her symlink: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 
+	// A directory in her home that she cannot enter (root's, 0700).
+	locked := dir + "/locked"
+	if err := os.Mkdir(locked, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	before := containersOf(t, alice)
 	for _, tc := range []struct{ src, want string }{
+		{locked, "you have no access to it"},
 		{dir + "/etc", "(it is /etc) is not allowed: you may mount directories under " + home + ", /srv/udtest/scratch/" + alice},
 		{"/tmp", "/tmp is not allowed: you may mount directories under"},
 		{project + "/marker", "not a directory"},
