@@ -280,11 +280,14 @@ func TestOwnMountOnNode2(t *testing.T) {
 	ud2 := func(args ...string) (string, error) {
 		return onNode2(t, true, append([]string{"sudo", "-u", alice, "sudo", "-n", testBinary}, args...)...)
 	}
-	id, err := ud2("run", "-d", "-v", dir+"/project:/code", testImage, "sleep", "300")
-	if err != nil || len(id) != 64 {
-		t.Fatalf("run -d on vm2: %v: %q", err, id)
+	out, err := ud2("run", "-d", "-v", dir+"/project:/code", testImage, "sleep", "300")
+	id, _, _ := strings.Cut(out, "\n") // then the note on stderr, combined
+	if len(id) == 64 {
+		t.Cleanup(func() { exec.Command("docker", "-H", "unix://"+node2Socket, "rm", "-f", id).Run() })
 	}
-	t.Cleanup(func() { exec.Command("docker", "-H", "unix://"+node2Socket, "rm", "-f", id).Run() })
+	if err != nil || len(id) != 64 {
+		t.Fatalf("run -d on vm2: %v: %q", err, out)
+	}
 	// vm2's daemon has it, and what it mounted is her project.
 	if out := dockerOn(t, node2, "exec", id, "cat", "/code/marker"); out != "mine" {
 		t.Fatalf("the container on vm2 sees %q", out)
