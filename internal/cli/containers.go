@@ -48,7 +48,12 @@ func (a *app) parseSub(fs *pflag.FlagSet, synopsis string, args []string) error 
 }
 
 func (a *app) engine() (*engine.Engine, error) {
-	return engine.New(a.pol.DockerHost)
+	eng, err := engine.New(a.pol.DockerHost)
+	if err != nil {
+		return nil, err
+	}
+	eng.PullOnce(a.pol.Slurm.StateDir, a.debugf)
+	return eng, nil
 }
 
 func (a *app) owner() owned.Caller {

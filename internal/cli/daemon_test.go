@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
@@ -86,7 +88,9 @@ func twoUsers() []*fakedocker.Container {
 	}
 }
 
-// ownConfig allows every own-container subcommand, on the fake daemon.
+// ownConfig allows every own-container subcommand, on the fake daemon,
+// with the state directory (where pulls take their locks) beside its
+// socket.
 func ownConfig(host string) string {
 	return `docker_host = "` + host + `"
 subcommands = ["run", "attach", "stop", "ps", "images", "pull", "load", "logs", "version", "rm", "kill", "wait", "exec"]
@@ -97,5 +101,6 @@ pull = "missing"
 allowed = ["-e"]
 [slurm]
 outside_job = "no-gpu"
+state_dir = "` + filepath.Join(filepath.Dir(strings.TrimPrefix(host, "unix://")), "state") + `"
 `
 }

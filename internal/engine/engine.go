@@ -47,6 +47,10 @@ type Engine struct {
 	watch    *headerWatch
 	daemonMu sync.Mutex
 	daemon   *request.Daemon // once learned
+	// pullDir is the state directory that makes pulls single flights
+	// ("": each pull on its own); pullNote hears when it cannot.
+	pullDir  string
+	pullNote func(format string, args ...any)
 }
 
 // New returns an Engine for the daemon at host (e.g.

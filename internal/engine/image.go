@@ -7,6 +7,8 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/pkg/jsonmessage"
+
+	"github.com/userdocker/userdocker/internal/pullonce"
 )
 
 // Pull policies, the values of the config's run.pull and of Plan.Pull.
@@ -23,7 +25,7 @@ const (
 func (e *Engine) EnsureImage(ctx context.Context, ref, policy string, out io.Writer, isTerm bool) error {
 	switch policy {
 	case PullAlways:
-		return e.pull(ctx, ref, out, isTerm)
+		return e.pullShared(ctx, ref, true, out, isTerm)
 	case PullNever, PullMissing, "":
 	default:
 		return fmt.Errorf("unknown pull policy %q (want %q, %q or %q)", policy, PullNever, PullMissing, PullAlways)
@@ -37,7 +39,38 @@ func (e *Engine) EnsureImage(ctx context.Context, ref, policy string, out io.Wri
 		return &MissingImageError{Ref: ref}
 	}
 	fmt.Fprintf(out, "Unable to find image '%s' locally\n", ref)
-	return e.pull(ctx, ref, out, isTerm)
+	return e.pullShared(ctx, ref, false, out, isTerm)
+}
+
+// PullOnce makes this Engine's pulls single flights on the node
+// (internal/pullonce): concurrent pulls of one reference, by any process
+// that does the same with the same state directory dir, become one pull,
+// and the others wait for it and use its image. note, if not nil, hears
+// when the lock cannot be had and a pull goes on alone.
+func (e *Engine) PullOnce(dir string, note func(format string, args ...any)) {
+	e.pullDir, e.pullNote = dir, note
+}
+
+// pullShared pulls ref, as a single flight when PullOnce said where.
+// always: pull even when the daemon has ref, unless a pull of it ended
+// while this one waited.
+func (e *Engine) pullShared(ctx context.Context, ref string, always bool, out io.Writer, isTerm bool) error {
+	if e.pullDir == "" {
+		return e.pull(ctx, ref, out, isTerm)
+	}
+	return pullonce.Pull{
+		Dir: e.pullDir, Ref: ref, Always: always,
+		Have:  func(ctx context.Context) (bool, error) { return e.hasImage(ctx, ref) },
+		Fetch: func(ctx context.Context) error { return e.pull(ctx, ref, out, isTerm) },
+		Waiting: func() {
+			fmt.Fprintf(out, "waiting for the pull of %s started by another job\n", ref)
+		},
+		Alone: func(err error) {
+			if e.pullNote != nil {
+				e.pullNote("pull %s without the node's pull lock: %v", ref, err)
+			}
+		},
+	}.Do(ctx)
 }
 
 // MissingImageError is an image the daemon does not have, where the pull

@@ -29,9 +29,10 @@ func (e *Engine) ImageExists(ctx context.Context, ref string) (bool, error) {
 }
 
 // Pull fetches the image ref (a normalized reference, already judged by
-// the caller), showing progress on out as the docker CLI does.
+// the caller), showing progress on out as the docker CLI does; a single
+// flight on the node once PullOnce said where its locks are.
 func (e *Engine) Pull(ctx context.Context, ref string, out io.Writer, isTerm bool) error {
-	return e.pull(ctx, ref, out, isTerm)
+	return e.pullShared(ctx, ref, true, out, isTerm)
 }
 
 // Load sends an image tarball to the daemon, which the caller has

@@ -40,7 +40,7 @@ var layers = []struct {
 	{"plan", []string{"internal/plan"}},
 	// The edge: the system, the daemon, the files, the GPUs.
 	{"edge", []string{"internal/caller", "internal/alloc", "internal/asuser", "internal/audit", "internal/cgparent", "internal/engine", "internal/gpu",
-		"internal/gpuuse", "internal/gpureserve", "internal/hostpath", "internal/listing", "internal/ownmount", "internal/spool", "internal/sudoers", "internal/tty"}},
+		"internal/gpuuse", "internal/gpureserve", "internal/hostpath", "internal/listing", "internal/ownmount", "internal/pullonce", "internal/spool", "internal/sudoers", "internal/tty"}},
 	// What puts the edge to work for one purpose: a request's facts; the
 	// Slurm hooks.
 	{"gathering and hooks", []string{"internal/gather", "internal/slurmhook"}},
