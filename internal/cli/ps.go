@@ -20,10 +20,10 @@ import (
 
 // psOptions are ps's flags.
 type psOptions struct {
-	all, quiet, noTrunc, allUsers bool
-	filters                       []string
-	format                        string
-	gpu                           psGPUOptions
+	all, quiet, noTrunc, allUsers, digests bool
+	filters                                []string
+	format                                 string
+	gpu                                    psGPUOptions
 }
 
 // psFlags declares ps's flags, all in this one place, so that more
@@ -31,9 +31,10 @@ type psOptions struct {
 func psFlags(fs *pflag.FlagSet, o *psOptions) {
 	fs.BoolVarP(&o.all, "all", "a", false, "Show all your containers (default shows just running)")
 	fs.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided")
-	fs.StringVar(&o.format, "format", "", "Format output using a custom template ('table', 'table TEMPLATE' or a Go template over .ID .Image .Command .CreatedAt .RunningFor .Status .State .Ports .Names .User .Job .GPUs .Labels)")
+	fs.StringVar(&o.format, "format", "", "Format output using a custom template ('table', 'table TEMPLATE' or a Go template over .ID .Image .Digest .Command .CreatedAt .RunningFor .Status .State .Ports .Names .User .Job .GPUs .Labels)")
 	fs.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "Only display container IDs")
+	fs.BoolVar(&o.digests, "digests", false, "Show the digest of the image each container runs")
 	fs.BoolVar(&o.allUsers, "all-users", false, "Show every user's containers (root only)")
 	psGPUFlags(fs, &o.gpu)
 }
@@ -86,7 +87,11 @@ func cmdPs(ctx context.Context, a *app, args []string) error {
 	if o.quiet {
 		return nil
 	}
-	return a.list(o.format, listing.ContainerTable, listing.ContainerHeaders, rows)
+	table := listing.ContainerTable
+	if o.digests {
+		table = listing.ContainerDigestTable
+	}
+	return a.list(o.format, table, listing.ContainerHeaders, rows)
 }
 
 // list writes rows as listing.Write does. A --format past its limits is

@@ -25,7 +25,7 @@ func Image(ctx context.Context, eng *engine.Engine, ref string) (*plan.Image, er
 
 // imageFacts is what the checks need to know of an inspected image.
 func imageFacts(resp image.InspectResponse) *plan.Image {
-	img := &plan.Image{ID: resp.ID}
+	img := &plan.Image{ID: resp.ID, RepoDigests: resp.RepoDigests}
 	c := resp.Config
 	if c == nil {
 		return img

@@ -28,10 +28,15 @@ const (
 	// directories under run.mounts.user_roots; empty otherwise. The
 	// sweep removes a staging directory once no container names it.
 	Staging = "io.userdocker.staging"
+	// Digest is the repository digest of the image the container runs
+	// ("registry/name@sha256:…"), as the daemon knew it at the run: what
+	// a tag named then, which the tag may no longer name. Empty for an
+	// image that came from no registry (built or loaded here).
+	Digest = "io.userdocker.image.digest"
 )
 
 // Own are the io.userdocker.* labels userdocker sets. Every container gets
 // each of them, empty where it does not apply (no job, no GPUs): Docker
 // adds the image's labels that the request lacks, so a key left out could
 // be filled in by an image.
-var Own = []string{UID, User, Job, GPUs, Image, Staging}
+var Own = []string{UID, User, Job, GPUs, Image, Staging, Digest}

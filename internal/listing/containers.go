@@ -18,6 +18,7 @@ import (
 type ContainerRow struct {
 	ID         string
 	Image      string
+	Digest     string
 	Command    string
 	CreatedAt  string
 	RunningFor string
@@ -33,13 +34,17 @@ type ContainerRow struct {
 
 // ContainerHeaders are ps's column titles.
 var ContainerHeaders = map[string]string{
-	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+	"ID": "CONTAINER ID", "Image": "IMAGE", "Digest": "DIGEST", "Command": "COMMAND", "CreatedAt": "CREATED AT",
 	"RunningFor": "CREATED", "Status": "STATUS", "State": "STATE", "Ports": "PORTS", "Names": "NAMES",
 	"User": "USER", "Job": "JOB", "GPUs": "GPUS", "Labels": "LABELS",
 }
 
-// ContainerTable is ps's default format.
-const ContainerTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.User}}\t{{.Job}}\t{{.GPUs}}"
+// ContainerTable is ps's default format; ContainerDigestTable is ps
+// --digests's, with the image's digest beside its reference.
+const (
+	ContainerTable       = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.User}}\t{{.Job}}\t{{.GPUs}}"
+	ContainerDigestTable = "table {{.ID}}\t{{.Image}}\t{{.Digest}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.User}}\t{{.Job}}\t{{.GPUs}}"
+)
 
 // Container makes the ps row of c, as seen at now; truncation as docker's
 // unless noTrunc.
@@ -48,6 +53,7 @@ func Container(c container.Summary, now time.Time, noTrunc bool) ContainerRow {
 	r := ContainerRow{
 		ID:         c.ID,
 		Image:      imageRef(c),
+		Digest:     c.Labels[label.Digest],
 		Command:    c.Command,
 		CreatedAt:  created.UTC().Format("2006-01-02 15:04:05 -0700 MST"),
 		RunningFor: units.HumanDuration(now.Sub(created)) + " ago",

@@ -75,9 +75,13 @@ type Image struct {
 	// ID is the image's content-addressable ID ("sha256:…"). The
 	// container is created from it, so that a tag moved after the check
 	// cannot put another image in its place.
-	ID     string
-	Labels map[string]string
-	Env    []string
+	ID string
+	// RepoDigests are the repository digests the daemon knows the image
+	// by ("registry/name@sha256:…"), one per repository it was pulled
+	// from or pushed to.
+	RepoDigests []string
+	Labels      map[string]string
+	Env         []string
 	// Volumes are the container paths of the image's VOLUME entries.
 	Volumes []string
 	// ExposedPorts are the image's EXPOSE entries ("80/tcp").

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
+
 	"github.com/userdocker/userdocker/internal/label"
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
@@ -149,5 +151,33 @@ func ownLabels(p *request.Plan, f Facts) map[string]string {
 		label.GPUs:    strings.Join(f.GPUs, ","),
 		label.Image:   p.Image,
 		label.Staging: stagingLabel(p, f),
+		label.Digest:  ImageDigest(p.Image, f.Image),
 	}
+}
+
+// ImageDigest is the repository digest by which the image ref (a
+// normalized reference) runs: ref itself when it names a digest, else the
+// digest the daemon knows the image by in ref's repository; "" when there
+// is none (an image built or loaded here) or the image is not known yet.
+func ImageDigest(ref string, img *Image) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ""
+	}
+	if _, ok := named.(reference.Canonical); ok {
+		return named.String()
+	}
+	if img == nil {
+		return ""
+	}
+	for _, d := range img.RepoDigests {
+		rd, err := reference.ParseNormalizedNamed(d)
+		if err != nil {
+			continue
+		}
+		if _, ok := rd.(reference.Canonical); ok && rd.Name() == named.Name() {
+			return rd.String()
+		}
+	}
+	return ""
 }
