@@ -20,7 +20,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,11 +32,11 @@ import (
 
 // LockFilePattern names the lock of one image's pull in the state
 // directory: "pull-<hex>.lock", the hex being the first 32 digits of the
-// SHA-256 of the normalized reference. The file (root, 0600) holds the
-// outcome of the last pull done under it, one line (see outcome), which
-// the waiters read once they have the lock. The files stay until the
-// state directory is emptied (a tmpfs at boot): one per image reference
-// pulled on the node, a few bytes each.
+// SHA-256 of the normalized reference. The file (root, 0600) exists while
+// a pull of the reference runs or is waited for; the caller that pulls
+// writes the outcome into it, one line (see outcome), and removes it
+// before it lets go of the lock; the waiters, who opened it before, read
+// the outcome from their descriptors.
 const LockFilePattern = "pull-%s.lock"
 
 // LockFile is the name of ref's lock in the state directory.
@@ -96,53 +98,91 @@ func (p Pull) Do(ctx context.Context) error {
 		}
 	}
 	since := p.Now()
-	lock, waited, err := p.lock(ctx)
-	var unusable *unusableError
-	if errors.As(err, &unusable) {
-		if p.Alone != nil {
-			p.Alone(unusable.err)
+	announced := false
+	for {
+		lock, waited, err := p.lock(ctx, &announced)
+		var unusable *unusableError
+		if errors.As(err, &unusable) {
+			if p.Alone != nil {
+				p.Alone(unusable.err)
+			}
+			return p.Fetch(ctx)
 		}
-		return p.Fetch(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if waited {
-		last, err := readOutcome(lock)
 		if err != nil {
 			return err
 		}
+		done, err := p.locked(ctx, lock, waited, since)
+		lock.Close()
+		if done {
+			return err
+		}
+	}
+}
+
+// locked is Do's work under the lock: use the outcome of a pull that
+// ended while this caller waited, or pull. done is false when the lock's
+// file was removed by its last holder, so that a newer caller may hold
+// the lock of a new file under the same name: the caller must lock again.
+// The holder that pulls removes the file when it is done, and nothing is
+// left in the state directory once the pulls of a node are over.
+func (p Pull) locked(ctx context.Context, lock *os.File, waited bool, since time.Time) (done bool, err error) {
+	if waited {
+		last, err := readOutcome(lock)
+		if err != nil {
+			return true, err
+		}
 		if last.fresh(since) {
 			if last.err != "" {
-				return &Error{Ref: p.Ref, Msg: last.err}
+				return true, &Error{Ref: p.Ref, Msg: last.err}
 			}
 			if have, err := p.Have(ctx); err != nil || have {
-				return err
+				return true, err
 			}
 		}
 	}
+	path := filepath.Join(p.Dir, LockFile(p.Ref))
+	if linked, err := isLinked(lock, path); err != nil || !linked {
+		return err != nil, err
+	}
+	defer os.Remove(path)
 	if !p.Always {
 		// Pulled by another caller between the look above and the lock.
 		if have, err := p.Have(ctx); err != nil || have {
-			return err
+			return true, err
 		}
 	}
 	err = p.Fetch(ctx)
 	if ctx.Err() != nil {
 		// This caller gave up (a signal, the job's end): the pull did not
 		// fail for the others, who try again themselves.
-		return err
+		return true, err
 	}
 	if werr := writeOutcome(lock, outcome{at: p.Now(), err: oneLine(err)}); werr != nil && err == nil {
-		return werr
+		return true, werr
 	}
-	return err
+	return true, err
+}
+
+// isLinked reports whether f is the file at path still.
+func isLinked(f *os.File, path string) (bool, error) {
+	held, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	now, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return os.SameFile(held, now), nil
 }
 
 // lock takes ref's lock, at once or after waiting for another caller's
 // pull (waited).
-func (p Pull) lock(ctx context.Context) (f *os.File, waited bool, err error) {
+// announced says whether Waiting was called already.
+func (p Pull) lock(ctx context.Context, announced *bool) (f *os.File, waited bool, err error) {
 	name := LockFile(p.Ref)
 	if err := alloc.EnsureStateDir(p.Dir); err != nil {
 		return nil, false, &unusableError{err}
@@ -157,9 +197,10 @@ func (p Pull) lock(ctx context.Context) (f *os.File, waited bool, err error) {
 	if !errors.Is(err, alloc.ErrStillLocked) {
 		return nil, false, &unusableError{err} // a lock file that cannot be made
 	}
-	if p.Waiting != nil {
+	if p.Waiting != nil && !*announced {
 		p.Waiting()
 	}
+	*announced = true
 	f, err = alloc.LockStateFile(ctx, p.Dir, name, MaxWait)
 	if errors.Is(err, alloc.ErrStillLocked) {
 		return nil, true, fmt.Errorf("the pull of %s started by another job has not finished after %s: ask the administrator to look at the daemon", p.Ref, MaxWait)

@@ -28,6 +28,14 @@ func stateDir(t *testing.T) string {
 	return dir
 }
 
+// noLocksLeft checks that the pulls left no lock file behind.
+func noLocksLeft(t *testing.T, dir string) {
+	t.Helper()
+	if left, _ := filepath.Glob(filepath.Join(dir, "pull-*")); len(left) != 0 {
+		t.Errorf("lock files left: %q", left)
+	}
+}
+
 // node is a fake daemon: it has the image once a fetch succeeded.
 type node struct {
 	have    atomic.Bool
@@ -113,6 +121,7 @@ func TestOnePullForConcurrentCallers(t *testing.T) {
 			if got := n.fetches.Load(); got != 1 {
 				t.Errorf("%d fetches, want 1", got)
 			}
+			noLocksLeft(t, dir)
 		})
 	}
 }
@@ -141,6 +150,7 @@ func TestPullAgainWhenNothingFresh(t *testing.T) {
 	if waiting.Load() != 0 {
 		t.Errorf("%d callers waited, want none: the calls did not overlap", waiting.Load())
 	}
+	noLocksLeft(t, dir)
 }
 
 // TestGivingUpReleasesOthers: a caller whose context ends while it pulls
@@ -170,6 +180,7 @@ func TestGivingUpReleasesOthers(t *testing.T) {
 	if got := n.fetches.Load(); got != 2 {
 		t.Errorf("%d fetches, want 2", got)
 	}
+	noLocksLeft(t, dir)
 }
 
 // TestKeysDiffer: other references have other locks, and the name says
