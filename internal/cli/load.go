@@ -3,7 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
+	"os"
+	"slices"
 
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/gather"
@@ -50,6 +54,11 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer src.Close()
+	if f, ok := src.(*os.File); ok {
+		if done, err := a.loadedAlready(ctx, f); done || err != nil {
+			return err
+		}
+	}
 	lim := a.pol.Load
 	dir, err := spool.Open(lim.SpoolDir)
 	if err != nil {
@@ -101,6 +110,40 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	}
 	a.debugf("load: %d bytes spooled, %d once unpacked, %d entries with its layers, tags %q", archive.Size, archive.Unpacked, archive.Entries, archive.Tags)
 	return eng.Load(ctx, tmp.Reader(archive.Size), *quiet || a.quiet, a.env.Stdout, engine.StdStreams().OutIsTerm)
+}
+
+// loadedAlready skips the load of an archive file (-i) whose every tag
+// the daemon has already as the image the archive gives it, as
+// plan.LoadUnchanged judges it, from the archive's metadata alone; it
+// then prints what docker load prints. Otherwise (done false) f is
+// rewound for the load as usual.
+func (a *app) loadedAlready(ctx context.Context, f *os.File) (done bool, err error) {
+	peeked, ok := imagetar.Peek(f)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false, fmt.Errorf("--input: %w", err)
+	}
+	if !ok {
+		return false, nil
+	}
+	eng, err := a.engine()
+	if err != nil {
+		return false, err
+	}
+	defer eng.Close()
+	tags := slices.Sorted(maps.Keys(peeked.IDs))
+	have, err := gather.TagImages(ctx, eng, tags)
+	if err != nil {
+		return false, err
+	}
+	patterns := policy.AllPatterns(a.cfg.EveryImagePatterns())
+	if !plan.LoadUnchanged(peeked.IDs, have, patterns, a.who.Name, a.pol.Run.OwnImages) {
+		return false, nil
+	}
+	a.debugf("load: the daemon has every tag of the archive as its image already (%q): nothing loaded", tags)
+	for _, t := range tags {
+		fmt.Fprintf(a.env.Stdout, "Loaded image: %s\n", t)
+	}
+	return true, nil
 }
 
 // loadError is the refusal of an archive with a problem (plan.CheckArchive),

@@ -63,3 +63,24 @@ func DataRootFree(ctx context.Context, eng *engine.Engine) (root string, free in
 	}
 	return root, free, true, nil
 }
+
+// TagImages says, for each tag that is a valid image reference, by its
+// normalized form, which image the daemon has under it: its ID, or ""
+// when it has none.
+func TagImages(ctx context.Context, eng *engine.Engine, tags []string) (map[string]string, error) {
+	ids := map[string]string{}
+	for _, t := range tags {
+		named, err := plan.NormalizeImage(t)
+		if err != nil {
+			continue // plan.LoadUnchanged does not skip it
+		}
+		img, found, err := eng.InspectImage(ctx, named.String())
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			ids[named.String()] = img.ID
+		}
+	}
+	return ids, nil
+}

@@ -155,3 +155,27 @@ func CheckRoom(where string, avail, need, minFree int64) error {
 	return refusal.New("load.min_free", "load: %s has %s free; %s more would leave less than the %s this system keeps free (load.min_free)",
 		where, units.BytesSize(float64(avail)), units.BytesSize(float64(need)), units.BytesSize(float64(minFree)))
 }
+
+// LoadUnchanged reports whether loading an archive would change no tag,
+// so that the load can be skipped: the archive names at least one tag
+// (ids: each tag as written, with the image ID the archive gives it),
+// every one exists already as that very image (have: the daemon's image
+// ID by normalized reference, "" for none), and JudgeLoad (patterns, user
+// and own as there) would let every tag load were it new. Anything else
+// is loaded, or refused, as before: a tag that exists as another image
+// stays a hijack, and a tag the site lets run stays refused. Many tasks
+// of a job loading one archive on one node then load it once.
+func LoadUnchanged(ids map[string]string, have map[string]string, patterns []policy.Pattern, user string, own bool) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	tags := make([]string, 0, len(ids))
+	for tag, id := range ids {
+		named, err := NormalizeImage(tag)
+		if err != nil || id == "" || have[named.String()] != id {
+			return false
+		}
+		tags = append(tags, tag)
+	}
+	return JudgeLoad(tags, patterns, nil, user, own) == nil
+}

@@ -135,3 +135,30 @@ func TestCheckRoom(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadUnchanged(t *testing.T) {
+	const a, b = "sha256:aaaa", "sha256:bbbb"
+	allowed := []policy.Pattern{policy.MustPattern(`^ud-test/`)}
+	for _, tc := range []struct {
+		name string
+		ids  map[string]string
+		have map[string]string
+		want bool
+	}{
+		{"every tag as that image", map[string]string{"me/app:1": a, "me/app:2": a},
+			map[string]string{"docker.io/me/app:1": a, "docker.io/me/app:2": a}, true},
+		{"one tag is new", map[string]string{"me/app:1": a, "me/app:2": a}, map[string]string{"docker.io/me/app:1": a}, false},
+		{"a tag names another image: a hijack, refused as before", map[string]string{"me/app:1": a}, map[string]string{"docker.io/me/app:1": b}, false},
+		{"a tag the site lets run: refused as before", map[string]string{"ud-test/busybox:latest": a},
+			map[string]string{"docker.io/ud-test/busybox:latest": a}, false},
+		{"not a reference", map[string]string{"UPPER:1": a}, map[string]string{"UPPER:1": a}, false},
+		{"no tags", map[string]string{}, nil, false},
+		{"no ID", map[string]string{"me/app:1": ""}, map[string]string{"docker.io/me/app:1": ""}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := LoadUnchanged(tc.ids, tc.have, allowed, "alice", false); got != tc.want {
+				t.Errorf("LoadUnchanged = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -505,3 +505,47 @@ func childrenOf(id string) []string {
 	sort.Strings(children)
 	return children
 }
+
+// TestLoadAgainSkipped: the tasks of a job load one archive on one node.
+// The first load loads it; the later ones find every tag of the archive
+// already naming its image and load nothing (no load event in the
+// daemon), quickly and successfully. An archive that would move one of
+// those tags to another image is still refused, and the tag stays.
+func TestLoadAgainSkipped(t *testing.T) {
+	requireSetup(t)
+	writeConfig(t, loadConfig(""))
+	tag := "udtest-alice/load-again-" + fmt.Sprint(time.Now().UnixNano()) + ":1"
+	t.Cleanup(func() { exec.Command("docker", "rmi", tag).Run() })
+	id := imageID(deniedImage)
+	archive := writeArchive(t, withTags(savedEntries(t, deniedImage), tag))
+
+	if r := ud(t, alice, nil, "load", "-i", archive); r.code != 0 || r.stdout != "Loaded image: "+tag+"\n" || imageID(tag) != id {
+		t.Fatalf("first load: exit %d, stdout %q, stderr %q, %s is %q; want it loaded as %s", r.code, r.stdout, r.stderr, tag, imageID(tag), id)
+	}
+	since := time.Now().Add(-time.Second).Format(time.RFC3339Nano)
+	for i := range 3 {
+		r := ud(t, alice, nil, "load", "-i", archive)
+		if r.code != 0 || r.stdout != "Loaded image: "+tag+"\n" || r.stderr != "" {
+			t.Errorf("load %d of the same archive: exit %d, stdout %q, stderr %q; want it done already", i+2, r.code, r.stdout, r.stderr)
+		}
+	}
+	if got := imageID(tag); got != id {
+		t.Errorf("after the loads %s is %s, want %s", tag, got, id)
+	}
+	events := docker(t, "events", "--since", since, "--until", time.Now().Add(time.Second).Format(time.RFC3339Nano),
+		"--filter", "type=image", "--filter", "event=load", "--format", "{{.Action}} {{.Actor.ID}}")
+	if events != "" {
+		t.Errorf("the daemon loaded again: %s", events)
+	}
+	spoolIsEmpty(t, loadSpool)
+
+	// The same tag on another image: a hijack, refused as before.
+	r := ud(t, alice, nil, "load", "-i", writeArchive(t, withTags(savedEntries(t, testImage), tag)))
+	want := "userdocker: load: tag docker.io/" + tag + " is refused: it exists already, and a loaded image must not replace it\n"
+	if r.code != 125 || r.stderr != want {
+		t.Errorf("load of another image as %s: exit %d, stderr %q; want 125, %q", tag, r.code, r.stderr, want)
+	}
+	if got := imageID(tag); got != id {
+		t.Errorf("after the refused load %s is %s, want %s still", tag, got, id)
+	}
+}
