@@ -2,9 +2,11 @@
 # bench/pull.sh — eight concurrent first runs of one image, as the tasks of
 # a job starting together on a node, against one run that pulls it alone:
 # wall time until all have run, and the requests the registry answered.
-# Also eight concurrent `docker pull`s without userdocker, to show what
-# the daemon alone shares (layer downloads) and what it does not
-# (manifests).
+# For scale: the same eight runs with the image present (what starting
+# eight containers at once costs here, without any pull), eight
+# concurrent `userdocker pull`s, and eight concurrent `docker pull`s
+# without userdocker, which show what the daemon alone shares (some layer
+# downloads) and what it does not (manifests).
 #
 # Each round pushes an image of its own to the test cluster's registry
 # (127.0.0.1:5000/udtest-bench/pull-<random>: ud-test/busybox plus one
@@ -95,16 +97,24 @@ many_docker() { # TASKS concurrent docker pulls, no userdocker
 	for i in "${pids[@]}"; do wait "$i"; done
 }
 alone() { ud run --rm "$REF" true >/dev/null 2>&1; }
+many_pulls() { # TASKS concurrent userdocker pulls
+	local i pids=()
+	for ((i = 0; i < TASKS; i++)); do ud pull -q "$REF" >/dev/null 2>&1 & pids+=($!); done
+	for i in "${pids[@]}"; do wait "$i" || { echo "a pull failed" >&2; exit 1; }; done
+}
 
-one_ms=() many_ms=() dock_ms=()
+one_ms=() many_ms=() warm_ms=() pulls_ms=() dock_ms=()
 for ((round = 0; round < ROUNDS; round++)); do
 	push_fresh; off=$(stat -c %s "$LOG")
 	timed alone; one_ms+=("$MS"); one_req=$(requests "$REPO" "$off")
 	push_fresh; off=$(stat -c %s "$LOG")
 	timed many; many_ms+=("$MS"); many_req=$(requests "$REPO" "$off")
+	timed many; warm_ms+=("$MS")
+	push_fresh; off=$(stat -c %s "$LOG")
+	timed many_pulls; pulls_ms+=("$MS"); pulls_req=$(requests "$REPO" "$off")
 	push_fresh; off=$(stat -c %s "$LOG")
 	timed many_docker; dock_ms+=("$MS"); dock_req=$(requests "$REPO" "$off")
-	echo "round $((round + 1)): one run ${one_ms[-1]} ms ($one_req); $TASKS runs at once ${many_ms[-1]} ms ($many_req); $TASKS docker pulls at once ${dock_ms[-1]} ms ($dock_req)"
+	echo "round $((round + 1)): one first run ${one_ms[-1]} ms ($one_req); $TASKS first runs at once ${many_ms[-1]} ms ($many_req), again with the image present ${warm_ms[-1]} ms; $TASKS userdocker pulls at once ${pulls_ms[-1]} ms ($pulls_req); $TASKS docker pulls at once ${dock_ms[-1]} ms ($dock_req)"
 done
 echo "image: ud-test/busybox + $SIZE layer; $ROUNDS rounds"
-echo "median wall: one first run $(median "${one_ms[@]}") ms; $TASKS concurrent first runs $(median "${many_ms[@]}") ms; $TASKS concurrent docker pulls $(median "${dock_ms[@]}") ms"
+echo "median wall: one first run $(median "${one_ms[@]}") ms; $TASKS concurrent first runs $(median "${many_ms[@]}") ms; the same $TASKS runs with the image present $(median "${warm_ms[@]}") ms; $TASKS concurrent userdocker pulls $(median "${pulls_ms[@]}") ms; $TASKS concurrent docker pulls $(median "${dock_ms[@]}") ms"

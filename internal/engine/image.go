@@ -22,6 +22,8 @@ const (
 // reference) according to policy, which is one of the Pull constants ("" is
 // PullMissing, as in docker). Pull progress is shown on out as the docker CLI
 // shows it, with cursor movements only when isTerm says out is a terminal.
+// Once PullOnce was called, a pull is shared with the other callers that
+// pull the same reference on the node at the same time.
 func (e *Engine) EnsureImage(ctx context.Context, ref, policy string, out io.Writer, isTerm bool) error {
 	switch policy {
 	case PullAlways:

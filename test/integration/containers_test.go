@@ -289,9 +289,11 @@ func TestLoadHijackRefused(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "Loaded image: "+tag) {
 			t.Fatalf("exit %d, %q %q", r.code, r.stdout, r.stderr)
 		}
-		r = ud(t, alice, nil, "load", "-i", hijackArchive(t, tag))
+		// The same image again changes nothing: skipped (TestLoadAgainSkipped).
+		// Another image under the tag is a hijack.
+		r = ud(t, alice, nil, "load", "-i", writeArchive(t, withTags(savedEntries(t, testImage), tag)))
 		if wantExists := "userdocker: load: tag docker.io/" + tag + " is refused: it exists already, and a loaded image must not replace it\n"; r.code != 125 || r.stderr != wantExists {
-			t.Fatalf("second load: exit %d, %q; want %q", r.code, r.stderr, wantExists)
+			t.Fatalf("load of another image as %s: exit %d, %q; want %q", tag, r.code, r.stderr, wantExists)
 		}
 	})
 }
