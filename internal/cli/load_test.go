@@ -64,6 +64,7 @@ func spoolConfig(host, spoolDir, extra string) string {
 
 func TestLoad(t *testing.T) {
 	requireRoot(t)
+	sameID := strings.Repeat("b", 64) // the image ID of alice/same:1 in the daemon
 	hijack := `[{"Config":"c.json","RepoTags":["ud-test/busybox:latest"],"Layers":[]}]`
 	tests := []struct {
 		name    string
@@ -81,6 +82,18 @@ func TestLoad(t *testing.T) {
 			stderr: "userdocker: load: tag docker.io/ud-test/busybox:latest is refused: this system lets it run (run.images), and a loaded image must not replace it\n"},
 		{name: "existing tag", file: func(t *testing.T) string { return saveArchive(t, 0o644, `["alice/app:1","alice/new:1"]`) }, code: 125,
 			stderr: "userdocker: load: tag docker.io/alice/app:1 is refused: it exists already, and a loaded image must not replace it\n"},
+		{name: "every tag names its image already: nothing loaded", file: func(t *testing.T) string {
+			return archiveFile(t, 0o644, tarEntry{name: "manifest.json", body: `[{"Config":"` + sameID + `.json","RepoTags":["alice/same:1"],"Layers":[]}]`})
+		}, stdout: "Loaded image: alice/same:1\n"},
+		{name: "the tag of another image: refused as before", file: func(t *testing.T) string {
+			return archiveFile(t, 0o644, tarEntry{name: "manifest.json", body: `[{"Config":"` + strings.Repeat("c", 64) + `.json","RepoTags":["alice/same:1"],"Layers":[]}]`})
+		}, code: 125, stderr: "userdocker: load: tag docker.io/alice/same:1 is refused: it exists already, and a loaded image must not replace it\n"},
+		{name: "one tag new: judged as before", file: func(t *testing.T) string {
+			return archiveFile(t, 0o644, tarEntry{name: "manifest.json", body: `[{"Config":"` + sameID + `.json","RepoTags":["alice/same:1","alice/new:1"],"Layers":[]}]`})
+		}, code: 125, stderr: "userdocker: load: tag docker.io/alice/same:1 is refused: it exists already, and a loaded image must not replace it\n"},
+		{name: "an allowed tag naming its image: refused as before", file: func(t *testing.T) string {
+			return archiveFile(t, 0o644, tarEntry{name: "manifest.json", body: `[{"Config":"` + sameID + `.json","RepoTags":["ud-test/busybox:latest"],"Layers":[]}]`})
+		}, code: 125, stderr: "userdocker: load: tag docker.io/ud-test/busybox:latest is refused: this system lets it run (run.images), and a loaded image must not replace it\n"},
 		{name: "file alice cannot read", file: func(t *testing.T) string { return saveArchive(t, 0o600, `[]`) }, code: 125, stderr: ": permission denied\n"},
 		{name: "hijack through a symlinked directory", file: func(t *testing.T) string {
 			return archiveFile(t, 0o644, tarEntry{name: "manifest.json", body: `[{"RepoTags":["alice/new:1"]}]`},
@@ -125,7 +138,8 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := withImages(daemon(), image.Summary{ID: "sha256:bbbb", RepoTags: []string{"alice/app:1"}})
+			d := withImages(daemon(), image.Summary{ID: "sha256:bbbb", RepoTags: []string{"alice/app:1"}},
+				image.Summary{ID: "sha256:" + sameID, RepoTags: []string{"alice/same:1", "ud-test/busybox:latest"}})
 			dir := filepath.Join(t.TempDir(), "spool")
 			if tt.spool != nil {
 				tt.spool(t, dir)
