@@ -119,10 +119,12 @@ func deleteManifest(repo, digest string) {
 	}
 }
 
-// regConfig is the base policy with run.images and run.pull replaced.
+// regConfig is the base policy with run.images and run.pull replaced, and
+// --pull allowed.
 func regConfig(pull string, images ...string) string {
 	c := strings.Replace(baseConfig, `images = ['^docker\.io/library/(debian|ubuntu):', '^ud-test/(busybox|cuda):']`,
 		`images = ['`+strings.Join(images, `', '`)+`']`, 1)
+	c = strings.Replace(c, `allowed = ["-i",`, `allowed = ["--pull", "-i",`, 1)
 	return strings.Replace(c, `pull = "never"`, `pull = "`+pull+`"`, 1)
 }
 
@@ -274,6 +276,15 @@ func TestRegistryPullPolicies(t *testing.T) {
 		t.Errorf("run.pull = missing, first run: exit %d, stdout %q, stderr %q; want %q after a pull", r.code, r.stdout, r.stderr, p1.content)
 	}
 	waitRequests(t, mark, repo, 4)
+	// --pull may ask for less than the site, never for more.
+	mark = logMark(t)
+	r = ud(t, alice, nil, "run", "--rm", "--pull=always", p1.ref, "true")
+	if want := "userdocker: --pull=always is not allowed on this system (run.pull = \"missing\")\n"; r.code != 125 || r.stderr != want {
+		t.Errorf("run --pull=always under missing: exit %d, stderr %q; want 125, %q", r.code, r.stderr, want)
+	}
+	if reqs := requestsSince(t, mark, repo); len(reqs) != 0 {
+		t.Errorf("a refused --pull=always asked the registry: %q", reqs)
+	}
 	if r = runsContent(t, p1.ref); r.code != 0 || r.stdout != p1.content+"\n" || r.stderr != "" {
 		t.Errorf("run.pull = missing, second run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
@@ -299,6 +310,13 @@ func TestRegistryPullPolicies(t *testing.T) {
 		t.Errorf("run.pull = always did not ask the registry")
 	}
 	cur := runDetached(t, ud, p1.ref, "sleep", "60")
+	mark = logMark(t)
+	if r = ud(t, alice, nil, "run", "--rm", "--pull=missing", p1.ref, "cat", "/ud-test-id"); r.code != 0 || r.stdout != p2.content+"\n" {
+		t.Errorf("run --pull=missing under always: exit %d, stdout %q, stderr %q; want the node's %q", r.code, r.stdout, r.stderr, p2.content)
+	}
+	if reqs := requestsSince(t, mark, repo); len(reqs) != 0 {
+		t.Errorf("run --pull=missing of an image here asked the registry: %q", reqs)
+	}
 
 	r = ud(t, alice, nil, "ps", "--no-trunc", "--format", "{{.ID}} {{.Image}} {{.Digest}}")
 	for id, digest := range map[string]string{old: p1.digest, cur: p2.digest} {
