@@ -20,6 +20,7 @@
 # Needs root, Go and the test machine (scripts/testenv.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/registry-purge.bash"
 
 ROUNDS=${ROUNDS:-3}
 TASKS=${TASKS:-8}
@@ -34,9 +35,7 @@ cleanup() {
 	local r id
 	for r in "${repos[@]}"; do
 		for id in $(docker image ls -q --no-trunc "$REGISTRY/$r"); do docker image rm -f "$id" >/dev/null 2>&1 || true; done
-		while read -r d; do
-			curl -fsS -X DELETE "http://$REGISTRY/v2/$r/manifests/$d" >/dev/null 2>&1 || true
-		done <"$work/$(tr / _ <<<"$r").digests"
+		purge_repo "$r"
 	done
 	rm -rf "$work"
 }
@@ -70,7 +69,6 @@ push_fresh() {
 	REF=$REGISTRY/$repo:v1
 	printf 'FROM ud-test/busybox:latest\nRUN head -c %s /dev/urandom >/blob\n' "$SIZE" | docker build -q -t "$REF" - >/dev/null 2>&1
 	docker push "$REF" >/dev/null
-	docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$REF" | sed -n "s|^$REGISTRY/$repo@||p" >"$work/$(tr / _ <<<"$repo").digests"
 	docker image rm "$REF" >/dev/null
 	REPO=$repo
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,7 +63,7 @@ func testRepo(t *testing.T, what string) string {
 // pushImage builds an image of its own, pushes it to the registry as
 // repo:tag and removes it from the daemon again: the registry has it, the
 // node has not. When the test ends, every image of repo goes from the
-// daemon and every manifest pushed from the registry.
+// daemon, and repo from the registry.
 func pushImage(t *testing.T, repo, tag string) pushed {
 	t.Helper()
 	p := pushed{repo: repo, ref: registryAddr + "/" + repo + ":" + tag, content: randomWord(t)}
@@ -73,7 +72,10 @@ func pushImage(t *testing.T, repo, tag string) pushed {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("docker build %s: %v\n%s", p.ref, err, out)
 	}
-	t.Cleanup(func() { removeRepo(repo) })
+	t.Cleanup(func() {
+		removeRepo(repo)
+		purgeRepo(repo)
+	})
 	if out, err := exec.Command("docker", "push", p.ref).CombinedOutput(); err != nil {
 		t.Fatalf("docker push %s: %v\n%s", p.ref, err, out)
 	}
@@ -86,10 +88,7 @@ func pushImage(t *testing.T, repo, tag string) pushed {
 	if p.digest == "" {
 		t.Fatalf("%s: no digest after the push", p.ref)
 	}
-	t.Cleanup(func() {
-		exec.Command("docker", "image", "rm", "-f", p.id).Run()
-		deleteManifest(repo, p.digest)
-	})
+	t.Cleanup(func() { exec.Command("docker", "image", "rm", "-f", p.id).Run() })
 	docker(t, "image", "rm", p.ref)
 	if exec.Command("docker", "image", "inspect", p.id).Run() == nil {
 		t.Fatalf("%s: the daemon still has %s", p.ref, p.id)
@@ -110,13 +109,43 @@ func removeRepo(repo string) {
 	}
 }
 
-// deleteManifest removes a pushed manifest from the registry (its
-// storage allows deletes; the blobs stay until a garbage collection).
-func deleteManifest(repo, digest string) {
-	req, _ := http.NewRequest(http.MethodDelete, "http://"+registryAddr+"/v2/"+repo+"/manifests/"+digest, nil)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+// registryStore is where the test registry keeps repositories and blobs.
+const registryStore = "/var/lib/userdocker-test/registry/docker/registry/v2"
+
+// purgeRepo removes a repository a test pushed from the registry's
+// storage, with the blobs no other repository links to. Deleting a
+// manifest through the API leaves its blobs until a garbage collection,
+// which is unsafe while the registry serves others; a test's blobs are
+// its own (random words), so it removes them itself
+// (bench/registry-purge.bash does the same for the benchmarks).
+func purgeRepo(repo string) {
+	dir := filepath.Join(registryStore, "repositories", repo)
+	if !strings.HasPrefix(repo, "udtest-reg/") {
+		return
 	}
+	linked := func(root string) map[string]bool {
+		out := map[string]bool{}
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() && p == dir && root != dir {
+				return filepath.SkipDir
+			}
+			if d.Name() == "link" && (strings.Contains(p, "/_layers/sha256/") || strings.Contains(p, "/_manifests/revisions/sha256/")) {
+				out[filepath.Base(filepath.Dir(p))] = true
+			}
+			return nil
+		})
+		return out
+	}
+	others := linked(filepath.Join(registryStore, "repositories"))
+	for d := range linked(dir) {
+		if !others[d] && len(d) == 64 && strings.Trim(d, "0123456789abcdef") == "" {
+			os.RemoveAll(filepath.Join(registryStore, "blobs", "sha256", d[:2], d))
+		}
+	}
+	os.RemoveAll(dir)
 }
 
 // regConfig is the base policy with run.images and run.pull replaced, and
