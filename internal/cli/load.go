@@ -55,7 +55,7 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	}
 	defer src.Close()
 	if f, ok := src.(*os.File); ok {
-		if done, err := a.loadedAlready(ctx, f); done || err != nil {
+		if done, err := a.loadedAlready(ctx, eng, f); done || err != nil {
 			return err
 		}
 	}
@@ -117,7 +117,7 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 // plan.LoadUnchanged judges it, from the archive's metadata alone; it
 // then prints what docker load prints. Otherwise (done false) f is
 // rewound for the load as usual.
-func (a *app) loadedAlready(ctx context.Context, f *os.File) (done bool, err error) {
+func (a *app) loadedAlready(ctx context.Context, eng *engine.Engine, f *os.File) (done bool, err error) {
 	peeked, ok := imagetar.Peek(f)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return false, fmt.Errorf("--input: %w", err)
@@ -125,11 +125,6 @@ func (a *app) loadedAlready(ctx context.Context, f *os.File) (done bool, err err
 	if !ok {
 		return false, nil
 	}
-	eng, err := a.engine()
-	if err != nil {
-		return false, err
-	}
-	defer eng.Close()
 	tags := slices.Sorted(maps.Keys(peeked.IDs))
 	have, err := gather.TagImages(ctx, eng, tags)
 	if err != nil {
