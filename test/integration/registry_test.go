@@ -290,7 +290,7 @@ func TestRegistryPullPolicies(t *testing.T) {
 	writeConfig(t, regConfig("never", `^127\.0\.0\.1:5000/udtest-reg/`))
 	mark := logMark(t)
 	r := runsContent(t, p1.ref)
-	want := "userdocker: image " + p1.ref + " is not available locally, and this system does not pull images (run.pull = \"never\")\n"
+	want := "userdocker: image " + p1.ref + " is not on node " + hostNode(t) + ", and this system does not pull images (run.pull = \"never\"): ask your admin to put it on every node\n"
 	if r.code != 125 || r.stderr != want {
 		t.Errorf("run.pull = never: exit %d, stderr %q; want 125, %q", r.code, r.stderr, want)
 	}
