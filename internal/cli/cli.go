@@ -96,6 +96,9 @@ type Env struct {
 	// Hostname names this host for a caller's parent cgroup outside a
 	// job; nil: os.Hostname.
 	Hostname func() (string, error)
+	// LoadWait is how long load waits for another load of the same user
+	// before it gives up; 0: an hour.
+	LoadWait time.Duration
 	// Rand makes automatic names unique; nil means crypto/rand.
 	Rand io.Reader
 	// Program is argv[0]; as nvidia-userdocker it only changes a note.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/userdocker/userdocker/internal/caller"
 	"github.com/userdocker/userdocker/internal/engine"
@@ -91,6 +92,7 @@ func cliAs(t *testing.T, program, config string, uid int, args ...string) (int, 
 		ConfigPath:    path,
 		AuditFallback: filepath.Join(t.TempDir(), "audit-fallback.log"),
 		CgroupRoot:    fakeCgroupRoot(t),
+		LoadWait:      200 * time.Millisecond,
 		Hostname:      func() (string, error) { return "vm.example.org", nil },
 		Rand:          bytes.NewReader([]byte{0xde, 0xad, 0xbe, 0xef}),
 		Program:       program,

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/userdocker/userdocker/internal/engine"
 	"github.com/userdocker/userdocker/internal/gather"
@@ -66,8 +67,27 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	}
 	defer dir.Close()
 	lock, err := dir.Lock(int(a.who.UID))
-	if err := plan.CheckOneLoad(errors.Is(err, spool.ErrBusy)); err != nil {
-		return err
+	if errors.Is(err, spool.ErrBusy) {
+		// The tasks of a job that load one archive at once take turns;
+		// after its turn, a task whose image the first one loaded
+		// loads nothing.
+		wait := a.env.LoadWait
+		if wait == 0 {
+			wait = time.Hour
+		}
+		a.notef("load: waiting for another load of yours to finish (one at a time per user)")
+		lock, err = dir.LockWait(ctx, int(a.who.UID), wait)
+		if err == nil {
+			if f, ok := src.(*os.File); ok {
+				if done, err := a.loadedAlready(ctx, eng, f); done || err != nil {
+					lock.Close()
+					return err
+				}
+			}
+		}
+		if err := plan.CheckOneLoad(errors.Is(err, spool.ErrBusy), wait); err != nil {
+			return err
+		}
 	}
 	if err != nil {
 		return err

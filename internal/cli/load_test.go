@@ -121,7 +121,7 @@ func TestLoad(t *testing.T) {
 				}
 				t.Cleanup(func() { lock.Close(); d.Close() })
 			},
-			code: 125, stderr: "userdocker: load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished\n"},
+			code: 125, stderr: "userdocker: note: load: waiting for another load of yours to finish (one at a time per user)\nuserdocker: load: another load of yours is still running after 200ms: userdocker loads one archive per user at a time; try again when it has finished\n"},
 		{name: "a load of bob's does not stop alice's", file: func(t *testing.T) string { return saveArchive(t, 0o644, `["alice/new:1"]`) },
 			spool: func(t *testing.T, dir string) {
 				d, _ := spool.Open(dir)

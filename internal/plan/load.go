@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"io/fs"
+	"time"
 
 	units "github.com/docker/go-units"
 
@@ -59,12 +60,14 @@ func CheckLoadDaemon(d request.Daemon) error {
 	return nil
 }
 
-// CheckOneLoad refuses a load while another load of the same user runs
-// (busy, which the edge learns from the user's lock in the spool): each
-// user spools one archive at a time, so that the spool's space is shared.
-func CheckOneLoad(busy bool) error {
+// CheckOneLoad refuses a load while another load of the same user still
+// runs after the edge waited for it for waited (busy, which the edge learns
+// from the user's lock in the spool): each user spools one archive at a
+// time, so that the spool's space is shared, and the tasks of a job that
+// load at once take turns.
+func CheckOneLoad(busy bool, waited time.Duration) error {
 	if busy {
-		return refusal.New("load.one_at_a_time", "load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished")
+		return refusal.New("load.one_at_a_time", "load: another load of yours is still running after %s: userdocker loads one archive per user at a time; try again when it has finished", waited)
 	}
 	return nil
 }

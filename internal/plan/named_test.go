@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRequestChecks: the named checks of the other subcommands (pull,
@@ -37,9 +38,9 @@ func TestRequestChecks(t *testing.T) {
 			msg: "image docker.io/library/alpine:latest is not allowed on this system (see run.images): not pulled"},
 		{name: "pull what is no reference", err: pulled("--privileged", false), rule: "image", msg: `image "--privileged" is not a valid image reference`},
 
-		{name: "the user's first load", err: CheckOneLoad(false)},
-		{name: "a second load at once", err: CheckOneLoad(true), rule: "load.one_at_a_time",
-			msg: "load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished"},
+		{name: "the user's first load", err: CheckOneLoad(false, time.Hour)},
+		{name: "a second load still waiting after an hour", err: CheckOneLoad(true, time.Hour), rule: "load.one_at_a_time",
+			msg: "load: another load of yours is still running after 1h0m0s: userdocker loads one archive per user at a time; try again when it has finished"},
 		{name: "exec with detach keys on dockerd", err: CheckDetachKeys(docker2010, "ctrl-x,x")},
 		{name: "exec without detach keys on Podman", err: CheckDetachKeys(podman431, "")},
 		{name: "exec with detach keys on Podman", err: CheckDetachKeys(podman431, "ctrl-x,x"), rule: "daemon",

@@ -9,6 +9,7 @@
 package spool
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -138,6 +140,27 @@ func (d *Dir) Lock(uid int) (*os.File, error) {
 		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
 	return f, nil
+}
+
+// LockWait takes uid's load lock, waiting while another load holds it,
+// until ctx ends or max has passed (then ErrBusy). A blocking flock(2)
+// cannot be given a deadline, so it looks again every tenth of a second.
+func (d *Dir) LockWait(ctx context.Context, uid int, max time.Duration) (*os.File, error) {
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		f, err := d.Lock(uid)
+		if !errors.Is(err, ErrBusy) {
+			return f, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ErrBusy
+		case <-tick.C:
+		}
+	}
 }
 
 // Free returns the bytes free for users on the file system of path.

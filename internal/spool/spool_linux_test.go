@@ -1,12 +1,14 @@
 package spool
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/userdocker/userdocker/internal/refusal"
 )
@@ -137,4 +139,44 @@ func TestFileKeepsTheReserve(t *testing.T) {
 	if n != 0 || len(refusal.All(err)) != 1 || !strings.Contains(err.Error(), "(load.min_free)") {
 		t.Fatalf("Write = %d, %v; want the load.min_free refusal", n, err)
 	}
+}
+
+// TestLockWait: a second load of one user waits for the first and then
+// has the lock; one that waits past its bound, or whose context ends,
+// gets ErrBusy without the lock.
+func TestLockWait(t *testing.T) {
+	d, err := Open(rootDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	first, err := d.Lock(2001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.LockWait(context.Background(), 2001, 250*time.Millisecond); !errors.Is(err, ErrBusy) {
+		t.Fatalf("LockWait past its bound: %v, want ErrBusy", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := d.LockWait(ctx, 2001, time.Hour); !errors.Is(err, ErrBusy) {
+		t.Fatalf("LockWait with an ended context: %v, want ErrBusy", err)
+	}
+	released := make(chan struct{})
+	go func() {
+		// The waiter must see the lock free only after this.
+		time.Sleep(300 * time.Millisecond)
+		close(released)
+		first.Close()
+	}()
+	second, err := d.LockWait(context.Background(), 2001, time.Hour)
+	if err != nil {
+		t.Fatalf("LockWait after the first load: %v", err)
+	}
+	select {
+	case <-released:
+	default:
+		t.Fatal("LockWait took the lock while the first load held it")
+	}
+	second.Close()
 }

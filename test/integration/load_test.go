@@ -374,8 +374,8 @@ func TestLoadNotAnArchive(t *testing.T) {
 }
 
 // TestLoadOneAtATime: while a load of alice's is reading its archive, a
-// second one of hers is refused in one line, and bob's runs; the first
-// then completes.
+// second one of hers waits (and says so) instead of spooling beside it,
+// and bob's runs; when the first completes, the second loads too.
 func TestLoadOneAtATime(t *testing.T) {
 	requireSetup(t)
 	writeConfig(t, loadConfig(""))
@@ -400,21 +400,32 @@ func TestLoadOneAtATime(t *testing.T) {
 	if _, err := stdin.Write(data[:1<<20]); err != nil {
 		t.Fatal(err)
 	}
-	r := ud(t, alice, nil, "load", "-i", writeArchive(t, withTags(denied, second)))
-	want := "userdocker: load: another load of yours is still running: userdocker loads one archive per user at a time; try again when it has finished\n"
-	if r.code != 125 || r.stderr != want {
-		t.Errorf("alice's second load: exit %d, stderr %q; want 125, %q", r.code, r.stderr, want)
-	}
+	secondDone := make(chan result, 1)
+	secondArchive := writeArchive(t, withTags(denied, second))
+	go func() { secondDone <- ud(t, alice, nil, "load", "-i", secondArchive) }()
 	if rb := ud(t, bob, nil, "load", "-i", writeArchive(t, withTags(denied, bobs))); rb.code != 0 {
 		t.Errorf("bob's load beside alice's: exit %d, %q", rb.code, rb.stderr)
+	}
+	select {
+	case r := <-secondDone:
+		t.Fatalf("alice's second load ended while her first was spooling: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	default:
+	}
+	if imageID(second) != "" {
+		t.Errorf("alice's second load loaded %s while her first was spooling", second)
 	}
 	stdin.Write(data[1<<20:])
 	stdin.Close()
 	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "Loaded image: "+first) {
 		t.Fatalf("alice's first load: %v, stdout %q, stderr %q", err, out.String(), errb.String())
 	}
-	if imageID(second) != "" || imageID(first) == "" || imageID(bobs) == "" {
-		t.Fatalf("images: first %q, second %q, bob's %q; want the first and bob's", imageID(first), imageID(second), imageID(bobs))
+	r := <-secondDone
+	wantNote := "userdocker: note: load: waiting for another load of yours to finish (one at a time per user)\n"
+	if r.code != 0 || r.stdout != "Loaded image: "+second+"\n" || r.stderr != wantNote {
+		t.Errorf("alice's second load: exit %d, stdout %q, stderr %q; want it loaded after %q", r.code, r.stdout, r.stderr, wantNote)
+	}
+	if imageID(second) == "" || imageID(first) == "" || imageID(bobs) == "" {
+		t.Fatalf("images: first %q, second %q, bob's %q; want all three", imageID(first), imageID(second), imageID(bobs))
 	}
 	spoolIsEmpty(t, loadSpool)
 }
@@ -548,4 +559,44 @@ func TestLoadAgainSkipped(t *testing.T) {
 	if got := imageID(tag); got != id {
 		t.Errorf("after the refused load %s is %s, want %s still", tag, got, id)
 	}
+}
+
+// TestLoadTasksAtOnce: the tasks of a job load one archive at the same
+// moment (an srun step with a task per GPU, each `load -i` of a file on a
+// shared file system). They take turns on alice's load lock instead of
+// being refused; the first loads the image, the others find it there and
+// load nothing: every task succeeds, and the daemon loads it once.
+func TestLoadTasksAtOnce(t *testing.T) {
+	requireSetup(t)
+	writeConfig(t, loadConfig(""))
+	tag := "udtest-alice/load-tasks-" + fmt.Sprint(time.Now().UnixNano()) + ":1"
+	t.Cleanup(func() { exec.Command("docker", "rmi", tag).Run() })
+	id := imageID(deniedImage)
+	archive := writeArchive(t, withTags(savedEntries(t, deniedImage), tag))
+	since := time.Now().Format(time.RFC3339Nano)
+	const tasks = 4
+	results := make(chan result, tasks)
+	for range tasks {
+		go func() { results <- ud(t, alice, nil, "load", "-i", archive) }()
+	}
+	waited := 0
+	for range tasks {
+		r := <-results
+		if r.code != 0 || r.stdout != "Loaded image: "+tag+"\n" {
+			t.Errorf("a task's load: exit %d, stdout %q, stderr %q; want it loaded", r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stderr, "waiting for another load of yours") {
+			waited++
+		}
+	}
+	if got := imageID(tag); got != id {
+		t.Errorf("after the loads %s is %q, want %s", tag, got, id)
+	}
+	events := docker(t, "events", "--since", since, "--until", time.Now().Add(time.Second).Format(time.RFC3339Nano),
+		"--filter", "type=image", "--filter", "event=load", "--format", "{{.Action}} {{.Actor.ID}}")
+	if n := strings.Count(events+"\n", "load "+id+"\n"); n != 1 {
+		t.Errorf("the daemon loaded %s %d times, want once:\n%s", id, n, events)
+	}
+	t.Logf("%d of %d tasks waited for another's load", waited, tasks)
+	spoolIsEmpty(t, loadSpool)
 }
