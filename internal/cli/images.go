@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/userdocker/userdocker/internal/listing"
+	"github.com/userdocker/userdocker/internal/plan"
 	"github.com/userdocker/userdocker/internal/refusal"
 )
 
@@ -46,6 +47,8 @@ func cmdImages(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Others' images of their own are theirs to see.
+	list = plan.OthersHidden(list, a.who.Name)
 	if *tree {
 		listing.Tree(a.env.Stdout, list)
 		return nil

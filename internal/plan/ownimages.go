@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/docker/docker/api/types/image"
 
 	"github.com/userdocker/userdocker/internal/policy"
 	"github.com/userdocker/userdocker/internal/refusal"
@@ -280,4 +281,38 @@ func patternWords(src string) []string {
 		}
 	}
 	return words
+}
+
+// OthersHidden returns the images of list as user may see them: without
+// the tags and digests in other users' namespaces under local/ (what
+// someone names their own images is theirs), and without an image whose
+// every name was such a tag. Images with no name at all stay, as docker
+// lists them.
+func OthersHidden(list []image.Summary, user string) []image.Summary {
+	var out []image.Summary
+	for _, img := range list {
+		tags, digests := othersDropped(img.RepoTags, user), othersDropped(img.RepoDigests, user)
+		if len(tags)+len(digests) == 0 && len(img.RepoTags)+len(img.RepoDigests) > 0 {
+			continue
+		}
+		img.RepoTags, img.RepoDigests = tags, digests
+		out = append(out, img)
+	}
+	return out
+}
+
+// othersDropped returns names without those in another user's namespace
+// under local/.
+func othersDropped(names []string, user string) []string {
+	var kept []string
+	for _, n := range names {
+		named, err := reference.ParseNormalizedNamed(n)
+		if err == nil {
+			if owner, local := localOwner(named); local && owner != user {
+				continue
+			}
+		}
+		kept = append(kept, n)
+	}
+	return kept
 }

@@ -88,6 +88,18 @@ func TestOwnImages(t *testing.T) {
 		t.Fatalf("alice inspects her image: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 
+	// What alice calls her images is hers: bob's listing does not show
+	// them, however he asks; hers does.
+	repo := strings.TrimSuffix(mine, ":1")
+	for _, args := range [][]string{{"images"}, {"images", "-a", "--no-trunc"}, {"images", repo}, {"images", "--filter", "reference=" + aliceNS + "*"}, {"images", "-q", repo}, {"images", "--tree"}} {
+		if r := ud(t, bob, nil, args...); r.code != 0 || strings.Contains(r.stdout, aliceNS) || args[len(args)-1] == repo && strings.Contains(r.stdout, id[7:19]) {
+			t.Errorf("bob's %q: exit %d, stdout %q, stderr %q; want alice's images hidden", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := ud(t, alice, nil, "images", repo); r.code != 0 || !strings.Contains(r.stdout, aliceNS+"tool") {
+		t.Errorf("alice's images %s: exit %d, stdout %q, stderr %q; want her image", repo, r.code, r.stdout, r.stderr)
+	}
+
 	t.Run("bob", func(t *testing.T) {
 		before := len(containersOf(t, bob))
 		refused(t, "run", ud(t, bob, nil, "run", "--rm", mine, "true"),
