@@ -13,6 +13,8 @@
 #   - dockerd, started in the background with that PATH
 #   - test images built FROM scratch around busybox-static:
 #     ud-test/busybox, ud-test/cuda (ENV NVIDIA_VISIBLE_DEVICES=all), ud-test/denied
+#   - libpmix-dev for Slurm's mpi/pmix (slurmd restarted if it predates it) and
+#     ud-test/pmixping, a PMIx client FROM scratch (scripts/testenv-pmix.sh)
 #   - users udtest-alice (2001, in udtest-gpu 2100), udtest-bob (2002), uddemo (2010)
 #   - six fake GPUs /dev/nvidia0..5 and a two-node Slurm (munge, slurmctld, a
 #     slurmd each for node vm = `hostname -s` with Gres=gpu:4 and node vm2
@@ -64,6 +66,9 @@ PACKAGES=(docker.io containerd runc tini iptables cgroupfs-mount apparmor
 	sudo busybox-static munge slurm-wlm slurm-client slurmd slurmctld
 	slurm-wlm-basic-plugins gcc libc6-dev make git procps util-linux
 	acl iproute2 curl docker-registry podman rpm)
+# libpmix-dev (with libpmix2) for Slurm's mpi/pmix plugin and the PMIx
+# test image (scripts/testenv-pmix.sh): before Slurm starts.
+PACKAGES+=(libpmix-dev libpmix2)
 
 # name uid gid extra-groups
 USERS=(
@@ -84,6 +89,8 @@ source "$REPO/scripts/testenv-node2.sh"
 source "$REPO/scripts/testenv-registry.sh"
 # shellcheck source=scripts/testenv-podman.sh
 source "$REPO/scripts/testenv-podman.sh"
+# shellcheck source=scripts/testenv-pmix.sh
+source "$REPO/scripts/testenv-pmix.sh"
 [[ $NODE != "$NODE2" ]] || { echo "testenv: this host is named $NODE2, the name of the emulated second node" >&2; exit 1; }
 
 CHECK=0
@@ -551,6 +558,15 @@ slurm_stale() {
 		"$(slurmd_pidfile "$NODE")" "$(slurmd_pidfile "$NODE2")")
 	[[ -n $(stray_slurmds) ]]
 }
+# slurmd_without_pmix: the nodes whose slurmd started before libpmix.so
+# was installed (scripts/testenv-pmix.sh): their `srun --mpi=pmix` hangs.
+slurmd_without_pmix() {
+	local n
+	for n in "$NODE" "$NODE2"; do
+		slurmd_pid "$n" >/dev/null && pmix_newer_than "$(slurmd_pidfile "$n")" && echo "$n"
+	done
+	return 0
+}
 
 have_slurm_conf() {
 	local f
@@ -593,7 +609,8 @@ write_slurm_conf() {
 }
 
 slurm_daemons_up() {
-	pgrep -x slurmctld >/dev/null && slurmd_pid "$NODE" >/dev/null && slurmd_pid "$NODE2" >/dev/null && ! slurm_stale
+	pgrep -x slurmctld >/dev/null && slurmd_pid "$NODE" >/dev/null && slurmd_pid "$NODE2" >/dev/null &&
+		! slurm_stale && [[ -z $(slurmd_without_pmix) ]]
 }
 # stop_daemon NAME: TERM each process of exactly that name, by pid, and wait.
 stop_daemon() {
@@ -610,6 +627,11 @@ start_slurm() {
 		stop_daemon slurmctld
 		rm -f /run/slurmd.pid
 	fi
+	local n pid
+	for n in $(slurmd_without_pmix); do
+		say "slurm: slurmd of $n started before libpmix was installed, restarting it"
+		pid=$(slurmd_pid "$n") && stop_pid "$pid" slurmd
+	done
 	# All daemonize themselves. vm2's slurmd runs in vm2's mount and UTS
 	# namespaces, in the host's network namespace.
 	pgrep -x slurmctld >/dev/null || without_fds slurmctld </dev/null >/dev/null 2>&1 ||
@@ -691,6 +713,16 @@ srun_multi_works() {
 		return 1
 	}
 }
+# A step with a PMIx server (slurmd found libpmix): each task gets its rank.
+srun_pmix_works() {
+	local out
+	out=$(cd / && timeout 60 runuser -u udtest-alice -- srun --quiet -N1 -n2 -t 1 --mpi=pmix \
+		sh -c 'echo "$PMIX_RANK"' | sort | tr '\n' ' ') || true
+	[[ $out == '0 1 ' ]] || {
+		echo "srun -n2 --mpi=pmix printed '$out', want PMIX_RANK 0 and 1" >&2
+		return 1
+	}
+}
 srun_fix() {
 	slurm_logs
 	return 1
@@ -708,6 +740,7 @@ step gpu-hook have_hook install_hook
 # early and only when the hook is missing from its PATH.
 step dockerd have_dockerd start_dockerd
 after have_dockerd -- "images have_images build_images" "hook-records-gpus hook_works no_fix"
+after have_dockerd have_packages -- "pmix-image have_pmix_image build_pmix_image"
 # The registry before vm2, whose dockerd pulls through the mirror.
 step registry have_registry start_registry_main
 step registry-mirror have_mirror start_mirror
@@ -726,7 +759,8 @@ step fake-gpus have_gpus make_gpus
 step munge have_munge start_munge
 step slurm-config have_slurm_conf write_slurm_conf
 after have_node2_ns -- "slurm have_slurm start_slurm_and_wait"
-after have_slurm have_users -- "srun-gres srun_works srun_fix" "srun-two-nodes srun_multi_works srun_fix"
+after have_slurm have_users -- "srun-gres srun_works srun_fix" "srun-two-nodes srun_multi_works srun_fix" \
+	"srun-pmix srun_pmix_works srun_fix"
 # Last: nothing above needs Podman.
 step podman have_podman start_podman
 after have_podman have_images -- "podman-images have_podman_images load_podman_images" \

@@ -583,8 +583,9 @@ fi`
 // the same path: <SlurmdSpoolDir>/pmix.<job>.<step>, with the spool
 // directory from slurm.conf (%n: this node) and job and step from the
 // cgroup. The directories are made by the test where slurmstepd's pmix
-// plugin would make them (the test machine has no libpmix), one per step
-// the test runs: steps count from 0 in a job.
+// plugin would make them (its steps run without --mpi=pmix; the real
+// server is TestMultinodePMIxClient's), one per step the test runs: steps
+// count from 0 in a job.
 func TestMultinodePMIxDirectory(t *testing.T) {
 	requireSlurm(t)
 	writeConfig(t, strings.Replace(multinodeConfig, "host_namespaces =", "pmix = \"mount\"\nhost_namespaces =", 1))
@@ -655,5 +656,54 @@ func TestMultinodeTaskGPUsTwoNodes(t *testing.T) {
 		if !slices.Equal(saw, want) {
 			t.Errorf("on %s the two tasks' containers got GPUs %v, want one each of the node's %v", node, saw, want)
 		}
+	}
+}
+
+// pmixImage is a PMIx client FROM scratch (test/pmixping, built by
+// scripts/testenv-pmix.sh): it initializes with its step's PMIx server,
+// fences with the other ranks and prints its rank and the job's size.
+const pmixImage = "ud-test/pmixping:latest"
+
+// TestMultinodePMIxClient: `srun -n2 --mpi=pmix sudo userdocker run
+// --network=host` with run.pmix = "mount": the PMIx client in each
+// container reaches Slurm's PMIx server (libpmix-dev, scripts/testenv.sh),
+// learns its rank and the step's size and meets the other rank in a fence,
+// and libpmix uses the server's shared-memory data store in the mounted
+// directory without a complaint. With run.pmix = "off" libpmix cannot lock
+// that store (it says so and falls back to asking the server); off the
+// host network the client cannot reach the server at all.
+func TestMultinodePMIxClient(t *testing.T) {
+	requireSlurm(t)
+	if err := exec.Command("docker", "image", "inspect", pmixImage).Run(); err != nil {
+		missing(t, pmixImage+" is not built: run scripts/testenv.sh")
+	}
+	keepLauncherVars(t)
+	j := holdJob(t, alice, "-n2", "-c1", "--mem=128")
+	config := strings.Replace(multinodeConfig, "'^ud-test/(busybox|cuda):'", "'^ud-test/(busybox|cuda|pmixping):'", 1)
+	run := func(mode string, args ...string) result {
+		writeConfig(t, strings.Replace(config, "host_namespaces =", "pmix = \""+mode+"\"\nhost_namespaces =", 1))
+		return srunIn(t, j, 2*time.Minute, append(append([]string{"-n2", "--mpi=pmix", "--kill-on-bad-exit=0",
+			"sudo", "-n", testBinary, "run", "--rm"}, args...), pmixImage)...)
+	}
+	ranks := []string{"pmixping: rank=0 size=2", "pmixping: rank=1 size=2"}
+	sorted := func(out string) []string {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		slices.Sort(lines)
+		return lines
+	}
+	// libpmix: "[vm:00001] PMIX ERROR: ERROR in file …/gds_ds12_lock_pthread.c at line 169"
+	const storeError = "/gds_ds12_lock_pthread.c at line"
+
+	r := run("mount", "--network=host")
+	if r.code != 0 || !slices.Equal(sorted(r.stdout), ranks) || r.stderr != "" {
+		t.Errorf("run.pmix = mount: exit %d, stdout %q, stderr %q; want exit 0, %q and nothing on stderr", r.code, r.stdout, r.stderr, ranks)
+	}
+	r = run("off", "--network=host")
+	if r.code != 0 || !slices.Equal(sorted(r.stdout), ranks) || strings.Count(r.stderr, storeError) != 2 {
+		t.Errorf("run.pmix = off: exit %d, stdout %q, stderr %q; want each rank's %q and a line %q from each", r.code, r.stdout, r.stderr, ranks, storeError)
+	}
+	r = run("mount")
+	if r.code == 0 || r.stdout != "" || strings.Count(r.stderr, "pmixping: PMIx_Init: UNREACHABLE\n") != 2 {
+		t.Errorf("run.pmix = mount, off the host network: exit %d, stdout %q, stderr %q; want each rank's PMIx_Init to fail UNREACHABLE", r.code, r.stdout, r.stderr)
 	}
 }
