@@ -42,8 +42,10 @@ const PMIxServerTmpdir = "PMIX_SERVER_TMPDIR"
 // planPMIx mounts the step's PMIx server directory into a container on
 // the host's network where the site says so. It refuses nothing: without
 // the directory, or with one not as Slurm makes it, the container runs
-// without it, and the note says why (an MPI program in it then fails to
-// reach the server, as it would without the mount).
+// without it, and the note says why (a PMIx client in it still reaches
+// the server over the loopback, but libpmix cannot use the server's
+// shared-memory data store: it prints an error and asks the server for
+// everything instead, as measured with libpmix 4.2).
 func planPMIx(_ *request.Run, pol *policy.Policy, f Facts, p *request.Plan) []error {
 	if pol.Run.PMIx != "mount" || f.PMIx == nil || !p.Host.NetworkMode.IsHost() {
 		return nil
