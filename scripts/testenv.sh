@@ -30,7 +30,7 @@
 #   - the sudoers drop-in from contrib/slurm
 #
 # Idempotent: a second run changes nothing and restarts nothing; it only
-# re-checks (a few seconds, most of it a few 0.3 s containers and two sruns).
+# re-checks (a few seconds, most of it a few 0.3 s containers and three sruns).
 # docs/testing.md describes the machine it leaves and how to look at vm2.
 # Every step prints one line.
 set -euo pipefail
