@@ -32,17 +32,21 @@ func withContainerLimit(n int) string {
 // its child, so that only SIGKILL ends it.
 const stubborn = `trap "" TERM; sleep 600`
 
-// TestSlurmEpilogEndsManyStubbornContainers starts 120 containers that
-// ignore SIGTERM in one job, every other one --rm (dockerd removes those
-// itself once they end, racing the epilog), and ends the job. Before, the
-// epilog stopped them 8 at a time, each with its full stop timeout: 150 s
-// here, past the test cluster's PrologEpilogTimeout of 120 s, and the
-// node drained. Now the epilog must end within a quarter of the timeout
+// TestSlurmEpilogEndsManyStubbornContainers starts as many containers as
+// a job may have by default (slurm.max_containers_per_job, 64), each
+// ignoring SIGTERM, every other one --rm (dockerd removes those itself
+// once they end, racing the epilog), and ends the job. Before, the epilog
+// stopped them 8 at a time, each with its full stop timeout: 80 s for 64
+// (150 s for 120), past a quarter of the test cluster's
+// PrologEpilogTimeout of 120 s. bench/epilog.sh measures 120; the test
+// keeps to the default cap, since 120 kills at once on two vCPUs once
+// left Docker 20.10 with containers it could neither kill nor remove
+// until it was restarted (and so a drained node for the rest of the run). Now the epilog must end within a quarter of the timeout
 // (the bound the default epilog_budget of 30 s keeps), by its own audit
 // record, leave none of the containers, and the node must stay up.
 func TestSlurmEpilogEndsManyStubbornContainers(t *testing.T) {
 	requireSlurm(t)
-	const n = 120
+	const n = 64
 	limit := prologEpilogTimeout(t)
 	writeConfig(t, withContainerLimit(n))
 	j := holdJob(t, alice, "-c1", "--mem=256")
