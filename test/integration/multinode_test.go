@@ -348,19 +348,7 @@ func TestMultinodeGPUErrorOnOneNode(t *testing.T) {
 // what a forger would add: the GPU variables.
 func keepLauncherVars(t *testing.T) {
 	t.Helper()
-	const file = "/etc/sudoers.d/userdocker-test-launcher"
-	rule := fmt.Sprintf("Defaults!%s env_keep += \"SLURM_* PMIX_* OMPI_* NCCL_* UCX_* CUDA_VISIBLE_DEVICES\"\n", testBinary)
-	tmp := filepath.Join(t.TempDir(), "launcher")
-	if err := os.WriteFile(tmp, []byte(rule), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("visudo", "-cf", tmp).CombinedOutput(); err != nil {
-		t.Fatalf("visudo rejects the env_keep rule: %v\n%s", err, out)
-	}
-	if err := os.WriteFile(file, []byte(rule), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(file) })
+	keepSudoEnv(t, "userdocker-test-launcher", "SLURM_* PMIX_* OMPI_* NCCL_* UCX_* CUDA_VISIBLE_DEVICES")
 }
 
 // TestMultinodeHostNamespaces: with run.host_namespaces, a container in a

@@ -565,9 +565,17 @@ func forgedVars(otherJob string) []string {
 // a careless site's env_keep would; userdocker itself must ignore them.
 func keepForgedVars(t *testing.T) {
 	t.Helper()
-	const file = "/etc/sudoers.d/userdocker-test-envkeep"
-	rule := fmt.Sprintf("Defaults!%s env_keep += \"SLURM_JOB_ID SLURM_JOBID SLURM_JOB_GPUS SLURM_STEP_GPUS CUDA_VISIBLE_DEVICES NV_GPU NVIDIA_VISIBLE_DEVICES\"\n", testBinary)
-	tmp := filepath.Join(t.TempDir(), "envkeep")
+	keepSudoEnv(t, "userdocker-test-envkeep", "SLURM_JOB_ID SLURM_JOBID SLURM_JOB_GPUS SLURM_STEP_GPUS CUDA_VISIBLE_DEVICES NV_GPU NVIDIA_VISIBLE_DEVICES")
+}
+
+// keepSudoEnv installs /etc/sudoers.d/NAME for the test, checked by visudo
+// first: sudo keeps the variables vars (env_keep syntax) for the test
+// binary.
+func keepSudoEnv(t *testing.T, name, vars string) {
+	t.Helper()
+	file := "/etc/sudoers.d/" + name
+	rule := fmt.Sprintf("Defaults!%s env_keep += \"%s\"\n", testBinary, vars)
+	tmp := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(tmp, []byte(rule), 0o440); err != nil {
 		t.Fatal(err)
 	}
